@@ -325,6 +325,11 @@ func (c *checker) placement(t *Tenant, labels []string, pl Placement, tenv *Tier
 	if tenv == nil {
 		return
 	}
+	if tenv.NodePool == PoolSegment {
+		if _, ok := e.Platform.Segments[t.Segment]; !ok {
+			return // the segment itself is reported
+		}
+	}
 	found := false
 	for _, np := range cl.NodePools {
 		switch tenv.NodePool {
@@ -346,10 +351,27 @@ func (c *checker) placement(t *Tenant, labels []string, pl Placement, tenv *Tier
 	}
 }
 
+// image checks an image reference: an explicit registry, and a tag or
+// digest.
 func (c *checker) image(labels []string, ref string) {
-	if _, err := name.ParseReference(ref, name.StrictValidation); err != nil {
-		c.at(labels, "invalid image reference %q: %s", ref, strings.TrimPrefix(err.Error(), "could not parse reference: "+ref))
+	if _, err := name.ParseReference(ref, name.StrictValidation); err == nil {
+		return
 	}
+	var err error
+	if strings.Contains(ref, "@") {
+		_, err = name.NewDigest(ref, name.StrictValidation)
+	} else {
+		_, err = name.NewTag(ref, name.StrictValidation)
+	}
+	reason := "want registry/repository:tag or registry/repository@sha256:digest"
+	switch {
+	case err == nil:
+	case strings.HasPrefix(err.Error(), "tag must be between"):
+		reason = "no tag or digest: " + reason
+	default:
+		reason = err.Error()
+	}
+	c.at(labels, "invalid image reference %q: %s", ref, reason)
 }
 
 func (c *checker) timeZone(labels []string, tz string) {

@@ -2,6 +2,7 @@ package estate
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -84,6 +85,9 @@ func (e *InputError) Error() string {
 // diagnostics collects problems while loading.
 type diagnostics struct {
 	list []Diagnostic
+	// locate finds where a path is written in the user's files, for CUE
+	// errors that carry only schema positions.
+	locate func(path []string) Position
 }
 
 func (ds *diagnostics) add(pos Position, path, format string, args ...any) {
@@ -106,6 +110,9 @@ func (ds *diagnostics) addRelated(pos Position, related Position, path, format s
 func (ds *diagnostics) addCUE(err error) {
 	var found []cueDiag
 	for _, e := range cueerrors.Errors(err) {
+		if len(cueerrors.Positions(e)) == 0 {
+			continue // "N errors in empty disjunction" and similar headers
+		}
 		var primary Position
 		var related []Position
 		for _, p := range cueerrors.Positions(e) {
@@ -119,6 +126,9 @@ func (ds *diagnostics) addCUE(err error) {
 			}
 			related = append(related, pos)
 		}
+		if !primary.IsValid() && ds.locate != nil {
+			primary = ds.locate(e.Path())
+		}
 		if !primary.IsValid() && len(related) > 0 {
 			primary, related = related[0], related[1:]
 		}
@@ -126,11 +136,14 @@ func (ds *diagnostics) addCUE(err error) {
 			continue
 		}
 		format, args := e.Msg()
+		if format == "field not allowed" && len(e.Path()) > 0 {
+			format, args = "unknown field %q: the schema has no such field here", []any{e.Path()[len(e.Path())-1]}
+		}
 		found = append(found, cueDiag{
 			Diagnostic: Diagnostic{
 				Pos:     primary,
 				Path:    formatPath(e.Path()),
-				Message: fmt.Sprintf(format, args...),
+				Message: humanize(fmt.Sprintf(format, args...)),
 				Related: related,
 			},
 			format: format,
@@ -298,3 +311,51 @@ func isIndex(s string) bool {
 
 // pathOf formats a path given as labels.
 func pathOf(labels ...string) string { return formatPath(labels) }
+
+// patterns describes the schema's regular expressions in words, so an error
+// says what is wanted rather than quoting a pattern. Keys are the patterns as
+// CUE prints them in messages.
+var patterns = map[string]string{
+	`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`:                                 "a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit",
+	`^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]([-a-z0-9]*[a-z0-9])?$`: "a lower-case DNS name such as shop.example.com",
+	`^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$`:                                  "an e-mail address",
+	`^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$`:                    "a Kubernetes quantity such as 500m, 2 or 1Gi",
+	`^[0-9]+(m|h|d)$`:                                                 "a duration in minutes, hours or days, such as 15m, 4h or 30d",
+	`^(\\S+\\s+){4}\\S+$`:                                             "a five-field cron schedule such as \"0 2 * * *\"",
+	`^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$`:                                 "an IANA time zone such as Europe/Paris",
+	`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`:                                    "a date, YYYY-MM-DD",
+	`^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$`:   "a date (YYYY-MM-DD) or a local date-time (YYYY-MM-DDTHH:MM)",
+	`^[0-9]{2}-[0-9]{2}$`:                                             "a month and day, MM-DD",
+	`^([01][0-9]|2[0-3]):[0-5][0-9]$`:                                 "a time of day, HH:MM",
+	`^https://`:                                                       "an https:// URL",
+}
+
+var (
+	reBound    = regexp.MustCompile(`^invalid value (.*) \(out of bound =~"(.*)"\)$`)
+	reMaxRunes = regexp.MustCompile(`^invalid value (.*) \(does not satisfy strings\.MaxRunes\(([0-9]+)\)\)$`)
+	reMinRunes = regexp.MustCompile(`^invalid value (.*) \(does not satisfy strings\.MinRunes\(([0-9]+)\)\)$`)
+	reTime     = regexp.MustCompile(`^invalid value (.*) \(does not satisfy time\.Time\)$`)
+)
+
+// humanize rewrites CUE messages about the schema's patterns and string
+// validators into what the field wants.
+func humanize(msg string) string {
+	if m := reBound.FindStringSubmatch(msg); m != nil {
+		if want, ok := patterns[m[2]]; ok {
+			return fmt.Sprintf("invalid value %s: want %s", m[1], want)
+		}
+	}
+	if m := reMaxRunes.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("invalid value %s: longer than %s characters", m[1], m[2])
+	}
+	if m := reMinRunes.FindStringSubmatch(msg); m != nil {
+		if m[2] == "1" {
+			return fmt.Sprintf("invalid value %s: must not be empty", m[1])
+		}
+		return fmt.Sprintf("invalid value %s: shorter than %s characters", m[1], m[2])
+	}
+	if m := reTime.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("invalid value %s: want an RFC 3339 instant such as 2026-11-28T18:00:00+01:00", m[1])
+	}
+	return msg
+}

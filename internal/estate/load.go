@@ -15,6 +15,7 @@ import (
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
+	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/parser"
 
 	"github.com/palisade-gitops/palisade/schema"
@@ -63,7 +64,7 @@ func collect(root string) ([]sourceFile, error) {
 	var ds diagnostics
 	st, err := os.Stat(root)
 	if err != nil {
-		return nil, fmt.Errorf("reading estate root: %w", err)
+		return nil, fmt.Errorf("estate root %q: %w", root, unwrapPathError(err))
 	}
 	if !st.IsDir() {
 		return nil, fmt.Errorf("estate root %q is not a directory", root)
@@ -79,7 +80,7 @@ func collect(root string) ([]sourceFile, error) {
 	}
 	top, err := os.ReadDir(root)
 	if err != nil {
-		return nil, fmt.Errorf("reading estate root: %w", err)
+		return nil, fmt.Errorf("estate root %q: %w", root, unwrapPathError(err))
 	}
 	for _, e := range top {
 		if !e.IsDir() && strings.HasSuffix(e.Name(), ".cue") {
@@ -151,7 +152,9 @@ func parseFiles(root string, files []sourceFile, ds *diagnostics) []*ast.File {
 	for _, sf := range files {
 		f, err := parser.ParseFile(sf.rel, sf.data, parser.ParseComments)
 		if err != nil {
-			ds.addCUE(err)
+			// The parser's later errors are mostly the fallout of its
+			// first (an unclosed brace reported again at EOF).
+			ds.addCUE(cueerrors.Errors(err)[0])
 			continue
 		}
 		if name := f.PackageName(); name != "" && name != PackageName {
@@ -171,7 +174,17 @@ func parseFiles(root string, files []sourceFile, ds *diagnostics) []*ast.File {
 
 // build1 unifies the schema and the estate, validates, decodes and checks.
 func build1(root string, files []sourceFile, parsed []*ast.File) (*Estate, error) {
-	var ds diagnostics
+	e := &Estate{Root: root}
+	for _, f := range parsed {
+		if isSchemaFile(f.Filename) {
+			continue
+		}
+		e.Files = append(e.Files, f.Filename)
+		e.positions.index(f)
+	}
+	// CUE reports some errors (a bad map key, say) only at the schema
+	// constraint; the index finds where the user wrote the path.
+	ds := diagnostics{locate: func(path []string) Position { return e.Position(path...) }}
 	inst := build.NewContext().NewInstance("", nil)
 	inst.PkgName = PackageName
 	for _, f := range parsed {
@@ -185,18 +198,12 @@ func build1(root string, files []sourceFile, parsed []*ast.File) (*Estate, error
 	if err := ds.err(); err != nil {
 		return nil, err
 	}
-	ctx := cuecontext.New()
-	v := ctx.BuildInstance(inst)
-	if err := v.Err(); err != nil {
-		ds.addCUE(err)
-		return nil, ds.err()
+	v := cuecontext.New().BuildInstance(inst)
+	checkTopLevel(v, &ds)
+	validateAll(v, &ds)
+	if err := ds.err(); err != nil {
+		return nil, err
 	}
-	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
-		ds.addCUE(err)
-		return nil, ds.err()
-	}
-
-	e := &Estate{Root: root, positions: positionIndex{}}
 	data, err := v.MarshalJSON()
 	if err != nil {
 		ds.addCUE(err)
@@ -209,18 +216,53 @@ func build1(root string, files []sourceFile, parsed []*ast.File) (*Estate, error
 		// (model and schema disagree), not an input error.
 		return nil, fmt.Errorf("decoding estate: %w", err)
 	}
-	for _, f := range parsed {
-		if isSchemaFile(f.Filename) {
-			continue
-		}
-		e.Files = append(e.Files, f.Filename)
-		e.positions.index(f)
-	}
 	check(e, &ds)
 	if err := ds.err(); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// validateAll reports every CUE error in v. Validate stops reporting
+// incomplete values (a missing required field) once it has found a
+// conflict anywhere in the value it was given, so where a struct fails, its
+// fields are validated one by one as well, down to the leaves.
+func validateAll(v cue.Value, ds *diagnostics) {
+	err := v.Validate(cue.Concrete(true), cue.Final())
+	if err == nil {
+		return
+	}
+	ds.addCUE(err)
+	// (A struct holding an error reports the bottom kind, so the fields
+	// are asked for whatever the kind.)
+	it, ferr := v.Fields()
+	if ferr != nil {
+		return
+	}
+	for it.Next() {
+		validateAll(it.Value(), ds)
+	}
+}
+
+// topLevel are the regular fields an estate may define; definitions (#X),
+// hidden fields (_x) and lets are the user's own business.
+var topLevel = map[string]bool{"platform": true, "tiers": true, "tenants": true}
+
+// checkTopLevel reports regular top-level fields the schema does not know,
+// such as a misspelt "tenant:", which CUE would otherwise accept silently
+// because a package's top level is open.
+func checkTopLevel(v cue.Value, ds *diagnostics) {
+	it, err := v.Fields()
+	if err != nil {
+		return
+	}
+	for it.Next() {
+		name := it.Selector().String()
+		if topLevel[name] {
+			continue
+		}
+		ds.add(positionOf(it.Value().Pos()), name, "unknown top-level field %q: an estate defines platform, tiers and tenants", name)
+	}
 }
 
 // Position returns where the value at the given path (CUE labels, such as

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/palisade-gitops/palisade/internal/cli"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected output in testdata/script/*.txtar")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"palisade": func() { os.Exit(cli.Main(os.Args[1:])) },
+	})
+}
+
+// TestScript runs the end-to-end CLI scripts in testdata/script. Each runs
+// the real palisade binary (this test binary, re-executed) in a fresh
+// directory. Commands beyond testscript's own:
+//
+//	estate          copy the small valid test estate (testdata/estate) here
+//	replace F O N   replace the text O by N in file F; fails unless O occurs
+//	append SRC DST  append file SRC to file DST
+//	exitcode N CMD  run CMD (as exec does) and require exit status N
+//
+// $EXAMPLE is the repository's example estate.
+func TestScript(t *testing.T) {
+	repo, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:           filepath.Join("testdata", "script"),
+		UpdateScripts: *update,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("EXAMPLE", repo)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"estate": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 0 {
+					ts.Fatalf("usage: estate")
+				}
+				ts.Check(copyTree(filepath.Join(repo, "testdata", "estate"), ts.MkAbs(".")))
+			},
+			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 {
+					ts.Fatalf("usage: exitcode N command [args...]")
+				}
+				want, err := strconv.Atoi(args[0])
+				ts.Check(err)
+				got := 0
+				if err := ts.Exec(args[1], args[2:]...); err != nil {
+					var ee *exec.ExitError
+					if !errors.As(err, &ee) {
+						ts.Fatalf("%s: %v", args[1], err)
+					}
+					got = ee.ExitCode()
+				}
+				if got != want {
+					ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+				}
+			},
+			"append": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: append SRC DST")
+				}
+				src, err := os.ReadFile(ts.MkAbs(args[0]))
+				ts.Check(err)
+				f, err := os.OpenFile(ts.MkAbs(args[1]), os.O_APPEND|os.O_WRONLY, 0)
+				ts.Check(err)
+				_, err = f.Write(src)
+				ts.Check(err)
+				ts.Check(f.Close())
+			},
+			"replace": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 3 {
+					ts.Fatalf("usage: replace FILE OLD NEW")
+				}
+				file := ts.MkAbs(args[0])
+				data, err := os.ReadFile(file)
+				ts.Check(err)
+				old, repl := unquote(args[1]), unquote(args[2])
+				if !strings.Contains(string(data), old) {
+					ts.Fatalf("replace: %q not found in %s", old, args[0])
+				}
+				ts.Check(os.WriteFile(file, []byte(strings.Replace(string(data), old, repl, 1)), 0o644))
+			},
+		},
+	})
+}
+
+// unquote turns \n and \t in a replace argument into newline and tab.
+func unquote(s string) string {
+	return strings.NewReplacer(`\n`, "\n", `\t`, "\t").Replace(s)
+}
+
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+}
