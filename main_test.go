@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"cuelang.org/go/cue/format"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/palisade-gitops/palisade/internal/cli"
@@ -124,4 +125,33 @@ func copyTree(src, dst string) error {
 		}
 		return os.WriteFile(target, data, 0o644)
 	})
+}
+
+// TestExampleFormatted keeps the example estate and the test estate as
+// `cue fmt` writes them.
+func TestExampleFormatted(t *testing.T) {
+	var files []string
+	for _, pattern := range []string{"*.cue", "tiers/*.cue", "tenants/*.cue", "testdata/estate/*.cue", "testdata/estate/*/*.cue"} {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 10 {
+		t.Fatalf("found only %d CUE files", len(files))
+	}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := format.Source(src)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if string(got) != string(src) {
+			t.Errorf("%s is not formatted: run cue fmt", f)
+		}
+	}
 }

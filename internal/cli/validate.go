@@ -111,6 +111,7 @@ func validateJSON(out io.Writer, e *estate.Estate, err error) error {
 	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	if err := enc.Encode(s); err != nil {
 		return err
 	}
