@@ -67,7 +67,7 @@ func runValidate(out io.Writer, o *ValidateOptions) error {
 // Summary counts tenants and environments per tier.
 type Summary struct {
 	Valid   bool                `json:"valid"`
-	Tenants int                 `json:"tenants"`
+	Tenants int                 `json:"tenants,omitempty"`
 	Tiers   []TierSummary       `json:"tiers,omitempty"`
 	Errors  []estate.Diagnostic `json:"errors,omitempty"`
 }
