@@ -119,6 +119,12 @@ func (c *checker) platform() {
 			}
 		}
 	}
+	for _, im := range []struct{ field, ref string }{
+		{"postgres", pl.Images.Postgres}, {"redis", pl.Images.Redis},
+		{"backup", pl.Images.Backup}, {"restoreTest", pl.Images.RestoreTest},
+	} {
+		c.image(p("platform", "images", im.field), im.ref)
+	}
 	for _, r := range sortedKeys(pl.ObjectStorage) {
 		if _, ok := pl.Regions[r]; !ok {
 			c.at(p("platform", "objectStorage", r), "unknown region %q (%s)", r, known(pl.Regions))

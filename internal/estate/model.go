@@ -28,11 +28,28 @@ type Platform struct {
 	Regions       map[string]Region        `json:"regions"`
 	Clusters      map[string]Cluster       `json:"clusters"`
 	Registries    Registries               `json:"registries"`
+	Images        PlatformImages           `json:"images"`
+	GitOps        GitOps                   `json:"gitops"`
 	Keys          map[string]SigningKey    `json:"keys"`
 	Segments      map[string]Segment       `json:"segments"`
 	ObjectStorage map[string]ObjectStorage `json:"objectStorage"`
 	Calendar      map[string]Window        `json:"calendar"`
 	Holidays      []string                 `json:"holidays"`
+}
+
+// PlatformImages are the images of the platform's own workloads.
+type PlatformImages struct {
+	Postgres    string `json:"postgres"`
+	Redis       string `json:"redis"`
+	Backup      string `json:"backup"`
+	RestoreTest string `json:"restoreTest"`
+}
+
+// GitOps is how Argo CD or Flux reach the environment repository.
+type GitOps struct {
+	RepoURL     string `json:"repoURL"`
+	Revision    string `json:"revision"`
+	SecretStore string `json:"secretStore"`
 }
 
 // Region is #Region.

@@ -106,6 +106,8 @@ func platform(ts []tenant) string {
 	b.WriteString("package estate\n\nplatform: {\n\tname: \"synthetic\"\n\ttimeZone: \"UTC\"\n")
 	b.WriteString("\tregistries: allowed: [\"registry.synthetic.test/odoo\"]\n")
 	b.WriteString("\tkeys: release: publicKey: \"keys/release.pub\"\n")
+	b.WriteString("\timages: {postgres: \"registry.synthetic.test/odoo/postgresql:16.6\", redis: \"registry.synthetic.test/odoo/redis:7.4\", backup: \"registry.synthetic.test/odoo/rclone:1.68\", restoreTest: \"registry.synthetic.test/odoo/restore-test:1.2\"}\n")
+	b.WriteString("\tgitops: repoURL: \"https://git.synthetic.test/env.git\"\n")
 	b.WriteString("\tcalendar: \"month-end\": {kind: \"financial-close\", monthly: {lastBusinessDays: 2, firstBusinessDays: 1}}\n")
 	dedicated := map[string][]string{} // cluster → tenants
 	for _, t := range ts {
