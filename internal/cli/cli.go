@@ -95,6 +95,7 @@ manifests for an environment repository that Argo CD or Flux applies.`,
 	})
 	root.AddCommand(
 		newValidateCommand(),
+		newRenderCommand(),
 		newVersionCommand(),
 	)
 	return root

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -37,4 +38,31 @@ func (o *OutputOptions) Validate() error {
 		return fmt.Errorf("unknown --format %q: want one of %s", o.Format, strings.Join(o.formats, ", "))
 	}
 	return nil
+}
+
+// AtOptions give the instant a command evaluates freezes, waivers and
+// calendars at. Time is an input: tests and reproducible runs pass --at.
+type AtOptions struct {
+	At  string
+	now func() time.Time
+}
+
+// AddFlags registers --at on cmd.
+func (o *AtOptions) AddFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.At, "at", "", "the instant to evaluate at, RFC 3339 (default: now)")
+}
+
+// Time parses --at, or returns the current time when it is not given.
+func (o *AtOptions) Time() (time.Time, error) {
+	if o.At == "" {
+		if o.now != nil {
+			return o.now(), nil
+		}
+		return time.Now().UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, o.At)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("invalid --at %q: want an RFC 3339 instant such as 2026-11-27T09:00:00+01:00", o.At)
+	}
+	return t, nil
 }

@@ -1,0 +1,265 @@
+package render
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/palisade-gitops/palisade/internal/calendar"
+	"github.com/palisade-gitops/palisade/internal/estate"
+)
+
+// SyncWindowHorizon is how far ahead, from the start of the render's month,
+// the freeze calendar is compiled into Argo CD sync windows. Cron has no
+// year, so dated occurrences can only be emitted one by one: re-render at
+// least monthly (every render does) to keep the horizon ahead.
+const SyncWindowHorizon = 6 // months
+
+// gitopsObjects wire a cluster's tenant environments to the GitOps
+// controller: with Argo CD, an AppProject per tier whose deny sync windows
+// mirror the freeze calendar, and an Application per tenant environment;
+// with Flux, a GitRepository and a Kustomization per directory.
+func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options) (map[string][]any, error) {
+	if o.Target == TargetFlux {
+		return fluxObjects(e, cluster, units), nil
+	}
+	if o.At.IsZero() {
+		return nil, fmt.Errorf("rendering Argo CD sync windows needs the render's instant")
+	}
+	cl := e.Platform.Clusters[cluster]
+	g := e.Platform.GitOps
+	files := map[string][]any{}
+	platformApp := "platform-" + cluster
+	files["platform.yaml"] = []any{
+		appProject(platformApp, "Platform services of cluster "+cluster+": shared PostgreSQL and Redis", g.RepoURL,
+			[]any{obj{"server": cl.Server, "namespace": "*"}}, nil),
+		application(platformApp, platformApp, "clusters/"+cluster+"/platform", cl.Server, "", g, map[string]string{LabelManagedBy: "palisade"}),
+	}
+	for _, tier := range tiersOf(units) {
+		var tu []*unit
+		for _, u := range units {
+			if u.t.Tier == tier {
+				tu = append(tu, u)
+			}
+		}
+		project := tier + "-" + cluster
+		var dests []any
+		seen := map[string]bool{}
+		for _, u := range tu {
+			if !seen[u.t.Name] {
+				seen[u.t.Name] = true
+				dests = append(dests, obj{"server": cl.Server, "namespace": u.t.Name + "-*"})
+			}
+		}
+		windows, err := syncWindows(e, tu, o.At)
+		if err != nil {
+			return nil, err
+		}
+		objs := []any{appProject(project, fmt.Sprintf("Tenants of tier %s on cluster %s", tier, cluster), g.RepoURL, dests, windows)}
+		for _, u := range tu {
+			labels := u.labels()
+			objs = append(objs, application(u.App(), project, u.Dir(), cl.Server, u.ns, g, labels))
+		}
+		files["tier-"+tier+".yaml"] = objs
+	}
+	return files, nil
+}
+
+func appProject(name, description, repo string, dests []any, windows []any) obj {
+	spec := obj{
+		"description":              description,
+		"sourceRepos":              []any{repo},
+		"destinations":             dests,
+		"clusterResourceWhitelist": []any{obj{"group": "", "kind": "Namespace"}},
+		// Credentials come from External Secrets, never from git.
+		"namespaceResourceBlacklist": []any{obj{"group": "", "kind": "Secret"}},
+		"orphanedResources":          obj{"warn": true},
+	}
+	if len(windows) > 0 {
+		spec["syncWindows"] = windows
+	}
+	return obj{
+		"apiVersion": "argoproj.io/v1alpha1",
+		"kind":       "AppProject",
+		"metadata":   obj{"name": name, "namespace": NamespaceArgoCD, "labels": obj{LabelManagedBy: "palisade"}},
+		"spec":       spec,
+	}
+}
+
+func application(name, project, path, server, ns string, g estate.GitOps, labels map[string]string) obj {
+	l := obj{}
+	for k, v := range labels {
+		l[k] = v
+	}
+	dest := obj{"server": server}
+	if ns != "" {
+		dest["namespace"] = ns
+	}
+	return obj{
+		"apiVersion": "argoproj.io/v1alpha1",
+		"kind":       "Application",
+		"metadata": obj{
+			"name": name, "namespace": NamespaceArgoCD, "labels": l,
+			"finalizers": []any{"resources-finalizer.argocd.argoproj.io"},
+		},
+		"spec": obj{
+			"project":     project,
+			"source":      obj{"repoURL": g.RepoURL, "targetRevision": g.Revision, "path": path},
+			"destination": dest,
+			"syncPolicy": obj{
+				"automated":   obj{"prune": true, "selfHeal": true},
+				"syncOptions": []any{"ServerSideApply=true"},
+				"retry":       obj{"limit": 5, "backoff": obj{"duration": "10s", "factor": 2, "maxDuration": "5m"}},
+			},
+		},
+	}
+}
+
+// syncWindows compiles the freeze windows that apply to the units' tenants
+// into deny sync windows, one per window occurrence and time zone within
+// the horizon, each naming the applications it freezes. Weekly windows
+// become one recurring cron window per weekday instead.
+func syncWindows(e *estate.Estate, units []*unit, at time.Time) ([]any, error) {
+	from := time.Date(at.UTC().Year(), at.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+	to := from.AddDate(0, SyncWindowHorizon, 0)
+	type key struct{ window, schedule, duration, zone string }
+	apps := map[key][]string{}
+	for _, u := range units {
+		scoped, err := calendar.Applicable(e, u.t)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %q: %w", u.t.Name, err)
+		}
+		for _, s := range scoped {
+			var sws []calendar.SyncWindow
+			if w := s.Window.Weekly; w != nil {
+				sws = weeklySyncWindows(w, s.Zone)
+			} else {
+				occ, err := calendar.Occurrences(s.Window, s.Zone, e.Platform.Holidays, from, to)
+				if err != nil {
+					return nil, fmt.Errorf("tenant %q: %w", u.t.Name, err)
+				}
+				if sws, err = calendar.SyncWindows(occ, s.Zone); err != nil {
+					return nil, fmt.Errorf("tenant %q: %w", u.t.Name, err)
+				}
+			}
+			for _, sw := range sws {
+				k := key{s.Window.Name, sw.Schedule, sw.Duration, sw.TimeZone}
+				if !slices.Contains(apps[k], u.App()) {
+					apps[k] = append(apps[k], u.App())
+				}
+			}
+		}
+	}
+	keys := slices.Collect(maps.Keys(apps))
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.window != b.window {
+			return a.window < b.window
+		}
+		if a.zone != b.zone {
+			return a.zone < b.zone
+		}
+		if a.schedule != b.schedule {
+			return a.schedule < b.schedule
+		}
+		return a.duration < b.duration
+	})
+	var out []any
+	for _, k := range keys {
+		list := apps[k]
+		sort.Strings(list)
+		names := make([]any, len(list))
+		for i, a := range list {
+			names[i] = a
+		}
+		out = append(out, obj{
+			"kind":         "deny",
+			"schedule":     k.schedule,
+			"duration":     k.duration,
+			"timeZone":     k.zone,
+			"applications": names,
+			"manualSync":   false,
+			"description":  "palisade freeze window " + k.window,
+		})
+	}
+	return out, nil
+}
+
+// weeklySyncWindows expresses a weekly window as cron windows, which Argo
+// CD reads on the local wall clock exactly as the calendar does.
+func weeklySyncWindows(w *estate.WeeklyRule, zone string) []calendar.SyncWindow {
+	from, _ := time.Parse("15:04", w.From)
+	to, _ := time.Parse("15:04", w.To)
+	d := to.Sub(from)
+	if d <= 0 {
+		d += 24 * time.Hour
+	}
+	dur := fmt.Sprintf("%dm", int(d.Minutes()))
+	if int(d.Minutes())%60 == 0 {
+		dur = fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	var out []calendar.SyncWindow
+	for _, day := range w.Days {
+		out = append(out, calendar.SyncWindow{
+			Schedule: fmt.Sprintf("%d %d * * %s", from.Minute(), from.Hour(), cronDays([]string{day})),
+			Duration: dur,
+			TimeZone: zone,
+		})
+	}
+	return out
+}
+
+// fluxObjects wire the cluster to Flux: the environment repository as a
+// GitRepository, the platform as one Kustomization and each tenant
+// environment as another that depends on it. Flux has no sync windows;
+// freezes are enforced by Palisade holding changes back.
+func fluxObjects(e *estate.Estate, cluster string, units []*unit) map[string][]any {
+	g := e.Platform.GitOps
+	source := obj{"kind": "GitRepository", "name": "palisade-env"}
+	platform := "platform-" + cluster
+	ks := func(name, path string, labels map[string]string, dependsOn string) obj {
+		l := obj{}
+		for k, v := range labels {
+			l[k] = v
+		}
+		spec := obj{
+			"interval":  "10m",
+			"path":      "./" + path,
+			"prune":     true,
+			"sourceRef": source,
+			"timeout":   "10m",
+		}
+		if dependsOn != "" {
+			spec["dependsOn"] = []any{obj{"name": dependsOn}}
+		}
+		return obj{
+			"apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+			"kind":       "Kustomization",
+			"metadata":   obj{"name": name, "namespace": NamespaceFlux, "labels": l},
+			"spec":       spec,
+		}
+	}
+	files := map[string][]any{
+		"platform.yaml": {
+			obj{
+				"apiVersion": "source.toolkit.fluxcd.io/v1",
+				"kind":       "GitRepository",
+				"metadata":   obj{"name": "palisade-env", "namespace": NamespaceFlux, "labels": obj{LabelManagedBy: "palisade"}},
+				"spec":       obj{"interval": "1m", "url": g.RepoURL, "ref": obj{"branch": g.Revision}},
+			},
+			ks(platform, "clusters/"+cluster+"/platform", map[string]string{LabelManagedBy: "palisade"}, ""),
+		},
+	}
+	for _, tier := range tiersOf(units) {
+		var objs []any
+		for _, u := range units {
+			if u.t.Tier == tier {
+				objs = append(objs, ks(u.App(), u.Dir(), u.labels(), platform))
+			}
+		}
+		files["tier-"+tier+".yaml"] = objs
+	}
+	return files
+}

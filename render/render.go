@@ -1,0 +1,349 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"sigs.k8s.io/kustomize/api/types"
+
+	"github.com/palisade-gitops/palisade/internal/estate"
+)
+
+// Targets of the GitOps wiring.
+const (
+	TargetArgoCD = "argocd"
+	TargetFlux   = "flux"
+)
+
+// Layouts of the environment tree.
+const (
+	// LayoutKustomize writes overlays over generated bases.
+	LayoutKustomize = "kustomize"
+	// LayoutHydrated writes each directory's built objects as manifest.yaml.
+	LayoutHydrated = "hydrated"
+)
+
+// Options tune a render.
+type Options struct {
+	// Target is the GitOps controller: TargetArgoCD (default) or TargetFlux.
+	Target string
+	// Tenants restricts the tenants rendered; empty renders all. Platform
+	// and GitOps objects always reflect the whole estate.
+	Tenants []string
+	// Digests maps image references, as the estate writes them, to the
+	// verified digests to pin them to.
+	Digests map[string]string
+	// At is the instant of the render. Generated sync windows cover the
+	// freeze calendar from the start of its month for SyncWindowHorizon.
+	At time.Time
+	// Workers bounds the tenant environments built in parallel; zero means
+	// GOMAXPROCS.
+	Workers int
+	// Engine builds the hydrated objects: EngineDirect (default) or
+	// EngineKrusty. Both give the same bytes; tests hold them to it.
+	Engine string
+}
+
+// Engines that build the hydrated objects.
+const (
+	// EngineDirect applies the overlays' transformations in Go: fast.
+	EngineDirect = "direct"
+	// EngineKrusty runs Kustomize (krusty) on every directory, in memory.
+	EngineKrusty = "krusty"
+)
+
+// Kinds of units.
+const (
+	KindTenant   = "tenant"
+	KindPlatform = "platform"
+	KindGitOps   = "gitops"
+)
+
+// Unit is one directory of the environment tree: a tenant environment, or a
+// cluster's platform or GitOps wiring.
+type Unit struct {
+	Kind        string
+	Cluster     string
+	Tenant      string // tenant units only
+	Environment string // tenant units: the environment directory name
+	Dir         string
+	// Files are the directory's files in the kustomize layout.
+	Files map[string][]byte
+	// Manifest is what `kustomize build` of the directory prints.
+	Manifest []byte
+	// Objects counts the objects in Manifest.
+	Objects int
+}
+
+// Result is a rendered estate.
+type Result struct {
+	// Bases are the generated tier bases, by path in the tree.
+	Bases map[string][]byte
+	// Units are sorted by directory.
+	Units []*Unit
+	// Clusters lists the clusters with at least one unit, sorted.
+	Clusters []string
+	// clusterDirs are, per cluster, every unit directory it has in the
+	// whole estate (also those not rendered under Options.Tenants).
+	clusterDirs map[string][]string
+}
+
+// Render renders the estate.
+func Render(e *estate.Estate, o Options) (*Result, error) {
+	if o.Target == "" {
+		o.Target = TargetArgoCD
+	}
+	if o.Target != TargetArgoCD && o.Target != TargetFlux {
+		return nil, fmt.Errorf("unknown target %q: want %s or %s", o.Target, TargetArgoCD, TargetFlux)
+	}
+	selected := map[string]bool{}
+	for _, n := range o.Tenants {
+		if _, ok := e.Tenants[n]; !ok {
+			return nil, fmt.Errorf("unknown tenant %q", n)
+		}
+		selected[n] = true
+	}
+	all := planUnits(e)
+	res := &Result{Bases: map[string][]byte{}, clusterDirs: map[string][]string{}}
+	byCluster := map[string][]*unit{}
+	for _, u := range all {
+		byCluster[u.place.Cluster] = append(byCluster[u.place.Cluster], u)
+		res.clusterDirs[u.place.Cluster] = append(res.clusterDirs[u.place.Cluster], u.Dir())
+	}
+	baseObjs, err := bases(e, all, res.Bases)
+	if err != nil {
+		return nil, err
+	}
+	if o.Engine == "" {
+		o.Engine = EngineDirect
+	}
+	if o.Engine != EngineDirect && o.Engine != EngineKrusty {
+		return nil, fmt.Errorf("unknown engine %q: want %s or %s", o.Engine, EngineDirect, EngineKrusty)
+	}
+	krusty := o.Engine == EngineKrusty
+
+	var jobs []func(*builder) (*Unit, error)
+	for _, u := range all {
+		if len(selected) > 0 && !selected[u.t.Name] {
+			continue
+		}
+		jobs = append(jobs, func(b *builder) (*Unit, error) {
+			return buildTenant(b, u, o.Digests, baseObjs[baseName(u.t.Tier, u.class)], krusty)
+		})
+	}
+	res.Clusters = slices.Sorted(maps.Keys(byCluster))
+	for _, c := range res.Clusters {
+		units := byCluster[c]
+		jobs = append(jobs,
+			func(b *builder) (*Unit, error) {
+				return buildDir(b, KindPlatform, c, "clusters/"+c+"/platform", platformObjects(e, c, units), krusty)
+			},
+			func(b *builder) (*Unit, error) {
+				files, err := gitopsObjects(e, c, units, o)
+				if err != nil {
+					return nil, err
+				}
+				return buildDir(b, KindGitOps, c, "clusters/"+c+"/gitops", files, krusty)
+			},
+		)
+	}
+	units, err := run(jobs, res.Bases, o.Workers, krusty)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(units, func(i, j int) bool { return units[i].Dir < units[j].Dir })
+	res.Units = units
+	return res, nil
+}
+
+// planUnits lists every tenant environment, and the standby of each
+// production environment that has one, sorted by directory.
+func planUnits(e *estate.Estate) []*unit {
+	var out []*unit
+	for _, tn := range e.TenantNames() {
+		t := e.Tenants[tn]
+		tier := e.Tiers[t.Tier]
+		for _, class := range estate.EnvironmentClasses {
+			env, ok := t.Environments[class]
+			if !ok {
+				continue
+			}
+			u := &unit{e: e, t: t, tier: tier, tenv: tier.Environments[class], env: env, class: class,
+				ns: Namespace(tn, class), place: env.Placement}
+			out = append(out, u)
+			if env.Standby != nil {
+				s := *u
+				s.standby, s.place = true, *env.Standby
+				out = append(out, &s)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Dir() < out[j].Dir() })
+	return out
+}
+
+// bases generates one base per tier and environment class in use, once:
+// its files, and its objects as built (for the direct engine).
+func bases(e *estate.Estate, units []*unit, out map[string][]byte) (map[string][]map[string]any, error) {
+	built := map[string][]map[string]any{}
+	for _, u := range units {
+		dir := baseName(u.t.Tier, u.class)
+		if _, ok := built[dir]; ok {
+			continue
+		}
+		objs := baseObjects(&e.Platform, u.tier, u.tenv)
+		data, err := yamlStream(objs...)
+		if err != nil {
+			return nil, fmt.Errorf("base %s: %w", dir, err)
+		}
+		labels := map[string]string{LabelManagedBy: "palisade"}
+		k, err := kustomization(types.Kustomization{
+			Resources: []string{"resources.yaml"},
+			Labels:    []types.Label{{Pairs: labels, IncludeTemplates: true}},
+		})
+		if err != nil {
+			return nil, err
+		}
+		out[dir+"/resources.yaml"] = data
+		out[dir+"/kustomization.yaml"] = k
+		var norm []map[string]any
+		for _, o := range objs {
+			n, err := normalize(o)
+			if err != nil {
+				return nil, fmt.Errorf("base %s: %w", dir, err)
+			}
+			norm = append(norm, n)
+		}
+		setLabels(norm, labels, true)
+		built[dir] = norm
+	}
+	return built, nil
+}
+
+func buildTenant(b *builder, u *unit, digests map[string]string, base []map[string]any, krusty bool) (*Unit, error) {
+	ov, err := u.overlay(digests)
+	if err != nil {
+		return nil, fmt.Errorf("rendering tenant %q (%s): %w", u.t.Name, u.DirEnv(), err)
+	}
+	files := ov.files
+	var m []byte
+	if krusty {
+		m, err = b.build(u.Dir(), files)
+	} else {
+		m, err = u.hydrate(ov, base)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rendering tenant %q (%s): %w", u.t.Name, u.DirEnv(), err)
+	}
+	return &Unit{Kind: KindTenant, Cluster: u.place.Cluster, Tenant: u.t.Name, Environment: u.DirEnv(),
+		Dir: u.Dir(), Files: files, Manifest: m, Objects: countObjects(m)}, nil
+}
+
+// buildDir builds a directory of plain resource files.
+func buildDir(b *builder, kind, cluster, dir string, objs map[string][]any, krusty bool) (*Unit, error) {
+	files := map[string][]byte{}
+	var res []string
+	var all []map[string]any
+	for _, name := range slices.Sorted(maps.Keys(objs)) {
+		for _, o := range objs[name] {
+			n, err := normalize(o)
+			if err != nil {
+				return nil, fmt.Errorf("rendering %s: %s: %w", dir, name, err)
+			}
+			all = append(all, n)
+		}
+		data, err := yamlStream(objs[name]...)
+		if err != nil {
+			return nil, fmt.Errorf("rendering %s: %s: %w", dir, name, err)
+		}
+		files[name] = data
+		res = append(res, name)
+	}
+	k, err := kustomization(types.Kustomization{Resources: res})
+	if err != nil {
+		return nil, err
+	}
+	files["kustomization.yaml"] = k
+	var m []byte
+	if krusty {
+		m, err = b.build(dir, files)
+	} else {
+		legacySort(all)
+		m, err = marshalStream(all)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", dir, err)
+	}
+	return &Unit{Kind: kind, Cluster: cluster, Dir: dir, Files: files, Manifest: m, Objects: countObjects(m)}, nil
+}
+
+// run runs the jobs on a bounded number of goroutines, each with its own
+// builder, and returns the units in job order.
+func run(jobs []func(*builder) (*Unit, error), shared map[string][]byte, workers int, krusty bool) ([]*Unit, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, max(len(jobs), 1))
+	out := make([]*Unit, len(jobs))
+	errs := make([]error, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		var b *builder
+		if krusty {
+			var err error
+			if b, err = newBuilder(shared); err != nil {
+				return nil, err
+			}
+		}
+		wg.Go(func() {
+			for i := range next {
+				out[i], errs[i] = jobs[i](b)
+			}
+		})
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func countObjects(m []byte) int {
+	if len(bytes.TrimSpace(m)) == 0 {
+		return 0
+	}
+	return bytes.Count(m, []byte("\n---\n")) + 1
+}
+
+// Objects counts the objects of all units.
+func (r *Result) Objects() int {
+	n := 0
+	for _, u := range r.Units {
+		n += u.Objects
+	}
+	return n
+}
+
+// Tenants lists the tenants rendered, sorted.
+func (r *Result) Tenants() []string {
+	var out []string
+	for _, u := range r.Units {
+		if u.Kind == KindTenant && !slices.Contains(out, u.Tenant) {
+			out = append(out, u.Tenant)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
