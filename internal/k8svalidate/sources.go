@@ -67,6 +67,11 @@ var Upstream = []Source{
 		Globs:   []string{"config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml"},
 	},
 	{
+		Module:  "github.com/fluxcd/source-controller",
+		Version: "v1.9.6",
+		Globs:   []string{"config/crd/bases/source.toolkit.fluxcd.io_gitrepositories.yaml"},
+	},
+	{
 		Module:  "github.com/traefik/traefik/v3",
 		Version: "v3.7.13",
 		Globs:   []string{"docs/content/reference/dynamic-configuration/traefik.io_*.yaml"},
