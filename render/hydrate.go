@@ -24,7 +24,14 @@ import (
 
 // normalize turns an object into the generic form Kustomize's serialiser
 // sees: maps, slices, strings, bools and numbers (int64 or float64).
+// Objects built as maps are converted directly; typed Kubernetes objects go
+// through their JSON encoding.
 func normalize(o any) (map[string]any, error) {
+	if m, ok := o.(map[string]any); ok {
+		if v, ok := plain(m); ok {
+			return v.(map[string]any), nil
+		}
+	}
 	b, err := json.Marshal(o)
 	if err != nil {
 		return nil, err
@@ -40,6 +47,53 @@ func normalize(o any) (map[string]any, error) {
 		delete(m, "status")
 	}
 	return m, nil
+}
+
+// plain converts a tree of maps, slices and scalars built in Go into the
+// normalised form; false when it meets a value it does not know (which
+// then goes through JSON).
+func plain(v any) (any, bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			y, ok := plain(x)
+			if !ok {
+				return nil, false
+			}
+			m[k] = y
+		}
+		return m, true
+	case map[string]string:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = x
+		}
+		return m, true
+	case []any:
+		s := make([]any, len(v))
+		for i, x := range v {
+			y, ok := plain(x)
+			if !ok {
+				return nil, false
+			}
+			s[i] = y
+		}
+		return s, true
+	case []string:
+		s := make([]any, len(v))
+		for i, x := range v {
+			s[i] = x
+		}
+		return s, true
+	case string, bool, int64, nil:
+		return v, true
+	case int:
+		return int64(v), true
+	case int32:
+		return int64(v), true
+	}
+	return nil, false
 }
 
 func fixNumbers(v any) any {

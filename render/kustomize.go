@@ -9,13 +9,12 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
-	"sigs.k8s.io/yaml"
 )
 
 // kustomization marshals a Kustomization file.
 func kustomization(k types.Kustomization) ([]byte, error) {
 	k.TypeMeta = types.TypeMeta{APIVersion: types.KustomizationVersion, Kind: types.KustomizationKind}
-	return yaml.Marshal(k)
+	return toYAML(k)
 }
 
 // builder builds Kustomize directories in memory. Each goroutine has its

@@ -2,8 +2,6 @@ package render
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
@@ -29,24 +27,20 @@ func (u *unit) overlay(digests map[string]string) (*overlay, error) {
 	ov := &overlay{files: map[string][]byte{}}
 	files := ov.files
 	res := []string{relPath(u.Dir(), baseName(u.t.Tier, u.class))}
-	objs := u.tenantObjects()
-	for _, name := range slices.Sorted(maps.Keys(objs)) {
-		var norm []map[string]any
-		for _, o := range objs[name] {
-			n, err := normalize(o)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", name, err)
-			}
-			norm = append(norm, n)
-		}
-		data, err := marshalStream(norm)
+	const name = "resources.yaml"
+	for _, o := range u.tenantObjects() {
+		n, err := normalize(o)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		files[name] = data
-		res = append(res, name)
-		ov.objects = append(ov.objects, norm...)
+		ov.objects = append(ov.objects, n)
 	}
+	data, err := marshalStream(ov.objects)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	files[name] = data
+	res = append(res, name)
 	k := types.Kustomization{
 		Namespace: u.ns,
 		Resources: res,
@@ -72,7 +66,7 @@ func (u *unit) overlay(digests map[string]string) (*overlay, error) {
 		return nil, err
 	}
 	k.Patches = patches
-	data, err := kustomization(k)
+	data, err = kustomization(k)
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,10 @@ type Options struct {
 	// Engine builds the hydrated objects: EngineDirect (default) or
 	// EngineKrusty. Both give the same bytes; tests hold them to it.
 	Engine string
+	// SkipManifests leaves Unit.Manifest empty for tenant environments:
+	// the kustomize layout does not need the built objects, and building
+	// them is most of a render's cost. Objects still counts them.
+	SkipManifests bool
 }
 
 // Engines that build the hydrated objects.
@@ -135,7 +139,7 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 			continue
 		}
 		jobs = append(jobs, func(b *builder) (*Unit, error) {
-			return buildTenant(b, u, o.Digests, baseObjs[baseName(u.t.Tier, u.class)], krusty)
+			return buildTenant(b, u, o.Digests, baseObjs[baseName(u.t.Tier, u.class)], krusty, o.SkipManifests)
 		})
 	}
 	res.Clusters = slices.Sorted(maps.Keys(byCluster))
@@ -227,23 +231,27 @@ func bases(e *estate.Estate, units []*unit, out map[string][]byte) (map[string][
 	return built, nil
 }
 
-func buildTenant(b *builder, u *unit, digests map[string]string, base []map[string]any, krusty bool) (*Unit, error) {
+func buildTenant(b *builder, u *unit, digests map[string]string, base []map[string]any, krusty, skip bool) (*Unit, error) {
 	ov, err := u.overlay(digests)
 	if err != nil {
 		return nil, fmt.Errorf("rendering tenant %q (%s): %w", u.t.Name, u.DirEnv(), err)
 	}
-	files := ov.files
+	out := &Unit{Kind: KindTenant, Cluster: u.place.Cluster, Tenant: u.t.Name, Environment: u.DirEnv(),
+		Dir: u.Dir(), Files: ov.files, Objects: len(base) + len(ov.objects)}
+	if skip {
+		return out, nil
+	}
 	var m []byte
 	if krusty {
-		m, err = b.build(u.Dir(), files)
+		m, err = b.build(u.Dir(), ov.files)
 	} else {
 		m, err = u.hydrate(ov, base)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("rendering tenant %q (%s): %w", u.t.Name, u.DirEnv(), err)
 	}
-	return &Unit{Kind: KindTenant, Cluster: u.place.Cluster, Tenant: u.t.Name, Environment: u.DirEnv(),
-		Dir: u.Dir(), Files: files, Manifest: m, Objects: countObjects(m)}, nil
+	out.Manifest, out.Objects = m, countObjects(m)
+	return out, nil
 }
 
 // buildDir builds a directory of plain resource files.

@@ -34,6 +34,9 @@ func (r *Result) Tree(layout string) (map[string][]byte, error) {
 		}
 	case LayoutHydrated:
 		for _, u := range r.Units {
+			if u.Manifest == nil {
+				return nil, fmt.Errorf("%s was rendered without its objects (Options.SkipManifests)", u.Dir)
+			}
 			files[path.Join(u.Dir, "manifest.yaml")] = u.Manifest
 		}
 	default:

@@ -95,7 +95,8 @@ func runRender(out io.Writer, o *RenderOptions) error {
 		return err
 	}
 	at, _ := o.At.Time()
-	res, err := render.Render(e, render.Options{Target: o.Target, Tenants: o.Tenants, At: at})
+	res, err := render.Render(e, render.Options{Target: o.Target, Tenants: o.Tenants, At: at,
+		SkipManifests: o.Layout != render.LayoutHydrated})
 	if err != nil {
 		return err
 	}
