@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/resid"
+	"sigs.k8s.io/yaml"
 )
 
 // The direct engine produces, for each directory, exactly what `kustomize
@@ -432,4 +433,24 @@ func marshalStream(objs []map[string]any) ([]byte, error) {
 		b.Write(y)
 	}
 	return b.Bytes(), nil
+}
+
+// parseStream parses a multi-document YAML stream into normalised objects.
+func parseStream(data []byte) ([]map[string]any, error) {
+	var out []map[string]any
+	for _, doc := range bytes.Split(data, []byte("\n---\n")) {
+		if len(bytes.TrimSpace(doc)) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(doc, &m); err != nil {
+			return nil, err
+		}
+		n, err := normalize(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -78,6 +78,12 @@ func (u *unit) overlay(digests map[string]string) (*overlay, error) {
 // hydrate is the direct engine's build of the overlay: what `kustomize
 // build` prints for it.
 func (u *unit) hydrate(ov *overlay, base []map[string]any) ([]byte, error) {
+	return marshalStream(u.objects(ov, base))
+}
+
+// objects applies the overlay to copies of the base objects and the
+// tenant's own, in Kustomize's output order.
+func (u *unit) objects(ov *overlay, base []map[string]any) []map[string]any {
 	objs := make([]map[string]any, 0, len(base)+len(ov.objects))
 	for _, o := range base {
 		objs = append(objs, deepCopy(o).(map[string]any))
@@ -94,7 +100,7 @@ func (u *unit) hydrate(ov *overlay, base []map[string]any) ([]byte, error) {
 		if len(tol) > 0 {
 			n, err := normalize(map[string]any{"t": tol})
 			if err != nil {
-				return nil, err
+				panic(err) // typed tolerations always encode
 			}
 			tols = n["t"].([]any)
 		}
@@ -104,13 +110,13 @@ func (u *unit) hydrate(ov *overlay, base []map[string]any) ([]byte, error) {
 		if o, ok := u.t.Odoo.Workloads[w]; ok && o.Resources != nil {
 			n, err := normalize(resourceReq(*o.Resources))
 			if err != nil {
-				return nil, err
+				panic(err) // typed resources always encode
 			}
 			setContainerResources(objs, "odoo-"+w, "odoo", n)
 		}
 	}
 	legacySort(objs)
-	return marshalStream(objs)
+	return objs
 }
 
 // patches move the tenant's pods onto its segment's or its own node pool

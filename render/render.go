@@ -53,6 +53,13 @@ type Options struct {
 	// the kustomize layout does not need the built objects, and building
 	// them is most of a render's cost. Objects still counts them.
 	SkipManifests bool
+	// KeepObjects keeps each directory's built objects in Unit.Built.
+	KeepObjects bool
+	// Exclude leaves these tenant environment directories out of the
+	// render entirely — not rendered, not wired into GitOps, not given a
+	// database in a platform cluster, not listed in the cluster's
+	// kustomization: the new environments of tenants held back by a freeze.
+	Exclude map[string]bool
 }
 
 // Engines that build the hydrated objects.
@@ -84,6 +91,9 @@ type Unit struct {
 	Manifest []byte
 	// Objects counts the objects in Manifest.
 	Objects int
+	// Built holds the built objects (Options.KeepObjects), as maps in the
+	// order of Manifest, for policy evaluation.
+	Built []map[string]any
 }
 
 // Result is a rendered estate.
@@ -115,6 +125,15 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 		selected[n] = true
 	}
 	all := planUnits(e)
+	if len(o.Exclude) > 0 {
+		kept := all[:0]
+		for _, u := range all {
+			if !o.Exclude[u.Dir()] {
+				kept = append(kept, u)
+			}
+		}
+		all = kept
+	}
 	res := &Result{Bases: map[string][]byte{}, clusterDirs: map[string][]string{}}
 	byCluster := map[string][]*unit{}
 	for _, u := range all {
@@ -139,7 +158,7 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 			continue
 		}
 		jobs = append(jobs, func(b *builder) (*Unit, error) {
-			return buildTenant(b, u, o.Digests, baseObjs[baseName(u.t.Tier, u.class)], krusty, o.SkipManifests)
+			return buildTenant(b, u, o, baseObjs[baseName(u.t.Tier, u.class)], krusty)
 		})
 	}
 	res.Clusters = slices.Sorted(maps.Keys(byCluster))
@@ -147,14 +166,14 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 		units := byCluster[c]
 		jobs = append(jobs,
 			func(b *builder) (*Unit, error) {
-				return buildDir(b, KindPlatform, c, "clusters/"+c+"/platform", platformObjects(e, c, units), krusty)
+				return buildDir(b, KindPlatform, c, "clusters/"+c+"/platform", platformObjects(e, c, units), krusty, o.KeepObjects)
 			},
 			func(b *builder) (*Unit, error) {
 				files, err := gitopsObjects(e, c, units, o)
 				if err != nil {
 					return nil, err
 				}
-				return buildDir(b, KindGitOps, c, "clusters/"+c+"/gitops", files, krusty)
+				return buildDir(b, KindGitOps, c, "clusters/"+c+"/gitops", files, krusty, o.KeepObjects)
 			},
 		)
 	}
@@ -231,31 +250,45 @@ func bases(e *estate.Estate, units []*unit, out map[string][]byte) (map[string][
 	return built, nil
 }
 
-func buildTenant(b *builder, u *unit, digests map[string]string, base []map[string]any, krusty, skip bool) (*Unit, error) {
-	ov, err := u.overlay(digests)
+func buildTenant(b *builder, u *unit, o Options, base []map[string]any, krusty bool) (*Unit, error) {
+	ov, err := u.overlay(o.Digests)
 	if err != nil {
 		return nil, fmt.Errorf("rendering tenant %q (%s): %w", u.t.Name, u.DirEnv(), err)
 	}
 	out := &Unit{Kind: KindTenant, Cluster: u.place.Cluster, Tenant: u.t.Name, Environment: u.DirEnv(),
 		Dir: u.Dir(), Files: ov.files, Objects: len(base) + len(ov.objects)}
-	if skip {
+	if o.SkipManifests && !o.KeepObjects {
 		return out, nil
 	}
 	var m []byte
+	var objs []map[string]any
 	if krusty {
 		m, err = b.build(u.Dir(), ov.files)
 	} else {
-		m, err = u.hydrate(ov, base)
+		objs = u.objects(ov, base)
+		if !o.SkipManifests {
+			m, err = marshalStream(objs)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("rendering tenant %q (%s): %w", u.t.Name, u.DirEnv(), err)
 	}
-	out.Manifest, out.Objects = m, countObjects(m)
+	if o.KeepObjects {
+		if objs == nil {
+			if objs, err = parseStream(m); err != nil {
+				return nil, err
+			}
+		}
+		out.Built = objs
+	}
+	if !o.SkipManifests {
+		out.Manifest, out.Objects = m, countObjects(m)
+	}
 	return out, nil
 }
 
 // buildDir builds a directory of plain resource files.
-func buildDir(b *builder, kind, cluster, dir string, objs map[string][]any, krusty bool) (*Unit, error) {
+func buildDir(b *builder, kind, cluster, dir string, objs map[string][]any, krusty bool, keep bool) (*Unit, error) {
 	files := map[string][]byte{}
 	var res []string
 	var all []map[string]any
@@ -280,16 +313,20 @@ func buildDir(b *builder, kind, cluster, dir string, objs map[string][]any, krus
 	}
 	files["kustomization.yaml"] = k
 	var m []byte
+	legacySort(all)
 	if krusty {
 		m, err = b.build(dir, files)
 	} else {
-		legacySort(all)
 		m, err = marshalStream(all)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", dir, err)
 	}
-	return &Unit{Kind: kind, Cluster: cluster, Dir: dir, Files: files, Manifest: m, Objects: countObjects(m)}, nil
+	u := &Unit{Kind: kind, Cluster: cluster, Dir: dir, Files: files, Manifest: m, Objects: countObjects(m)}
+	if keep {
+		u.Built = all
+	}
+	return u, nil
 }
 
 // run runs the jobs on a bounded number of goroutines, each with its own

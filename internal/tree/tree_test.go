@@ -131,3 +131,32 @@ func TestWriteRemovesStaleStaging(t *testing.T) {
 		t.Error("the staging directory of an interrupted run was not cleaned up")
 	}
 }
+
+func TestCompare(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	files := map[string][]byte{
+		"clusters/a/tenants/x/production/kustomization.yaml": []byte("k\n"),
+		"clusters/a/tenants/x/production/resources.yaml":     []byte("r\n"),
+	}
+	if _, err := tree.Write(dir, files, tree.Options{Owned: owned}); err != nil {
+		t.Fatal(err)
+	}
+	const x = "clusters/a/tenants/x/production"
+	for _, tc := range []struct {
+		name   string
+		files  map[string][]byte
+		prefix string
+		want   tree.State
+	}{
+		{"same", files, x, tree.Same},
+		{"absent", files, "clusters/a/tenants/y/production", tree.Absent},
+		{"content", map[string][]byte{x + "/kustomization.yaml": []byte("k\n"), x + "/resources.yaml": []byte("r2\n")}, x, tree.Changed},
+		{"file removed", map[string][]byte{x + "/kustomization.yaml": []byte("k\n")}, x, tree.Changed},
+		{"file added", map[string][]byte{x + "/kustomization.yaml": []byte("k\n"), x + "/resources.yaml": []byte("r\n"), x + "/extra.yaml": []byte("e\n")}, x, tree.Changed},
+	} {
+		got, err := tree.Compare(dir, tc.files, tc.prefix)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: Compare = %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+}
