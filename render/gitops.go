@@ -45,12 +45,14 @@ func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options) (
 			}
 		}
 		project := tier + "-" + cluster
+		// Exact namespaces: a "<tenant>-*" pattern would also admit the
+		// namespaces of a tenant named "<tenant>-eu" of another tier.
 		var dests []any
 		seen := map[string]bool{}
 		for _, u := range tu {
-			if !seen[u.t.Name] {
-				seen[u.t.Name] = true
-				dests = append(dests, obj{"server": cl.Server, "namespace": u.t.Name + "-*"})
+			if !seen[u.ns] {
+				seen[u.ns] = true
+				dests = append(dests, obj{"server": cl.Server, "namespace": u.ns})
 			}
 		}
 		windows, err := syncWindows(e, tu, o.At)

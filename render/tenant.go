@@ -719,6 +719,12 @@ func (u *unit) database() []any {
 		"spec":       spec,
 	}}
 	if d.Pooler.Enabled && !u.standby {
+		// The pooler's pods carry the tenant's database traffic: they go
+		// on the tenant's pool like the database's.
+		poolerPod := obj{"containers": []any{}, "nodeSelector": nodeSelector}
+		if tols, ok := affinity["tolerations"]; ok {
+			poolerPod["tolerations"] = tols
+		}
 		out = append(out, obj{
 			"apiVersion": "postgresql.cnpg.io/v1",
 			"kind":       "Pooler",
@@ -727,6 +733,7 @@ func (u *unit) database() []any {
 				"cluster":   obj{"name": dbCluster},
 				"instances": d.Pooler.Instances,
 				"type":      "rw",
+				"template":  obj{"spec": poolerPod},
 				"pgbouncer": obj{
 					"poolMode":   d.Pooler.Mode,
 					"parameters": obj{"max_client_conn": "1000", "default_pool_size": "40"},
