@@ -1,7 +1,6 @@
 package render
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -14,11 +13,10 @@ import (
 // bytes: the direct engine's whole claim is that it prints what `kustomize
 // build` prints.
 func TestEnginesAgree(t *testing.T) {
-	for _, seed := range seedsForBudget() {
-		e := syntheticEstate(t, syntheticTenants, seed)
-		requireAllTiers(t, e)
+	for _, se := range syntheticEstates(t) {
+		e := se.e
 		for _, target := range []string{TargetArgoCD, TargetFlux} {
-			t.Run(fmt.Sprintf("seed=%d/%s", seed, target), func(t *testing.T) {
+			t.Run(se.name+"/"+target, func(t *testing.T) {
 				direct := mustRender(t, e, Options{Target: target, Engine: EngineDirect})
 				krusty := mustRender(t, e, Options{Target: target, Engine: EngineKrusty})
 				requireUnitsOfEveryTier(t, e, direct)

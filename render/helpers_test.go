@@ -18,20 +18,49 @@ import (
 // estategen gives some tenants.
 var testAt = time.Date(2027, 3, 1, 9, 30, 0, 0, time.UTC)
 
-// syntheticTenants and syntheticSeeds size the synthetic estates the tests
-// render: each of these seeds gives shared, segmented and dedicated tenants
-// (dedicated ones with a standby, some with a tenant-scoped window).
-const syntheticTenants = 40
-
+// syntheticSeeds are the seeds of the synthetic estates the tests render:
+// with 40 tenants (and with 12, the first), each gives shared, segmented
+// and dedicated tenants, dedicated ones with a standby, and some tenants
+// with a window of their own.
 var syntheticSeeds = []uint64{1, 9, 10}
 
-// seedsForBudget trims the seeds under the race detector, where rendering
-// (and krusty above all) is an order of magnitude slower.
-func seedsForBudget() []uint64 {
+// syntheticBudget sizes the synthetic estates: three of 40 tenants, or one
+// of 12 under the race detector or -short, where rendering (and krusty
+// above all) is an order of magnitude slower.
+func syntheticBudget() (tenants int, seeds []uint64) {
 	if raceEnabled || testing.Short() {
-		return syntheticSeeds[:1]
+		return 12, syntheticSeeds[:1]
 	}
-	return syntheticSeeds
+	return 40, syntheticSeeds
+}
+
+// namedEstate is a synthetic estate and what made it.
+type namedEstate struct {
+	name string
+	e    *estate.Estate
+}
+
+// syntheticEstates loads the synthetic estates of the budget, each with
+// tenants of every tier.
+func syntheticEstates(t testing.TB) []namedEstate {
+	t.Helper()
+	n, seeds := syntheticBudget()
+	var out []namedEstate
+	for _, seed := range seeds {
+		e := syntheticEstate(t, n, seed)
+		requireAllTiers(t, e)
+		out = append(out, namedEstate{fmt.Sprintf("tenants=%d,seed=%d", n, seed), e})
+	}
+	return out
+}
+
+// firstSyntheticEstate is the first of syntheticEstates.
+func firstSyntheticEstate(t testing.TB) *estate.Estate {
+	t.Helper()
+	n, seeds := syntheticBudget()
+	e := syntheticEstate(t, n, seeds[0])
+	requireAllTiers(t, e)
+	return e
 }
 
 // syntheticEstate writes a synthetic estate into a temporary directory and

@@ -22,7 +22,7 @@ import (
 // on every rendered object and on random trees.
 func encodeYAML(o map[string]any) ([]byte, error) {
 	var b bytes.Buffer
-	if writeMap(&b, o, 0, false) {
+	if len(o) > 0 && writeMap(&b, o, 0, false) {
 		return b.Bytes(), nil
 	}
 	return yamlv2.Marshal(o)
@@ -42,7 +42,9 @@ func scalar(s string) string {
 	}
 	out, err := yamlv2.Marshal(s)
 	r := ""
-	if err == nil {
+	// yaml.v2 breaks lines at these too, so their rendering depends on
+	// where they are written: leave such strings to it.
+	if err == nil && !strings.ContainsAny(s, "\r\u0085\u2028\u2029") {
 		r = strings.TrimSuffix(string(out), "\n")
 		if strings.Contains(r, "\n") {
 			r = ""
@@ -75,7 +77,7 @@ func writeString(b *bytes.Buffer, s string, col, indent int) bool {
 // otherwise (leading spaces, trailing spaces on a line, characters outside
 // printable ASCII, several trailing newlines) are refused.
 func writeLiteral(b *bytes.Buffer, s string, indent int) bool {
-	if s == "" || s[0] == ' ' || s[0] == '\n' || strings.HasSuffix(s, "\n\n") || strings.Contains(s, " \n") {
+	if s == "" || s[0] == ' ' || s[0] == '\n' || strings.HasSuffix(s, "\n\n") || strings.HasSuffix(s, " ") || strings.Contains(s, " \n") {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -148,8 +150,10 @@ func writeMap(b *bytes.Buffer, m map[string]any, indent int, inSeq bool) bool {
 			b.WriteString(strings.Repeat(" ", indent))
 		}
 		kr := scalar(k)
-		if kr != k {
-			return false // a key that needs quoting: leave it to yaml.v2
+		if kr != k || len(k) > 128 {
+			// A key that needs quoting, or so long that yaml.v2 writes it
+			// as a complex key ("? key"): leave it to yaml.v2.
+			return false
 		}
 		b.WriteString(k)
 		b.WriteByte(':')
