@@ -55,6 +55,13 @@ type Options struct {
 	SkipManifests bool
 	// KeepObjects keeps each directory's built objects in Unit.Built.
 	KeepObjects bool
+	// Inspect, when set, is called (from the render's goroutines) with each
+	// tenant's built directories, their objects in Unit.Built, and the
+	// platform directory of every cluster with its objects — as soon as
+	// the tenant is built, so a caller can evaluate policies without
+	// holding every object of the estate. Unless KeepObjects is set, the
+	// objects are dropped afterwards. An error stops the render.
+	Inspect func(tenant string, units []*Unit, platform map[string]*Unit) error
 	// Exclude leaves these tenant environment directories out of the
 	// render entirely — not rendered, not wired into GitOps, not given a
 	// database in a platform cluster, not listed in the cluster's
@@ -152,35 +159,89 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 	}
 	krusty := o.Engine == EngineKrusty
 
-	var jobs []func(*builder) (*Unit, error)
-	for _, u := range all {
-		if len(selected) > 0 && !selected[u.t.Name] {
-			continue
-		}
-		jobs = append(jobs, func(b *builder) (*Unit, error) {
-			return buildTenant(b, u, o, baseObjs[baseName(u.t.Tier, u.class)], krusty)
-		})
-	}
+	// Platform and GitOps directories first: a tenant's inspection sees
+	// its cluster's platform objects.
 	res.Clusters = slices.Sorted(maps.Keys(byCluster))
+	var jobs []func(*builder) ([]*Unit, error)
+	keepPlatform := o.KeepObjects || o.Inspect != nil
 	for _, c := range res.Clusters {
 		units := byCluster[c]
 		jobs = append(jobs,
-			func(b *builder) (*Unit, error) {
-				return buildDir(b, KindPlatform, c, "clusters/"+c+"/platform", platformObjects(e, c, units), krusty, o.KeepObjects)
+			func(b *builder) ([]*Unit, error) {
+				u, err := buildDir(b, KindPlatform, c, "clusters/"+c+"/platform", platformObjects(e, c, units), krusty, keepPlatform)
+				return []*Unit{u}, err
 			},
-			func(b *builder) (*Unit, error) {
+			func(b *builder) ([]*Unit, error) {
 				files, err := gitopsObjects(e, c, units, o)
 				if err != nil {
 					return nil, err
 				}
-				return buildDir(b, KindGitOps, c, "clusters/"+c+"/gitops", files, krusty, o.KeepObjects)
+				u, err := buildDir(b, KindGitOps, c, "clusters/"+c+"/gitops", files, krusty, o.KeepObjects)
+				return []*Unit{u}, err
 			},
 		)
 	}
-	units, err := run(jobs, res.Bases, o.Workers, krusty)
+	shared, err := run(jobs, res.Bases, o.Workers, krusty)
 	if err != nil {
 		return nil, err
 	}
+	platform := map[string]*Unit{}
+	for _, u := range shared {
+		if u.Kind == KindPlatform {
+			platform[u.Cluster] = u
+		}
+	}
+
+	// Then each tenant, all its environments in one job, so that it can
+	// be inspected (policies) as soon as it is built and its objects
+	// dropped.
+	byTenant := map[string][]*unit{}
+	var names []string
+	for _, u := range all {
+		if len(selected) > 0 && !selected[u.t.Name] {
+			continue
+		}
+		if _, ok := byTenant[u.t.Name]; !ok {
+			names = append(names, u.t.Name)
+		}
+		byTenant[u.t.Name] = append(byTenant[u.t.Name], u)
+	}
+	ob := o
+	ob.KeepObjects = o.KeepObjects || o.Inspect != nil
+	jobs = jobs[:0]
+	for _, name := range names {
+		jobs = append(jobs, func(b *builder) ([]*Unit, error) {
+			var built []*Unit
+			for _, u := range byTenant[name] {
+				bu, err := buildTenant(b, u, ob, baseObjs[baseName(u.t.Tier, u.class)], krusty)
+				if err != nil {
+					return nil, err
+				}
+				built = append(built, bu)
+			}
+			if o.Inspect != nil {
+				if err := o.Inspect(name, built, platform); err != nil {
+					return nil, err
+				}
+				if !o.KeepObjects {
+					for _, bu := range built {
+						bu.Built = nil
+					}
+				}
+			}
+			return built, nil
+		})
+	}
+	tenants, err := run(jobs, res.Bases, o.Workers, krusty)
+	if err != nil {
+		return nil, err
+	}
+	if !o.KeepObjects {
+		for _, u := range platform {
+			u.Built = nil
+		}
+	}
+	units := append(shared, tenants...)
 	sort.Slice(units, func(i, j int) bool { return units[i].Dir < units[j].Dir })
 	res.Units = units
 	return res, nil
@@ -330,13 +391,13 @@ func buildDir(b *builder, kind, cluster, dir string, objs map[string][]any, krus
 }
 
 // run runs the jobs on a bounded number of goroutines, each with its own
-// builder, and returns the units in job order.
-func run(jobs []func(*builder) (*Unit, error), shared map[string][]byte, workers int, krusty bool) ([]*Unit, error) {
+// builder, and returns their units in job order.
+func run(jobs []func(*builder) ([]*Unit, error), shared map[string][]byte, workers int, krusty bool) ([]*Unit, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, max(len(jobs), 1))
-	out := make([]*Unit, len(jobs))
+	out := make([][]*Unit, len(jobs))
 	errs := make([]error, len(jobs))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -362,7 +423,11 @@ func run(jobs []func(*builder) (*Unit, error), shared map[string][]byte, workers
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return out, nil
+	var flat []*Unit
+	for _, us := range out {
+		flat = append(flat, us...)
+	}
+	return flat, nil
 }
 
 func countObjects(m []byte) int {
