@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -215,36 +217,54 @@ func setLabels(objs []map[string]any, pairs map[string]string, templates bool) {
 	}
 }
 
-// setImages rewrites container images like Kustomize's images transformer:
-// every "containers" and "initContainers" list anywhere in the object.
-func setImages(objs []map[string]any, images []types.Image) {
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, x := range v {
-				if k == "containers" || k == "initContainers" {
-					if list, ok := x.([]any); ok {
-						for _, c := range list {
-							if cm, ok := c.(map[string]any); ok {
-								if img, ok := cm["image"].(string); ok {
-									cm["image"] = rewriteImage(img, images)
-								}
-							}
+// walkContainers calls fn with every container of the object: every item
+// of a "containers" or "initContainers" list anywhere in it, as
+// Kustomize's images transformer finds them.
+func walkContainers(v any, fn func(c map[string]any)) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if k == "containers" || k == "initContainers" {
+				if list, ok := x.([]any); ok {
+					for _, c := range list {
+						if cm, ok := c.(map[string]any); ok {
+							fn(cm)
 						}
 					}
 				}
-				walk(x)
 			}
-		case []any:
-			for _, x := range v {
-				walk(x)
-			}
+			walkContainers(x, fn)
+		}
+	case []any:
+		for _, x := range v {
+			walkContainers(x, fn)
 		}
 	}
+}
+
+// setImages rewrites container images like Kustomize's images transformer.
+func setImages(objs []map[string]any, images []types.Image) {
 	for _, o := range objs {
-		walk(o)
+		walkContainers(o, func(c map[string]any) {
+			if img, ok := c["image"].(string); ok {
+				c["image"] = rewriteImage(img, images)
+			}
+		})
 	}
+}
+
+// ContainerImages lists, sorted and without repeats, the images of every
+// container of the objects.
+func ContainerImages(objs []map[string]any) []string {
+	seen := map[string]bool{}
+	for _, o := range objs {
+		walkContainers(o, func(c map[string]any) {
+			if img, ok := c["image"].(string); ok {
+				seen[img] = true
+			}
+		})
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func rewriteImage(img string, images []types.Image) string {
