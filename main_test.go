@@ -30,6 +30,7 @@ func TestMain(m *testing.M) {
 // directory. Commands beyond testscript's own:
 //
 //	estate          copy the small valid test estate (testdata/estate) here
+//	estate example  copy the repository's example estate here
 //	replace F O N   replace the text O by N in file F; fails unless O occurs
 //	append SRC DST  append file SRC to file DST
 //	exitcode N CMD  run CMD (as exec does) and require exit status N
@@ -49,10 +50,16 @@ func TestScript(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"estate": func(ts *testscript.TestScript, neg bool, args []string) {
-				if neg || len(args) != 0 {
-					ts.Fatalf("usage: estate")
+				switch {
+				case neg || len(args) > 1 || len(args) == 1 && args[0] != "example":
+					ts.Fatalf("usage: estate [example]")
+				case len(args) == 1:
+					for _, p := range []string{"platform.cue", "tiers", "tenants", "keys"} {
+						ts.Check(copyTree(filepath.Join(repo, p), ts.MkAbs(p)))
+					}
+				default:
+					ts.Check(copyTree(filepath.Join(repo, "testdata", "estate"), ts.MkAbs(".")))
 				}
-				ts.Check(copyTree(filepath.Join(repo, "testdata", "estate"), ts.MkAbs(".")))
 			},
 			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {

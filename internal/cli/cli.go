@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/policy"
 )
 
 // Exit codes, the contract scripts and CI rely on.
@@ -41,6 +42,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 // report prints err once and maps it to an exit code.
 func report(stderr io.Writer, err error) int {
 	var ie *estate.InputError
+	var ce *policy.CompileError
+	var pe *policy.EvalError
 	var ee *exitError
 	switch {
 	case errors.As(err, &ee):
@@ -52,6 +55,16 @@ func report(stderr io.Writer, err error) int {
 		for _, d := range ie.Diagnostics {
 			fmt.Fprintln(stderr, d.String())
 		}
+		return ExitInput
+	case errors.As(err, &ce):
+		for _, p := range ce.Problems {
+			fmt.Fprintln(stderr, p.String())
+		}
+		return ExitInput
+	case errors.As(err, &pe):
+		// A rule that fails at run time or breaks the result contract is
+		// a mistake in the (user's) policies.
+		fmt.Fprintf(stderr, "palisade: %v\n", pe)
 		return ExitInput
 	default:
 		// Command-line mistakes (unknown flag, bad argument count) and
@@ -96,6 +109,7 @@ manifests for an environment repository that Argo CD or Flux applies.`,
 	root.AddCommand(
 		newValidateCommand(),
 		newRenderCommand(),
+		newPolicyCommand(),
 		newVersionCommand(),
 	)
 	return root

@@ -66,3 +66,13 @@ func (o *AtOptions) Time() (time.Time, error) {
 	}
 	return t, nil
 }
+
+// PolicyOptions add user policies to the built-in ones.
+type PolicyOptions struct {
+	Dirs []string
+}
+
+// AddFlags registers --policy on cmd.
+func (o *PolicyOptions) AddFlags(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&o.Dirs, "policy", nil, "directory of Rego policies and data to add to the built-in ones (repeatable)")
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,14 +10,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/palisade-gitops/palisade/internal/estate"
-	"github.com/palisade-gitops/palisade/internal/tree"
+	"github.com/palisade-gitops/palisade/internal/pipeline"
+	"github.com/palisade-gitops/palisade/internal/policy"
 	"github.com/palisade-gitops/palisade/render"
 )
 
 // RenderOptions are the options of `palisade render`.
 type RenderOptions struct {
 	Estate  EstateOptions
+	Policy  PolicyOptions
 	At      AtOptions
 	Output  OutputOptions
 	Out     string
@@ -28,6 +30,7 @@ type RenderOptions struct {
 // AddFlags registers the command's flags.
 func (o *RenderOptions) AddFlags(cmd *cobra.Command) {
 	o.Estate.AddFlags(cmd)
+	o.Policy.AddFlags(cmd)
 	o.At.AddFlags(cmd)
 	o.Output.AddFlags(cmd, "text", "json")
 	f := cmd.Flags()
@@ -63,78 +66,67 @@ func newRenderCommand() *cobra.Command {
 		Long: `Render validates the estate and writes, for every tenant environment, a
 Kustomize overlay over a generated base per tier (--layout kustomize) or the
 built objects (--layout hydrated), plus each cluster's platform objects and
-GitOps wiring. The write is atomic: a failed render leaves --out as it was.`,
+GitOps wiring. Policies are evaluated first: a denial writes nothing (exit
+1), except a change freeze, which holds the frozen tenant's output back as
+it was while the others proceed. The write is atomic: a failed render
+leaves --out as it was.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			return runRender(cmd.OutOrStdout(), o)
+			return runRender(cmd.Context(), cmd.OutOrStdout(), o)
 		},
 	}
 	o.AddFlags(cmd)
 	return cmd
 }
 
-// RenderSummary is what `palisade render` reports.
-type RenderSummary struct {
-	Out         string   `json:"out"`
-	Layout      string   `json:"layout"`
-	Target      string   `json:"target"`
-	Tenants     []string `json:"tenants"`
-	Directories int      `json:"directories"`
-	Clusters    int      `json:"clusters"`
-	Objects     int      `json:"objects"`
-	Files       int      `json:"files"`
-	Bytes       int64    `json:"bytes"`
-}
-
-func runRender(out io.Writer, o *RenderOptions) error {
-	e, err := estate.Load(o.Estate.Root)
-	if err != nil {
-		return err
-	}
+func runRender(ctx context.Context, out io.Writer, o *RenderOptions) error {
 	at, _ := o.At.Time()
-	res, err := render.Render(e, render.Options{Target: o.Target, Tenants: o.Tenants, At: at,
-		SkipManifests: o.Layout != render.LayoutHydrated})
+	rep, err := pipeline.Run(ctx, pipeline.Options{
+		Root: o.Estate.Root, Out: o.Out, Tenants: o.Tenants, Target: o.Target,
+		Layout: o.Layout, At: at, PolicyDirs: o.Policy.Dirs,
+	})
 	if err != nil {
 		return err
-	}
-	files, err := res.Tree(o.Layout)
-	if err != nil {
-		return err
-	}
-	var keep []string
-	if len(o.Tenants) > 0 {
-		rendered := map[string]bool{}
-		for _, u := range res.Units {
-			rendered[u.Dir] = true
-		}
-		for _, d := range res.Dirs() {
-			if !rendered[d] {
-				keep = append(keep, d)
-			}
-		}
-	}
-	st, err := tree.Write(o.Out, files, tree.Options{Owned: []string{"bases", "clusters"}, Keep: keep})
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", o.Out, err)
-	}
-	s := RenderSummary{
-		Out: o.Out, Layout: o.Layout, Target: o.Target, Tenants: res.Tenants(),
-		Directories: len(res.Units), Clusters: len(res.Clusters), Objects: res.Objects(),
-		Files: st.Files, Bytes: st.Bytes,
 	}
 	if o.Output.Format == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(s)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printResults(out, rep.Estate, rep.Results)
+		for _, h := range rep.HeldBack {
+			fmt.Fprintf(out, "held back %s: %s\n", h.Tenant, describeWindows(h.Windows))
+		}
+		if !rep.Denied {
+			only := ""
+			if len(o.Tenants) > 0 {
+				only = " (only " + strings.Join(slices.Sorted(slices.Values(o.Tenants)), ", ") + ")"
+			}
+			fmt.Fprintf(out, "rendered %d tenants%s: %d directories on %d clusters, %d objects, %d files, %d bytes in %s (layout %s, target %s)\n",
+				len(rep.Rendered), only, rep.Directories, rep.Clusters, rep.Objects, rep.Files, rep.Bytes, o.Out, o.Layout, o.Target)
+		}
 	}
-	only := ""
-	if len(o.Tenants) > 0 {
-		only = " (only " + strings.Join(slices.Sorted(slices.Values(o.Tenants)), ", ") + ")"
+	if rep.Denied {
+		return &exitError{code: ExitDenied, err: fmt.Errorf("policies denied the change; nothing was written to %s", o.Out)}
 	}
-	fmt.Fprintf(out, "rendered %d tenants%s: %d directories on %d clusters, %d objects, %d files, %d bytes in %s (layout %s, target %s)\n",
-		len(s.Tenants), only, s.Directories, s.Clusters, s.Objects, s.Files, s.Bytes, o.Out, o.Layout, o.Target)
 	return nil
+}
+
+// describeWindows says which windows hold a tenant back and until when.
+func describeWindows(ws []policy.Window) string {
+	var parts []string
+	for _, w := range ws {
+		scope := w.Scope.Level
+		if w.Scope.Name != "" {
+			scope += " " + w.Scope.Name
+		}
+		parts = append(parts, fmt.Sprintf("%s window %q (%s) until %s", w.Kind, w.Name, scope, w.EndLocal))
+	}
+	return strings.Join(parts, "; ")
 }

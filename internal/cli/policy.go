@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-gitops/palisade/internal/policy"
+)
+
+// PolicyTestOptions are the options of `palisade policy test`.
+type PolicyTestOptions struct {
+	Policy PolicyOptions
+	Output OutputOptions
+}
+
+// AddFlags registers the command's flags.
+func (o *PolicyTestOptions) AddFlags(cmd *cobra.Command) {
+	o.Policy.AddFlags(cmd)
+	o.Output.AddFlags(cmd, "text", "json")
+}
+
+// Validate checks the options before any work.
+func (o *PolicyTestOptions) Validate() error {
+	return o.Output.Validate()
+}
+
+func newPolicyCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Work with the governance policies",
+		Long: `The governance policies are Rego rules: the built-in ones, embedded in
+palisade, and the user's, added with --policy DIR. See policies/README.md
+for the input document the rules read and how to write one.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newPolicyTestCommand())
+	return cmd
+}
+
+func newPolicyTestCommand() *cobra.Command {
+	o := &PolicyTestOptions{}
+	cmd := &cobra.Command{
+		Use:   "test [--policy DIR ...]",
+		Short: "Run the policies' unit tests with coverage",
+		Long: `Test runs the unit tests (rules named test_* in *_test.rego files) of the
+built-in policies and of every --policy directory, and reports each test,
+the counts and the coverage of the rule modules. Exit 0 when every test
+passes, 1 when one fails, 2 when a policy does not compile.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return runPolicyTest(cmd.Context(), cmd.OutOrStdout(), o)
+		},
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+func runPolicyTest(ctx context.Context, out io.Writer, o *PolicyTestOptions) error {
+	engine, err := policy.New(ctx, o.Policy.Dirs)
+	if err != nil {
+		return err
+	}
+	rep, err := engine.Test(ctx)
+	if err != nil {
+		return err
+	}
+	if o.Output.Format == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printTestReport(out, rep)
+	}
+	if !rep.OK() {
+		return &exitError{code: ExitDenied}
+	}
+	return nil
+}
+
+// printTestReport prints one line per test, "PASS file:row: name", with a
+// failing test's error and output indented under it, then the counts, the
+// coverage and the lines of rule modules no test reached.
+func printTestReport(w io.Writer, rep *policy.TestReport) {
+	for _, t := range rep.Tests {
+		status := "PASS"
+		switch {
+		case t.Skip:
+			status = "SKIP"
+		case !t.Pass:
+			status = "FAIL"
+		}
+		fmt.Fprintf(w, "%s %s:%d: %s\n", status, t.File, t.Row, t.Name)
+		if t.Pass {
+			continue
+		}
+		for _, s := range []string{t.Error, t.Output} {
+			for line := range strings.Lines(strings.TrimRight(s, "\n")) {
+				fmt.Fprintf(w, "     %s", line)
+			}
+			if s != "" {
+				fmt.Fprintln(w)
+			}
+		}
+	}
+	fmt.Fprintf(w, "%d passed, %d failed, coverage %.1f%% of the rule modules\n", rep.Passed, rep.Failed, rep.Coverage)
+	for _, f := range rep.Files {
+		if len(f.NotCovered) > 0 {
+			fmt.Fprintf(w, "not covered: %s lines %s\n", f.File, lineList(f.NotCovered))
+		}
+	}
+}
+
+// lineList writes line numbers as ranges: "3-5, 9".
+func lineList(rows []int) string {
+	var parts []string
+	for i := 0; i < len(rows); {
+		j := i
+		for j+1 < len(rows) && rows[j+1] <= rows[j]+1 {
+			j++
+		}
+		if rows[i] == rows[j] {
+			parts = append(parts, fmt.Sprint(rows[i]))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d-%d", rows[i], rows[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
+}

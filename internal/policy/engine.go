@@ -1,0 +1,254 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/loader"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/palisade-gitops/palisade/policies"
+)
+
+// Query is the document the engine evaluates: the set every rule package
+// under palisade.rules contributes its violations to.
+const Query = "data.palisade.violations"
+
+// builtinDir is the directory the embedded policies are named under, so
+// that positions in them read "policies/isolation.rego:12:3".
+const builtinDir = "policies"
+
+// Engine evaluates the built-in and the user's policies. It is compiled
+// once by New and safe for concurrent use.
+type Engine struct {
+	query rego.PreparedEvalQuery
+	// modules are every module, tests included, by file name.
+	modules map[string]*ast.Module
+	// data are the user's data documents.
+	data map[string]any
+}
+
+// New loads the embedded policies and the Rego modules and data files
+// (.json, .yaml, .yml) under each of userDirs, and compiles them. Problems
+// with the policies come back as a *CompileError listing each with its
+// file, line and column.
+func New(ctx context.Context, userDirs []string) (*Engine, error) {
+	mods, err := builtinModules()
+	if err != nil {
+		return nil, err
+	}
+	data, err := loadUserDirs(userDirs, mods)
+	if err != nil {
+		return nil, err
+	}
+	opts := []func(*rego.Rego){
+		rego.Query(Query),
+		rego.Store(inmem.NewFromObject(data)),
+		rego.Strict(true),
+		rego.SetRegoVersion(ast.RegoV1),
+	}
+	for _, name := range sortedKeys(mods) {
+		if !isTest(name) {
+			opts = append(opts, rego.ParsedModule(mods[name]))
+		}
+	}
+	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	if err != nil {
+		return nil, compileError(err)
+	}
+	return &Engine{query: pq, modules: mods, data: data}, nil
+}
+
+func isTest(name string) bool { return strings.HasSuffix(name, "_test.rego") }
+
+var parserOptions = ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true}
+
+// builtinModules parses the embedded policies.
+func builtinModules() (map[string]*ast.Module, error) {
+	mods := map[string]*ast.Module{}
+	ce := &CompileError{}
+	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".rego" {
+			return err
+		}
+		src, err := fs.ReadFile(policies.FS, p)
+		if err != nil {
+			return err
+		}
+		name := path.Join(builtinDir, p)
+		m, err := ast.ParseModuleWithOpts(name, string(src), parserOptions)
+		if err != nil {
+			ce.Problems = append(ce.Problems, compileError(err).Problems...)
+			return nil
+		}
+		mods[name] = m
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the built-in policies: %w", err)
+	}
+	if len(ce.Problems) > 0 {
+		return nil, ce
+	}
+	return mods, nil
+}
+
+// loadUserDirs adds the Rego modules under dirs to mods and returns their
+// data documents, merged.
+func loadUserDirs(dirs []string, mods map[string]*ast.Module) (map[string]any, error) {
+	data := map[string]any{}
+	if len(dirs) == 0 {
+		return data, nil
+	}
+	ce := &CompileError{}
+	for _, dir := range dirs {
+		st, err := os.Stat(dir)
+		switch {
+		case err != nil:
+			ce.Problems = append(ce.Problems, Problem{File: dir, Message: "policy directory does not exist or cannot be read"})
+		case !st.IsDir():
+			ce.Problems = append(ce.Problems, Problem{File: dir, Message: "not a directory: --policy takes a directory of Rego and data files"})
+		}
+	}
+	if len(ce.Problems) > 0 {
+		return nil, ce
+	}
+	res, err := loader.NewFileLoader().
+		WithRegoVersion(ast.RegoV1).
+		WithProcessAnnotation(true).
+		Filtered(dirs, onlyPolicyFiles)
+	if err != nil {
+		return nil, compileError(err)
+	}
+	for _, name := range sortedKeys(res.Modules) {
+		m := res.Modules[name]
+		file := filepath.ToSlash(m.Name)
+		if _, dup := mods[file]; dup {
+			ce.Problems = append(ce.Problems, Problem{File: file, Message: "has the name of a built-in policy file; rename it"})
+			continue
+		}
+		mods[file] = m.Parsed
+	}
+	if len(ce.Problems) > 0 {
+		return nil, ce
+	}
+	if res.Documents != nil {
+		data = res.Documents
+	}
+	return data, nil
+}
+
+// onlyPolicyFiles is a loader filter (true excludes) keeping directories,
+// Rego modules and JSON or YAML data files.
+func onlyPolicyFiles(_ string, info fs.FileInfo, _ int) bool {
+	if info.IsDir() {
+		return false
+	}
+	switch filepath.Ext(info.Name()) {
+	case ".rego", ".json", ".yaml", ".yml":
+		return false
+	}
+	return true
+}
+
+// store returns a fresh store holding the user's data documents.
+func (e *Engine) store() storage.Store { return inmem.NewFromObject(e.data) }
+
+// Evaluate evaluates the policies for each input, GOMAXPROCS tenants at a
+// time, applies the tenants' waivers and returns every result, sorted.
+func (e *Engine) Evaluate(ctx context.Context, inputs []Input) ([]Result, error) {
+	per := make([][]Result, len(inputs))
+	errs := make([]error, len(inputs))
+	workers := min(runtime.GOMAXPROCS(0), len(inputs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				per[i], errs[i] = e.evaluate(ctx, &inputs[i])
+			}
+		})
+	}
+	for i := range inputs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []Result
+	for i := range inputs {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out = append(out, per[i]...)
+	}
+	SortResults(out)
+	return out, nil
+}
+
+// evaluate evaluates the policies for one tenant and applies its waivers.
+func (e *Engine) evaluate(ctx context.Context, in *Input) ([]Result, error) {
+	v, err := in.value()
+	if err != nil {
+		return nil, fmt.Errorf("tenant %q: building the policy input: %w", in.Tenant.Name, err)
+	}
+	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(v))
+	if err != nil {
+		return nil, evalError(ctx, in.Tenant.Name, err)
+	}
+	var vs []any
+	if len(rs) > 0 && len(rs[0].Expressions) > 0 {
+		vs, _ = rs[0].Expressions[0].Value.([]any)
+	}
+	results := make([]Result, 0, len(vs))
+	for _, x := range vs {
+		r, err := resultOf(in.Tenant.Name, x)
+		if err != nil {
+			return nil, &EvalError{Tenant: in.Tenant.Name, Problems: []Problem{{Message: err.Error()}}}
+		}
+		results = append(results, r)
+	}
+	return applyWaivers(in, results)
+}
+
+// EvalError is returned when a policy fails while it is evaluated for a
+// tenant, e.g. a rule giving two values or a violation that breaks the
+// violations contract: a mistake in the policies, exit 2.
+type EvalError struct {
+	Tenant   string
+	Problems []Problem
+}
+
+func (e *EvalError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = fmt.Sprintf("evaluating policies for tenant %q: %s", e.Tenant, p)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func evalError(ctx context.Context, tenant string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var probs []Problem
+	collect(err, &probs)
+	sort.SliceStable(probs, func(i, j int) bool { return probs[i].String() < probs[j].String() })
+	return &EvalError{Tenant: tenant, Problems: probs}
+}

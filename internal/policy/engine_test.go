@@ -1,0 +1,282 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func newTestEngine(t testing.TB, dirs ...string) *Engine {
+	t.Helper()
+	e, err := New(context.Background(), dirs)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return e
+}
+
+func evaluate(t *testing.T, e *Engine, ins ...Input) []Result {
+	t.Helper()
+	res, err := e.Evaluate(context.Background(), ins)
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	return res
+}
+
+// ids lists "severity policy environment object" of each result.
+func ids(res []Result) []string {
+	var out []string
+	for _, r := range res {
+		s := r.Severity + " " + r.PolicyID + " " + r.Environment
+		if !r.Object.IsZero() {
+			s += " " + r.Object.Kind + "/" + r.Object.Name
+		}
+		if r.Waived {
+			s += " waived by " + r.WaiverID
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestValidInputsPass(t *testing.T) {
+	e := newTestEngine(t)
+	for _, iso := range []string{"dedicated", "shared"} {
+		if res := evaluate(t, e, testInput("acme", iso)); len(res) != 0 {
+			t.Errorf("%s tenant: want no results, got\n%s", iso, strings.Join(ids(res), "\n"))
+		}
+	}
+}
+
+// TestRulesFire breaks valid inputs one way at a time and checks the
+// expected rule reports it: the Go inputs (ints, nested Go maps) reach the
+// Rego rules intact.
+func TestRulesFire(t *testing.T) {
+	e := newTestEngine(t)
+	tests := []struct {
+		name    string
+		iso     string
+		breakIt func(in *Input)
+		want    []string
+	}{{
+		name: "web replicas below the tier minimum",
+		iso:  "dedicated",
+		breakIt: func(in *Input) {
+			find(in, 0, "Deployment", "odoo-web")["spec"].(obj)["replicas"] = 1
+		},
+		want: []string{"deny resilience.replicas production Deployment/odoo-web"},
+	}, {
+		name: "plaintext secret",
+		iso:  "shared",
+		breakIt: func(in *Input) {
+			in.Environments[1].Objects = append(in.Environments[1].Objects, obj{
+				"apiVersion": "v1", "kind": "Secret", "metadata": obj{"name": "admin", "namespace": "acme-staging"}})
+		},
+		want: []string{"deny security.plaintext-secret staging Secret/admin"},
+	}, {
+		name: "unverified image warns before the image stage enforces",
+		iso:  "shared",
+		breakIt: func(in *Input) {
+			in.SupplyChain.Enforced = false
+			in.Images[0].Verified, in.Images[0].Reason = false, "no signatures found"
+		},
+		want: []string{"warn supply-chain.signature production", "warn supply-chain.signature staging"},
+	}, {
+		name: "quota too small",
+		iso:  "dedicated",
+		breakIt: func(in *Input) {
+			find(in, 2, "ResourceQuota", "tenant-quota")["spec"].(obj)["hard"].(obj)["requests.memory"] = "4Gi"
+		},
+		want: []string{"deny capacity.quota staging ResourceQuota/tenant-quota"},
+	}, {
+		name: "freeze",
+		iso:  "dedicated",
+		breakIt: func(in *Input) {
+			in.Change = Change{Changed: true, Environments: []string{"production"}}
+			in.Windows = []Window{blackFriday}
+		},
+		want: []string{"deny freeze.window-active production"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := testInput("acme", tt.iso)
+			tt.breakIt(&in)
+			if got := ids(evaluate(t, e, in)); !slices.Equal(got, tt.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+var blackFriday = Window{
+	Name: "black-friday-2026", Kind: "promotion", Calendar: "tenant",
+	Scope: WindowScope{Level: "tenant", Name: "acme"}, Zone: "Europe/Paris",
+	Start: "2026-11-26T23:00:00Z", End: "2026-12-01T23:00:00Z", EndLocal: "2026-12-02 00:00 Europe/Paris",
+}
+
+func TestFreezeMessage(t *testing.T) {
+	e := newTestEngine(t)
+	in := testInput("maison-laurent", "dedicated")
+	in.Change = Change{Changed: true, Environments: []string{}}
+	in.Windows = []Window{blackFriday}
+	res := evaluate(t, e, in)
+	if len(res) != 1 {
+		t.Fatalf("want one result, got %v", ids(res))
+	}
+	want := `change to "maison-laurent" is frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris`
+	if r := res[0]; r.Message != want || r.Window != "black-friday-2026" || !slices.Equal(r.Path, []string{"tenants", "maison-laurent", "calendar", "black-friday-2026"}) {
+		t.Errorf("got %+v\nwant message %q", r, want)
+	}
+	if !Denied(res) || DeniedBeyondFreeze(res) || !slices.Equal(Frozen(res), []string{"maison-laurent"}) {
+		t.Errorf("Denied %v, DeniedBeyondFreeze %v, Frozen %v", Denied(res), DeniedBeyondFreeze(res), Frozen(res))
+	}
+}
+
+func TestResultsSortedAcrossTenants(t *testing.T) {
+	e := newTestEngine(t)
+	var ins []Input
+	for _, name := range []string{"zeta", "alpha", "mu"} {
+		in := testInput(name, "shared")
+		in.SupplyChain.Enforced = false
+		in.Images = nil
+		ins = append(ins, in)
+	}
+	res := evaluate(t, e, ins...)
+	if !slices.IsSortedFunc(res, compareResults) {
+		t.Errorf("results not sorted: %v", ids(res))
+	}
+	if res[0].Tenant != "alpha" || res[len(res)-1].Tenant != "zeta" {
+		t.Errorf("first %q, last %q", res[0].Tenant, res[len(res)-1].Tenant)
+	}
+	if Denied(res) {
+		t.Errorf("warnings only, yet Denied")
+	}
+}
+
+func TestUserPolicyAddsRule(t *testing.T) {
+	e := newTestEngine(t, "testdata/user-rule")
+	res := evaluate(t, e, testInput("acme", "shared"))
+	var got []string
+	for _, r := range res {
+		got = append(got, r.Severity+" "+r.PolicyID+" "+r.Environment+" "+r.Object.String()+": "+r.Message)
+	}
+	want := []string{
+		"warn acme.owner-label production acme-prod/Deployment/odoo-cron: Deployment/odoo-cron has no acme.example/owner label",
+		"warn acme.owner-label production acme-prod/Deployment/odoo-longpolling: Deployment/odoo-longpolling has no acme.example/owner label",
+		"warn acme.owner-label production acme-prod/Deployment/odoo-web: Deployment/odoo-web has no acme.example/owner label",
+		"warn acme.owner-label production acme-prod/Deployment/odoo-worker: Deployment/odoo-worker has no acme.example/owner label",
+	}
+	got = slices.DeleteFunc(got, func(s string) bool { return strings.Contains(s, " staging ") })
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestUserPolicyErrors(t *testing.T) {
+	tests := []struct {
+		dir  string
+		want string
+	}{
+		{"testdata/syntax-error", "testdata/syntax-error/broken.rego:4:28: rego_parse_error: unexpected string token: non-terminated object"},
+		{"testdata/type-error", "testdata/type-error/typo.rego:5:58: rego_type_error: undefined function sprintf_typo"},
+		{"testdata/no-such-dir", "testdata/no-such-dir: policy directory does not exist or cannot be read"},
+		{"testdata/user-rule/owner.rego", "testdata/user-rule/owner.rego: not a directory: --policy takes a directory of Rego and data files"},
+	}
+	for _, tt := range tests {
+		t.Run(path.Base(tt.dir), func(t *testing.T) {
+			_, err := New(context.Background(), []string{tt.dir})
+			var ce *CompileError
+			if !errors.As(err, &ce) {
+				t.Fatalf("want a *CompileError, got %T: %v", err, err)
+			}
+			if len(ce.Problems) != 1 || ce.Problems[0].String() != tt.want {
+				t.Errorf("got\n%v\nwant\n%s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestUserRuleBreakingTheContract(t *testing.T) {
+	e := newTestEngine(t, "testdata/bad-severity")
+	_, err := e.Evaluate(context.Background(), []Input{testInput("acme", "shared")})
+	var ee *EvalError
+	if !errors.As(err, &ee) {
+		t.Fatalf("want an *EvalError, got %T: %v", err, err)
+	}
+	want := `evaluating policies for tenant "acme": violation "loud.rule" has severity "error": want deny or warn`
+	if err.Error() != want {
+		t.Errorf("got %q\nwant %q", err, want)
+	}
+}
+
+func TestBuiltinTests(t *testing.T) {
+	e := newTestEngine(t)
+	rep, err := e.Test(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range rep.Tests {
+		if !tr.Pass {
+			t.Errorf("%s:%d: %s failed %s", tr.File, tr.Row, tr.Name, tr.Error)
+		}
+	}
+	if rep.Passed < 100 || rep.Failed != 0 {
+		t.Errorf("passed %d, failed %d", rep.Passed, rep.Failed)
+	}
+	if rep.Coverage < 90 {
+		t.Errorf("coverage %.1f%%, want at least 90%%; not covered: %+v", rep.Coverage, rep.Files)
+	}
+	for _, f := range rep.Files {
+		if strings.HasSuffix(f.File, "_test.rego") || !strings.HasPrefix(f.File, "policies/") {
+			t.Errorf("coverage reports %q, want only the rule modules", f.File)
+		}
+	}
+	t.Logf("%s", rep)
+}
+
+func TestUserTests(t *testing.T) {
+	e := newTestEngine(t, "testdata/user-rule", "testdata/failing-test")
+	rep, err := e.Test(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed, user []string
+	for _, tr := range rep.Tests {
+		if strings.HasPrefix(tr.File, "testdata/") {
+			user = append(user, fmt.Sprintf("%s:%d %s %v", tr.File, tr.Row, tr.Name, tr.Pass))
+		}
+		if !tr.Pass {
+			failed = append(failed, tr.Name)
+		}
+	}
+	want := []string{
+		"testdata/failing-test/always_test.rego:3 test_passes true",
+		"testdata/failing-test/always_test.rego:7 test_fails false",
+		"testdata/user-rule/owner_test.rego:5 test_unlabelled_deployment_warns true",
+		"testdata/user-rule/owner_test.rego:10 test_labelled_deployment_passes true",
+	}
+	if !slices.Equal(user, want) {
+		t.Errorf("user tests\n%s\nwant\n%s", strings.Join(user, "\n"), strings.Join(want, "\n"))
+	}
+	if rep.OK() || rep.Failed != 1 || !slices.Equal(failed, []string{"test_fails"}) {
+		t.Errorf("failed %d %v, want test_fails only", rep.Failed, failed)
+	}
+}
+
+func TestUserTestCompileError(t *testing.T) {
+	// A test module that does not compile is an input error too; it is
+	// only compiled by Test, as evaluation skips test modules.
+	dir := t.TempDir()
+	writeFile(t, dir+"/x_test.rego", "package x_test\n\ntest_x if {\n\tundefined_fn(1)\n}\n")
+	e := newTestEngine(t, dir)
+	_, err := e.Test(context.Background())
+	var ce *CompileError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "x_test.rego:4:") {
+		t.Fatalf("want a *CompileError at x_test.rego:4, got %T: %v", err, err)
+	}
+}

@@ -1,0 +1,310 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/palisade-gitops/palisade/internal/calendar"
+	"github.com/palisade-gitops/palisade/internal/estate"
+)
+
+// Input is the document the rules read as `input`, one per tenant.
+// policies/README.md documents every field; rules must not rely on
+// anything else.
+type Input struct {
+	// At is the instant of the evaluation, RFC 3339.
+	At       string   `json:"at"`
+	Platform Platform `json:"platform"`
+	Tenant   Tenant   `json:"tenant"`
+	Tier     Tier     `json:"tier"`
+	// Environments are the tenant's rendered environments, warm standbys
+	// included, in a stable order.
+	Environments []Environment `json:"environments"`
+	// Images are the verification facts of the images the environments
+	// run, as the image stage established them.
+	Images      []Image     `json:"images"`
+	SupplyChain SupplyChain `json:"supplyChain"`
+	Change      Change      `json:"change"`
+	// Windows are the freeze windows active for the tenant at At.
+	Windows []Window `json:"windows"`
+	// Waivers are the tenant's waivers, for information: the engine, not
+	// the rules, applies them.
+	Waivers []Waiver `json:"waivers"`
+}
+
+// Platform holds the platform facts rules read.
+type Platform struct {
+	Name       string     `json:"name"`
+	Registries Registries `json:"registries"`
+	// Keys are the names of the platform's signing keys, sorted.
+	Keys []string `json:"keys"`
+	// Namespaces are the platform's own namespaces that tenant objects may
+	// refer to: shared databases and Redis, ingress, monitoring, operators.
+	Namespaces []string `json:"namespaces"`
+}
+
+// Registries is the platform's image source policy.
+type Registries struct {
+	// Allowed are registry prefixes such as "registry.example/odoo".
+	Allowed []string `json:"allowed"`
+}
+
+// Tenant identifies the tenant under evaluation.
+type Tenant struct {
+	Name     string `json:"name"`
+	Brand    string `json:"brand"`
+	Tier     string `json:"tier"`
+	Segment  string `json:"segment,omitempty"`
+	TimeZone string `json:"timeZone"`
+	// File is the tenant's CUE file, relative to the estate root.
+	File string `json:"file"`
+}
+
+// Tier holds the facts of the tenant's tier.
+type Tier struct {
+	Name        string   `json:"name"`
+	Isolation   string   `json:"isolation"`
+	SigningKeys []string `json:"signingKeys"`
+	// Environments are the tier's facts per environment class.
+	Environments map[string]TierEnvironment `json:"environments"`
+}
+
+// TierEnvironment is what a tier requires of one environment class.
+type TierEnvironment struct {
+	Replicas    map[string]estate.ReplicaBounds `json:"replicas"`
+	Zones       int                             `json:"zones"`
+	PDB         estate.PDB                      `json:"pdb"`
+	NodePool    string                          `json:"nodePool"`
+	Database    estate.Database                 `json:"database"`
+	Redis       estate.Redis                    `json:"redis"`
+	Backup      estate.Backup                   `json:"backup"`
+	Autoscaling estate.Autoscaling              `json:"autoscaling"`
+	Quota       estate.Quota                    `json:"quota"`
+}
+
+// Environment is one rendered tenant environment.
+type Environment struct {
+	// Name is the environment's directory name: its class, or
+	// "<class>-standby" for a warm standby.
+	Name      string `json:"name"`
+	Class     string `json:"class"`
+	Namespace string `json:"namespace"`
+	Cluster   string `json:"cluster"`
+	Region    string `json:"region"`
+	Standby   bool   `json:"standby"`
+	// Objects are the environment's hydrated Kubernetes objects. The
+	// engine adds to the environment, for the rules, the indexes of the
+	// objects per kind ("kinds") and per namespace ("namespaces").
+	Objects []map[string]any `json:"objects"`
+	// PlatformObjects are the objects of the platform directory of the
+	// environment's cluster that concern this environment: its Database,
+	// the Cluster and ScheduledBackups holding it, its role secrets.
+	PlatformObjects []map[string]any `json:"platformObjects"`
+}
+
+// Image is what the image stage established about one image reference.
+type Image struct {
+	// Ref is the reference as the objects or the estate write it.
+	Ref string `json:"ref"`
+	// Digest is the digest Ref resolved to ("sha256:…").
+	Digest   string `json:"digest"`
+	Verified bool   `json:"verified"`
+	// Signer names the platform key whose signature verified.
+	Signer string `json:"signer,omitempty"`
+	// Reason says why verification failed.
+	Reason string `json:"reason,omitempty"`
+}
+
+// SupplyChain says whether supply-chain rules deny (true, once images are
+// verified) or only warn.
+type SupplyChain struct {
+	Enforced bool `json:"enforced"`
+}
+
+// Change is what the change under evaluation does to the tenant.
+type Change struct {
+	// Changed is true when any of the tenant's rendered files change.
+	Changed bool `json:"changed"`
+	// New is true when the tenant did not exist before.
+	New bool `json:"new"`
+	// Environments lists the names of the changed environments, sorted.
+	Environments []string `json:"environments"`
+}
+
+// Window is a freeze window active at the evaluation instant.
+type Window struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// Calendar is where the window is defined: platform, tier or tenant.
+	Calendar string      `json:"calendar"`
+	Scope    WindowScope `json:"scope"`
+	// Zone is the zone the window is read in.
+	Zone string `json:"zone"`
+	// Start and End bound the active occurrence, RFC 3339 in UTC.
+	Start string `json:"start"`
+	End   string `json:"end"`
+	// EndLocal is End in the tenant's time zone, e.g. "2026-12-02 00:00
+	// Europe/Paris", for messages.
+	EndLocal string `json:"endLocal"`
+}
+
+// WindowScope is whom a window applies to.
+type WindowScope struct {
+	Level string `json:"level"`
+	Name  string `json:"name"`
+}
+
+// Waiver is a tenant's waiver, as the rules see it.
+type Waiver struct {
+	ID         string      `json:"id"`
+	Policy     string      `json:"policy"`
+	Scope      WaiverScope `json:"scope"`
+	Reason     string      `json:"reason"`
+	Ticket     string      `json:"ticket"`
+	Approver   string      `json:"approver"`
+	Expires    string      `json:"expires"`
+	BreakGlass bool        `json:"breakGlass"`
+}
+
+// WaiverScope narrows a waiver; empty fields match everything.
+type WaiverScope struct {
+	Environment string `json:"environment,omitempty"`
+	Window      string `json:"window,omitempty"`
+	Object      string `json:"object,omitempty"`
+	Image       string `json:"image,omitempty"`
+}
+
+// systemNamespaces are the namespaces of platform components every cluster
+// runs; tenant objects may refer to them.
+var systemNamespaces = []string{"argocd", "cnpg-system", "flux-system", "kube-system", "monitoring", "redis-shared", "traefik"}
+
+// PlatformNamespaces lists the namespaces of platform services a tenant
+// object may refer to: the system namespaces, the shared PostgreSQL cluster's
+// and each segment's, sorted.
+func PlatformNamespaces(e *estate.Estate) []string {
+	ns := append([]string{"postgres-shared"}, systemNamespaces...)
+	for seg := range e.Platform.Segments {
+		ns = append(ns, "postgres-"+seg)
+	}
+	sort.Strings(ns)
+	return slices.Compact(ns)
+}
+
+// NewInput returns the input for tenant name with the platform, tenant,
+// tier and waiver parts filled from e. The caller adds the environments,
+// images, supply-chain state, change and windows.
+func NewInput(e *estate.Estate, name string, at time.Time) (Input, error) {
+	t := e.Tenants[name]
+	if t == nil {
+		return Input{}, fmt.Errorf("unknown tenant %q", name)
+	}
+	tier := e.Tiers[t.Tier]
+	if tier == nil {
+		return Input{}, fmt.Errorf("tenant %q: unknown tier %q", name, t.Tier)
+	}
+	in := Input{
+		At: at.UTC().Format(time.RFC3339),
+		Platform: Platform{
+			Name:       e.Platform.Name,
+			Registries: Registries{Allowed: slices.Clone(e.Platform.Registries.Allowed)},
+			Keys:       sortedKeys(e.Platform.Keys),
+			Namespaces: PlatformNamespaces(e),
+		},
+		Tenant: Tenant{
+			Name: t.Name, Brand: t.Brand, Tier: t.Tier, Segment: t.Segment,
+			TimeZone: t.TimeZone, File: t.File,
+		},
+		Tier: Tier{
+			Name:         tier.Name,
+			Isolation:    tier.Isolation,
+			SigningKeys:  slices.Clone(tier.SigningKeys),
+			Environments: map[string]TierEnvironment{},
+		},
+		Environments: []Environment{},
+		Images:       []Image{},
+		Change:       Change{Environments: []string{}},
+		Windows:      []Window{},
+		Waivers:      Waivers(t),
+	}
+	if in.Tier.Name == "" {
+		in.Tier.Name = t.Tier
+	}
+	for class, te := range tier.Environments {
+		if te == nil {
+			continue
+		}
+		in.Tier.Environments[class] = TierEnvironment{
+			Replicas: te.Replicas, Zones: te.Zones, PDB: te.PDB, NodePool: te.NodePool,
+			Database: te.Database, Redis: te.Redis, Backup: te.Backup,
+			Autoscaling: te.Autoscaling, Quota: te.Quota,
+		}
+	}
+	return in, nil
+}
+
+// Waivers lists tenant t's waivers sorted by id.
+func Waivers(t *estate.Tenant) []Waiver {
+	out := []Waiver{}
+	for _, id := range sortedKeys(t.Waivers) {
+		w := t.Waivers[id]
+		if w.ID == "" {
+			w.ID = id
+		}
+		out = append(out, Waiver{
+			ID: w.ID, Policy: w.Policy, Reason: w.Reason, Ticket: w.Ticket, Approver: w.Approver,
+			Expires:    w.Expires.UTC().Format(time.RFC3339),
+			BreakGlass: w.BreakGlass,
+			Scope: WaiverScope{
+				Environment: w.Scope.Environment, Window: w.Scope.Window,
+				Object: w.Scope.Object, Image: w.Scope.Image,
+			},
+		})
+	}
+	return out
+}
+
+// Windows converts the windows calendar.ActiveAt returns for tenant t into
+// input windows, with their ends written in the tenant's time zone.
+func Windows(active []calendar.Active, t *estate.Tenant) ([]Window, error) {
+	zone := t.TimeZone
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %q: time zone %q: %w", t.Name, zone, err)
+	}
+	out := make([]Window, 0, len(active))
+	for _, a := range active {
+		level, name := a.Window.Scope.Level, a.Window.Scope.Name
+		switch a.Calendar {
+		case estate.ScopeTier:
+			// Tier and tenant calendars apply where they are defined.
+			level, name = estate.ScopeTier, t.Tier
+		case estate.ScopeTenant:
+			level, name = estate.ScopeTenant, t.Name
+		}
+		if level == "" {
+			level, name = estate.ScopePlatform, ""
+		}
+		out = append(out, Window{
+			Name:     a.Window.Name,
+			Kind:     a.Window.Kind,
+			Calendar: a.Calendar,
+			Scope:    WindowScope{Level: level, Name: name},
+			Zone:     a.Zone,
+			Start:    a.Start.UTC().Format(time.RFC3339),
+			End:      a.End.UTC().Format(time.RFC3339),
+			EndLocal: a.End.In(loc).Format("2006-01-02 15:04") + " " + zone,
+		})
+	}
+	return out, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,9 @@
+package palisade.rules.always_test
+
+test_passes if {
+	1 == 1
+}
+
+test_fails if {
+	1 == 2
+}

@@ -1,0 +1,5 @@
+package palisade.rules.broken
+
+violations contains v if {
+	v := {"id": "broken.rule" "severity": "deny"}
+}

@@ -1,0 +1,111 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// BreakGlassLimit is how far ahead of the evaluation instant a break-glass
+// waiver may expire.
+const BreakGlassLimit = 72 * time.Hour
+
+// applyWaivers marks the results the tenant's waivers let through and adds
+// what the engine reports about the waivers themselves: expired, unused,
+// not break-glass, used break-glass. Waivers are tried in id order; the
+// first that matches a result waives it.
+func applyWaivers(in *Input, results []Result) ([]Result, error) {
+	if len(in.Waivers) == 0 {
+		return results, nil
+	}
+	at, err := time.Parse(time.RFC3339, in.At)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %q: input.at %q is not an RFC 3339 instant", in.Tenant.Name, in.At)
+	}
+	class := map[string]string{}
+	for _, env := range in.Environments {
+		class[env.Name] = env.Class
+	}
+	var notes []Result
+	for _, w := range in.Waivers {
+		note := func(id, msg, fix string) {
+			notes = append(notes, Result{
+				PolicyID: id, Severity: SeverityWarn, Tenant: in.Tenant.Name,
+				Environment: w.Scope.Environment, Message: msg, Remediation: fix,
+				Path:     []string{"tenants", in.Tenant.Name, "waivers", w.ID},
+				WaiverID: w.ID,
+			})
+		}
+		expires, err := time.Parse(time.RFC3339, w.Expires)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %q: waiver %q: expires %q is not an RFC 3339 instant", in.Tenant.Name, w.ID, w.Expires)
+		}
+		if !expires.After(at) {
+			note(WaiverExpired,
+				fmt.Sprintf("waiver %q for %s expired at %s and is ignored", w.ID, w.Policy, w.Expires),
+				"remove the waiver, or renew it with a new expiry and approval")
+			continue
+		}
+		if w.Policy == FreezePolicy {
+			switch {
+			case !w.BreakGlass:
+				note(WaiverNotBreakGlass,
+					fmt.Sprintf("waiver %q for %s is not marked breakGlass and is ignored: only a break-glass waiver lets a change through a freeze", w.ID, w.Policy),
+					"set breakGlass: true, with an expiry at most 72 hours ahead, if this is an emergency")
+				continue
+			case expires.Sub(at) > BreakGlassLimit:
+				note(WaiverNotBreakGlass,
+					fmt.Sprintf("break-glass waiver %q expires at %s, more than 72 hours after %s, and is ignored", w.ID, w.Expires, in.At),
+					"set the expiry at most 72 hours ahead")
+				continue
+			}
+		}
+		used := 0
+		for i := range results {
+			r := &results[i]
+			if r.Waived || r.PolicyID != w.Policy || !w.Scope.matches(r, class[r.Environment]) {
+				continue
+			}
+			r.Waived, r.WaiverID = true, w.ID
+			used++
+		}
+		switch {
+		case used == 0:
+			note(WaiverUnused,
+				fmt.Sprintf("waiver %q for %s matches no result", w.ID, w.Policy),
+				"remove the waiver if the problem is fixed, or correct its policy and scope")
+		case w.BreakGlass:
+			note(WaiverUsed,
+				fmt.Sprintf("break-glass waiver %q lets %s through (%d result(s)), approved by %s, ticket %s, until %s", w.ID, w.Policy, used, w.Approver, w.Ticket, w.Expires),
+				"review the emergency change after the fact and remove the waiver")
+		}
+	}
+	return append(results, notes...), nil
+}
+
+// matches reports whether the scope covers r; envClass is the class of r's
+// environment. A scope field that is set must match.
+func (s WaiverScope) matches(r *Result, envClass string) bool {
+	if s.Environment != "" && s.Environment != r.Environment && s.Environment != envClass {
+		return false
+	}
+	if s.Window != "" && s.Window != r.Window {
+		return false
+	}
+	if s.Object != "" && s.Object != r.Object.Kind+"/"+r.Object.Name {
+		return false
+	}
+	if s.Image != "" && s.Image != r.Image && s.Image != repository(r.Image) {
+		return false
+	}
+	return true
+}
+
+// repository strips the tag and digest from an image reference.
+func repository(ref string) string {
+	ref, _, _ = strings.Cut(ref, "@")
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	return ref
+}

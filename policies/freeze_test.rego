@@ -1,0 +1,59 @@
+package palisade.tests.freeze
+
+import data.palisade.fixtures as fx
+
+window := {
+	"name": "black-friday-2026", "kind": "promotion", "calendar": "tenant",
+	"scope": {"level": "tenant", "name": "acme"}, "zone": "Europe/Paris",
+	"start": "2026-11-26T23:00:00Z", "end": "2026-12-01T23:00:00Z",
+	"endLocal": "2026-12-02 00:00 Europe/Paris",
+}
+
+frozen(change, windows) := json.patch(fx.shared, [
+	{"op": "replace", "path": "/change", "value": change},
+	{"op": "replace", "path": "/windows", "value": windows},
+])
+
+test_no_change_is_not_frozen if {
+	not "freeze.window-active" in fx.ids with input as frozen({"changed": false, "new": false, "environments": []}, [window])
+}
+
+test_change_outside_windows_passes if {
+	not "freeze.window-active" in fx.ids with input as frozen({"changed": true, "new": false, "environments": ["production"]}, [])
+}
+
+test_change_in_window_denied if {
+	inp := frozen({"changed": true, "new": false, "environments": []}, [window])
+	fx.found("freeze.window-active") == [{
+		"id": "freeze.window-active",
+		"severity": "deny",
+		"message": `change to "acme" is frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris`,
+		"remediation": `wait until the window ends, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window "black-friday-2026", breakGlass: true, expiring within 72 hours)`,
+		"window": "black-friday-2026",
+		"path": ["tenants", "acme", "calendar", "black-friday-2026"],
+	}] with input as inp
+}
+
+test_change_in_window_denied_per_environment if {
+	inp := frozen({"changed": true, "new": false, "environments": ["production", "staging"]}, [window])
+	{[v.environment, v.message] | some v in fx.found("freeze.window-active")} == {
+		["production", `change to "acme" (production) is frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris`],
+		["staging", `change to "acme" (staging) is frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris`],
+	} with input as inp
+}
+
+test_scopes_and_paths if {
+	windows := [
+		object.union(window, {"name": "month-end", "kind": "financial-close", "calendar": "platform", "scope": {"level": "platform", "name": ""}}),
+		object.union(window, {"name": "winter-sales", "calendar": "tier", "scope": {"level": "tier", "name": "shared"}}),
+		object.union(window, {"name": "stock-count", "kind": "stock-count", "calendar": "platform", "scope": {"level": "segment", "name": "fashion-eu"}}),
+		object.union(window, {"name": "cutoff", "kind": "warehouse-cutoff", "calendar": "platform", "scope": {"level": "segment", "name": ""}}),
+	]
+	inp := frozen({"changed": true, "new": false, "environments": []}, windows)
+	{[v.path, v.message] | some v in fx.found("freeze.window-active")} == {
+		[["platform", "calendar", "month-end"], `change to "acme" is frozen by financial-close window "month-end" (platform scope) until 2026-12-02 00:00 Europe/Paris`],
+		[["tiers", "shared", "calendar", "winter-sales"], `change to "acme" is frozen by promotion window "winter-sales" (tier "shared" scope) until 2026-12-02 00:00 Europe/Paris`],
+		[["platform", "calendar", "stock-count"], `change to "acme" is frozen by stock-count window "stock-count" (segment "fashion-eu" scope) until 2026-12-02 00:00 Europe/Paris`],
+		[["platform", "calendar", "cutoff"], `change to "acme" is frozen by warehouse-cutoff window "cutoff" (segment scope) until 2026-12-02 00:00 Europe/Paris`],
+	} with input as inp
+}
