@@ -2,6 +2,7 @@ package render
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/palisade-gitops/palisade/internal/estate"
@@ -67,6 +68,20 @@ func Namespace(tenant, env string) string { return tenant + "-" + envShort(env) 
 // AppName is the name of the Argo CD Application or Flux Kustomization of a
 // tenant environment.
 func AppName(tenant, env string) string { return Namespace(tenant, env) }
+
+// PlatformNamespaces lists, sorted, the namespaces of platform services a
+// tenant's objects may refer to: the components every cluster runs, the
+// shared PostgreSQL cluster's and each segment's.
+func PlatformNamespaces(e *estate.Estate) []string {
+	shared, _ := sharedPG()
+	ns := []string{NamespaceArgoCD, NamespaceCNPG, NamespaceFlux, "kube-system", NamespaceMonitoring, NamespaceRedis, NamespaceIngress, shared}
+	for seg := range e.Platform.Segments {
+		n, _ := segmentPG(seg)
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	return ns
+}
 
 // sharedPG and segmentPG name the platform PostgreSQL clusters and their
 // namespaces.

@@ -349,11 +349,11 @@ func (c *checker) placement(t *Tenant, labels []string, pl Placement, tenv *Tier
 	}
 	if !found {
 		what := map[string]string{
-			PoolShared:    "a shared node pool",
-			PoolSegment:   fmt.Sprintf("a node pool for segment %q", t.Segment),
-			PoolDedicated: fmt.Sprintf("a dedicated node pool for tenant %q", t.Name),
+			PoolShared:    "shared node pool",
+			PoolSegment:   fmt.Sprintf("node pool for segment %q", t.Segment),
+			PoolDedicated: fmt.Sprintf("dedicated node pool for tenant %q", t.Name),
 		}[tenv.NodePool]
-		c.at(append(labels, "cluster"), "cluster %q has no %s, which tier %q needs for %s", pl.Cluster, strings.TrimPrefix(strings.TrimPrefix(what, "a "), "an "), t.Tier, tenv.Class)
+		c.at(append(labels, "cluster"), "cluster %q has no %s, which tier %q needs for %s", pl.Cluster, what, t.Tier, tenv.Class)
 	}
 }
 

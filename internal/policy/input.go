@@ -8,6 +8,7 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/calendar"
 	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/render"
 )
 
 // Input is the document the rules read as `input`, one per tenant.
@@ -168,29 +169,9 @@ type Waiver struct {
 	BreakGlass bool        `json:"breakGlass"`
 }
 
-// WaiverScope narrows a waiver; empty fields match everything.
-type WaiverScope struct {
-	Environment string `json:"environment,omitempty"`
-	Window      string `json:"window,omitempty"`
-	Object      string `json:"object,omitempty"`
-	Image       string `json:"image,omitempty"`
-}
-
-// systemNamespaces are the namespaces of platform components every cluster
-// runs; tenant objects may refer to them.
-var systemNamespaces = []string{"argocd", "cnpg-system", "flux-system", "kube-system", "monitoring", "redis-shared", "traefik"}
-
-// PlatformNamespaces lists the namespaces of platform services a tenant
-// object may refer to: the system namespaces, the shared PostgreSQL cluster's
-// and each segment's, sorted.
-func PlatformNamespaces(e *estate.Estate) []string {
-	ns := append([]string{"postgres-shared"}, systemNamespaces...)
-	for seg := range e.Platform.Segments {
-		ns = append(ns, "postgres-"+seg)
-	}
-	sort.Strings(ns)
-	return slices.Compact(ns)
-}
+// WaiverScope narrows a waiver; empty fields match everything. It is the
+// estate's own scope, as the tenant wrote it.
+type WaiverScope = estate.WaiverScope
 
 // NewInput returns the input for tenant name with the platform, tenant,
 // tier and waiver parts filled from e. The caller adds the environments,
@@ -210,7 +191,7 @@ func NewInput(e *estate.Estate, name string, at time.Time) (Input, error) {
 			Name:       e.Platform.Name,
 			Registries: Registries{Allowed: slices.Clone(e.Platform.Registries.Allowed)},
 			Keys:       sortedKeys(e.Platform.Keys),
-			Namespaces: PlatformNamespaces(e),
+			Namespaces: render.PlatformNamespaces(e),
 		},
 		Tenant: Tenant{
 			Name: t.Name, Brand: t.Brand, Tier: t.Tier, Segment: t.Segment,
@@ -256,10 +237,7 @@ func Waivers(t *estate.Tenant) []Waiver {
 			ID: w.ID, Policy: w.Policy, Reason: w.Reason, Ticket: w.Ticket, Approver: w.Approver,
 			Expires:    w.Expires.UTC().Format(time.RFC3339),
 			BreakGlass: w.BreakGlass,
-			Scope: WaiverScope{
-				Environment: w.Scope.Environment, Window: w.Scope.Window,
-				Object: w.Scope.Object, Image: w.Scope.Image,
-			},
+			Scope:      w.Scope,
 		})
 	}
 	return out

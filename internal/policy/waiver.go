@@ -63,7 +63,7 @@ func applyWaivers(in *Input, results []Result) ([]Result, error) {
 		used := 0
 		for i := range results {
 			r := &results[i]
-			if r.Waived || r.PolicyID != w.Policy || !w.Scope.matches(r, class[r.Environment]) {
+			if r.Waived || r.PolicyID != w.Policy || !scopeMatches(w.Scope, r, class[r.Environment]) {
 				continue
 			}
 			r.Waived, r.WaiverID = true, w.ID
@@ -85,7 +85,7 @@ func applyWaivers(in *Input, results []Result) ([]Result, error) {
 
 // matches reports whether the scope covers r; envClass is the class of r's
 // environment. A scope field that is set must match.
-func (s WaiverScope) matches(r *Result, envClass string) bool {
+func scopeMatches(s WaiverScope, r *Result, envClass string) bool {
 	if s.Environment != "" && s.Environment != r.Environment && s.Environment != envClass {
 		return false
 	}
