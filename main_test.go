@@ -46,6 +46,9 @@ func TestScript(t *testing.T) {
 		UpdateScripts: *update,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLE", repo)
+			// Verified signatures are cached per test, never in the
+			// user's cache.
+			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -54,11 +57,12 @@ func TestScript(t *testing.T) {
 				case neg || len(args) > 1 || len(args) == 1 && args[0] != "example":
 					ts.Fatalf("usage: estate [example]")
 				case len(args) == 1:
-					for _, p := range []string{"platform.cue", "tiers", "tenants", "keys"} {
+					for _, p := range []string{"platform.cue", "tiers", "tenants", "keys", "mirror"} {
 						ts.Check(copyTree(filepath.Join(repo, p), ts.MkAbs(p)))
 					}
 				default:
 					ts.Check(copyTree(filepath.Join(repo, "testdata", "estate"), ts.MkAbs(".")))
+					ts.Check(signFixture(ts.MkAbs(".")))
 				}
 			},
 			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {

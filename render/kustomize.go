@@ -67,6 +67,17 @@ func splitImage(ref string) (name, tag, digest string) {
 	return ref, "", ""
 }
 
+// pin is ref pinned by its verified digest, as an images: entry would
+// rewrite it; ref itself when no digest is known.
+func pin(ref string, digests map[string]string) string {
+	d, ok := digests[ref]
+	if !ok {
+		return ref
+	}
+	name, _, _ := splitImage(ref)
+	return name + "@" + d
+}
+
 // imageEntry pins one image for Kustomize's images transformer: by the
 // digest when one is known (verified by the images stage), else by the
 // tag the estate wrote.

@@ -24,6 +24,7 @@ type overlay struct {
 // labels it, pins images, sets replicas and patches node placement and
 // resources.
 func (u *unit) overlay(digests map[string]string) (*overlay, error) {
+	u.digests = digests
 	ov := &overlay{files: map[string][]byte{}}
 	files := ov.files
 	res := []string{relPath(u.Dir(), baseName(u.t.Tier, u.class))}
@@ -50,8 +51,9 @@ func (u *unit) overlay(digests map[string]string) (*overlay, error) {
 	pl := u.e.Platform.Images
 	for _, ref := range []string{pl.Backup, pl.Postgres, pl.Redis, pl.RestoreTest} {
 		if e := imageEntry(ref, ref, digests); e.Digest != "" {
+			// Matched by name: the platform writes one tag per repository.
 			n, _, _ := splitImage(ref)
-			e.Name, e.NewName = ref, n
+			e.Name, e.NewName = n, ""
 			imgs = append(imgs, e)
 		}
 	}

@@ -26,7 +26,7 @@ type pgGroup struct {
 // platformObjects are, for one Kubernetes cluster, the objects the tenants
 // placed on it depend on: the shared and segment PostgreSQL clusters with a
 // role and a Database per tenant environment, and the shared Redis.
-func platformObjects(e *estate.Estate, cluster string, units []*unit) map[string][]any {
+func platformObjects(e *estate.Estate, cluster string, units []*unit, digests map[string]string) map[string][]any {
 	groups := map[string]*pgGroup{}
 	sharedRedis := false
 	for _, u := range units {
@@ -65,10 +65,10 @@ func platformObjects(e *estate.Estate, cluster string, units []*unit) map[string
 	sort.Strings(names)
 	region := e.Platform.Clusters[cluster].Region
 	for _, n := range names {
-		files["postgres-"+groups[n].cluster+".yaml"] = pgObjects(e, region, groups[n])
+		files["postgres-"+groups[n].cluster+".yaml"] = pgObjects(e, region, groups[n], digests)
 	}
 	if sharedRedis {
-		files["redis-shared.yaml"] = sharedRedisObjects(e, cluster)
+		files["redis-shared.yaml"] = sharedRedisObjects(e, cluster, digests)
 	}
 	return files
 }
@@ -96,7 +96,7 @@ func platformSecret(e *estate.Estate, ns, name, remote, secretType string, keys 
 // the pool class of their tier, with a managed role and a Database object
 // per tenant environment, backed up on the most demanding tenant's
 // schedule and kept for the longest retention.
-func pgObjects(e *estate.Estate, region string, g *pgGroup) []any {
+func pgObjects(e *estate.Estate, region string, g *pgGroup, digests map[string]string) []any {
 	sort.Slice(g.units, func(i, j int) bool { return g.units[i].ns < g.units[j].ns })
 	storage := resource.MustParse("10Gi")
 	instances := 1
@@ -148,7 +148,7 @@ func pgObjects(e *estate.Estate, region string, g *pgGroup) []any {
 		"metadata":   obj{"name": g.cluster, "namespace": g.ns, "labels": obj{LabelManagedBy: "palisade"}},
 		"spec": obj{
 			"instances":             instances,
-			"imageName":             e.Platform.Images.Postgres,
+			"imageName":             pin(e.Platform.Images.Postgres, digests),
 			"primaryUpdateStrategy": "unsupervised",
 			"storage":               obj{"size": storage.String(), "storageClass": storageClass},
 			"affinity":              obj{"nodeSelector": nodeSelector, "topologyKey": "topology.kubernetes.io/zone", "enablePodAntiAffinity": true},
@@ -203,7 +203,7 @@ func sharedServiceNetworkPolicy(ns string, pods map[string]string, port int, cnp
 // sharedRedisObjects is the cluster's shared Redis: tenants get a key space
 // (a prefix) and an ACL user limited to it, from an ACL file kept in the
 // secret manager.
-func sharedRedisObjects(e *estate.Estate, cluster string) []any {
+func sharedRedisObjects(e *estate.Estate, cluster string, digests map[string]string) []any {
 	labels := map[string]string{LabelName: "redis", LabelManagedBy: "palisade"}
 	sel := &metav1.LabelSelector{MatchLabels: map[string]string{LabelName: "redis"}}
 	sts := &appsv1.StatefulSet{
@@ -222,7 +222,7 @@ func sharedRedisObjects(e *estate.Estate, cluster string) []any {
 					NodeSelector:                 map[string]string{LabelPoolClass: estate.PoolShared},
 					Containers: []corev1.Container{{
 						Name:            "redis",
-						Image:           e.Platform.Images.Redis,
+						Image:           pin(e.Platform.Images.Redis, digests),
 						Args:            []string{"redis-server", "--aclfile", "/etc/redis/users.acl", "--appendonly", "yes", "--dir", "/data", "--maxmemory-policy", "volatile-lru"},
 						Ports:           []corev1.ContainerPort{{Name: "redis", ContainerPort: portRedis, Protocol: corev1.ProtocolTCP}},
 						SecurityContext: restrictedContainer(),

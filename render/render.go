@@ -168,7 +168,7 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 		units := byCluster[c]
 		jobs = append(jobs,
 			func(b *builder) ([]*Unit, error) {
-				u, err := buildDir(b, KindPlatform, c, "clusters/"+c+"/platform", platformObjects(e, c, units), krusty, keepPlatform)
+				u, err := buildDir(b, KindPlatform, c, "clusters/"+c+"/platform", platformObjects(e, c, units, o.Digests), krusty, keepPlatform)
 				return []*Unit{u}, err
 			},
 			func(b *builder) ([]*Unit, error) {

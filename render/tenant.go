@@ -21,7 +21,9 @@ import (
 // in a second region: the same namespace with workloads scaled to zero and
 // the database as a replica cluster.
 type unit struct {
-	e       *estate.Estate
+	e *estate.Estate
+	// digests pin images by verified digest (Options.Digests).
+	digests map[string]string
 	t       *estate.Tenant
 	tier    *estate.Tier
 	tenv    *estate.TierEnvironment
@@ -683,7 +685,7 @@ func (u *unit) database() []any {
 	st := u.objectStorage(u.place.Region)
 	spec := obj{
 		"instances":             d.Instances,
-		"imageName":             u.e.Platform.Images.Postgres,
+		"imageName":             pin(u.e.Platform.Images.Postgres, u.digests),
 		"primaryUpdateStrategy": "unsupervised",
 		"storage":               obj{"size": d.StorageSize, "storageClass": u.tenv.StorageClasses.Database},
 		"affinity":              affinity,

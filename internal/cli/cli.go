@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/internal/policy"
 )
 
@@ -45,12 +46,16 @@ func report(stderr io.Writer, err error) int {
 	var ce *policy.CompileError
 	var pe *policy.EvalError
 	var ee *exitError
+	var oe *pipeline.OutsideError
 	switch {
 	case errors.As(err, &ee):
 		if ee.err != nil {
 			fmt.Fprintf(stderr, "palisade: %v\n", ee.err)
 		}
 		return ee.code
+	case errors.As(err, &oe):
+		fmt.Fprintf(stderr, "palisade: %v\nnothing was written or committed\n", oe)
+		return ExitOutside
 	case errors.As(err, &ie):
 		for _, d := range ie.Diagnostics {
 			fmt.Fprintln(stderr, d.String())

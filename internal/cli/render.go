@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -21,6 +22,7 @@ type RenderOptions struct {
 	Policy  PolicyOptions
 	At      AtOptions
 	Output  OutputOptions
+	Images  ImageOptions
 	Out     string
 	Tenants []string
 	Target  string
@@ -33,6 +35,7 @@ func (o *RenderOptions) AddFlags(cmd *cobra.Command) {
 	o.Policy.AddFlags(cmd)
 	o.At.AddFlags(cmd)
 	o.Output.AddFlags(cmd, "text", "json")
+	o.Images.AddFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.Out, "out", "", "directory to write the environment tree into (required)")
 	f.StringSliceVar(&o.Tenants, "tenant", nil, "render only this tenant (repeatable); others keep their current output")
@@ -86,7 +89,7 @@ func runRender(ctx context.Context, out io.Writer, o *RenderOptions) error {
 	at, _ := o.At.Time()
 	rep, err := pipeline.Run(ctx, pipeline.Options{
 		Root: o.Estate.Root, Out: o.Out, Tenants: o.Tenants, Target: o.Target,
-		Layout: o.Layout, At: at, PolicyDirs: o.Policy.Dirs,
+		Layout: o.Layout, At: at, PolicyDirs: o.Policy.Dirs, Images: o.Images.Stage(),
 	})
 	if err != nil {
 		return err
@@ -100,6 +103,7 @@ func runRender(ctx context.Context, out io.Writer, o *RenderOptions) error {
 		}
 	} else {
 		printResults(out, rep.Estate, rep.Results)
+		printImages(out, rep.Images)
 		for _, h := range rep.HeldBack {
 			fmt.Fprintf(out, "held back %s: %s\n", h.Tenant, describeWindows(h.Windows))
 		}
@@ -129,4 +133,26 @@ func describeWindows(ws []policy.Window) string {
 		parts = append(parts, fmt.Sprintf("%s window %q (%s) until %s", w.Kind, w.Name, scope, w.EndLocal))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// printImages summarises the image stage: how many images were pinned and
+// verified, by which keys.
+func printImages(out io.Writer, facts []pipeline.ImageFact) {
+	if len(facts) == 0 {
+		return
+	}
+	verified, byKey := 0, map[string]int{}
+	for _, f := range facts {
+		if len(f.Signers) > 0 {
+			verified++
+			for _, k := range f.Signers {
+				byKey[k]++
+			}
+		}
+	}
+	var keys []string
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
+		keys = append(keys, fmt.Sprintf("%s %d", k, byKey[k]))
+	}
+	fmt.Fprintf(out, "images: %d of %d pinned by digest and signature-verified (signed by %s)\n", verified, len(facts), strings.Join(keys, ", "))
 }

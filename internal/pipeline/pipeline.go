@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -26,7 +25,9 @@ import (
 
 // Options of a render run.
 type Options struct {
-	Root    string
+	Root string
+	// Out is the output directory Run writes; empty for runs that only
+	// evaluate (Prepare and Render).
 	Out     string
 	Tenants []string
 	Target  string
@@ -34,6 +35,10 @@ type Options struct {
 	At      time.Time
 	// PolicyDirs add user Rego and data to the built-in policies.
 	PolicyDirs []string
+	// Images is the image stage. Nil leaves images unverified and
+	// unpinned, and the supply-chain rules only warn: for benchmarks and
+	// tests of other stages; the command line always sets it.
+	Images ImageStage
 }
 
 // HoldBack is a tenant a freeze window held back: its previous output
@@ -52,19 +57,37 @@ type Report struct {
 	// the run; nothing was written.
 	Denied bool `json:"denied"`
 	// Rendered lists the tenants whose output was written.
-	Rendered    []string `json:"rendered"`
-	Directories int      `json:"directories"`
-	Clusters    int      `json:"clusters"`
-	Objects     int      `json:"objects"`
-	Files       int      `json:"files"`
-	Bytes       int64    `json:"bytes"`
+	Rendered []string `json:"rendered"`
+	// Changed lists the rendered tenants whose output differs from the
+	// baseline (new tenants included).
+	Changed []string `json:"changed"`
+	// Removed lists tenants the baseline has and the estate no longer.
+	Removed []string `json:"removed,omitempty"`
+	// Images are the estate's images as the image stage found them.
+	Images      []ImageFact `json:"images"`
+	Directories int         `json:"directories"`
+	Clusters    int         `json:"clusters"`
+	Objects     int         `json:"objects"`
+	Files       int         `json:"files"`
+	Bytes       int64       `json:"bytes"`
 }
 
-// owned are the top-level entries of the tree Palisade writes.
-var owned = []string{"bases", "clusters"}
+// Owned are the top-level entries of the tree Palisade writes.
+var Owned = []string{"bases", "clusters"}
 
-// Run runs the main job.
-func Run(ctx context.Context, o Options) (*Report, error) {
+// Prepared is an estate loaded, its policies compiled and its images
+// resolved and verified: everything a render needs that does not depend on
+// the baseline, done once even when a render is retried against a moved
+// environment repository.
+type Prepared struct {
+	Options Options
+	Estate  *estate.Estate
+	Engine  *policy.Engine
+	Images  *ImageReport
+}
+
+// Prepare loads the estate, compiles the policies and runs the image stage.
+func Prepare(ctx context.Context, o Options) (*Prepared, error) {
 	e, err := estate.Load(o.Root)
 	if err != nil {
 		return nil, err
@@ -73,21 +96,89 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	p := &Prepared{Options: o, Estate: e, Engine: engine, Images: &ImageReport{}}
+	if o.Images != nil {
+		refs, err := EstateImages(e, o.Tenants)
+		if err != nil {
+			return nil, err
+		}
+		if p.Images, err = o.Images.Verify(ctx, e, refs); err != nil {
+			return nil, err
+		}
+		p.Images.enforced = true
+	}
+	return p, nil
+}
+
+// Outcome is a render evaluated against a baseline, not yet written.
+type Outcome struct {
+	Report *Report
+	Result *render.Result
+	// Files are the rendered files; those under Keep are not part of the
+	// new tree.
+	Files map[string][]byte
+	// Keep are directories whose baseline content stays: tenants held
+	// back by a freeze, or not selected.
+	Keep []string
+	// Tenants holds what the render made of each tenant it rendered.
+	Tenants map[string]TenantState
+
+	images map[string][]policy.Image
+}
+
+// TenantState is what a render made of one tenant.
+type TenantState struct {
+	// Changed is true when the tenant's output differs from the baseline.
+	Changed bool `json:"changed"`
+	// New is true when the baseline has nothing of the tenant.
+	New bool `json:"new,omitempty"`
+	// Environments lists the tenant's environment directories rendered.
+	Environments []string `json:"environments"`
+}
+
+// Run runs the main job into the output directory.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	p, err := Prepare(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	out, err := p.Render(ctx, DirBaseline(o.Out))
+	if err != nil {
+		return nil, err
+	}
+	if out.Report.Denied {
+		return out.Report, nil
+	}
+	st, err := tree.Write(o.Out, out.Files, tree.Options{Owned: Owned, Keep: out.Keep})
+	if err != nil {
+		return nil, fmt.Errorf("writing %s: %w", o.Out, err)
+	}
+	out.Report.Files, out.Report.Bytes = st.Files, st.Bytes
+	return out.Report, nil
+}
+
+// Render renders the prepared estate and evaluates its policies against
+// the baseline: it decides hold-backs and denials, and returns the files to
+// write. The baseline is only read.
+func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) {
+	o, e := p.Options, p.Estate
 	var mu sync.Mutex
 	var results []policy.Result
 	states := map[string][]dirState{}
 	windows := map[string][]policy.Window{}
+	changes := map[string]policy.Change{}
+	imgs := map[string][]policy.Image{}
 	ro := render.Options{
-		Target: o.Target, Tenants: o.Tenants, At: o.At,
+		Target: o.Target, Tenants: o.Tenants, At: o.At, Digests: p.Images.Digests(),
 		SkipManifests: o.Layout != render.LayoutHydrated,
 		// Each tenant is evaluated as soon as it is built, and its objects
 		// dropped: the estate's objects are never all in memory.
 		Inspect: func(tenant string, units []*render.Unit, platform map[string]*render.Unit) error {
-			in, st, err := inputFor(e, tenant, units, platform, o)
+			in, st, err := p.inputFor(tenant, units, platform, base)
 			if err != nil {
 				return err
 			}
-			rs, err := engine.Evaluate(ctx, []policy.Input{in})
+			rs, err := p.Engine.Evaluate(ctx, []policy.Input{in})
 			if err != nil {
 				return err
 			}
@@ -96,6 +187,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			results = append(results, rs...)
 			states[tenant] = st
 			windows[tenant] = in.Windows
+			changes[tenant] = in.Change
+			imgs[tenant] = in.Images
 			return nil
 		},
 	}
@@ -104,17 +197,30 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	policy.SortResults(results)
-	rep := &Report{Estate: e, Results: results}
+	rep := &Report{Estate: e, Results: results, Images: p.Images.Facts}
+	out := &Outcome{Report: rep, Result: res, Tenants: map[string]TenantState{}, images: imgs}
+	for t, c := range changes {
+		ts := TenantState{Changed: c.Changed, New: c.New}
+		for _, d := range states[t] {
+			ts.Environments = append(ts.Environments, d.dir)
+		}
+		out.Tenants[t] = ts
+	}
+	for _, t := range base.Tenants() {
+		if _, ok := e.Tenants[t]; !ok {
+			rep.Removed = append(rep.Removed, t)
+		}
+	}
 	if policy.DeniedBeyondFreeze(results) {
 		rep.Denied = true
-		return rep, nil
+		return out, nil
 	}
 	frozen := policy.Frozen(results)
 	var keep []string
 	if len(frozen) > 0 {
-		// Held back: the tenant's directories stay as they are on disk,
-		// and its environments that do not exist yet stay out of the
-		// platform and GitOps wiring.
+		// Held back: the tenant's directories stay as they are in the
+		// baseline, and its environments that do not exist yet stay out
+		// of the platform and GitOps wiring.
 		exclude := map[string]bool{}
 		for _, t := range frozen {
 			for _, d := range states[t] {
@@ -124,13 +230,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 					keep = append(keep, d.dir)
 				}
 			}
-			keep = append(keep, removedDirs(o.Out, t, res)...)
+			keep = append(keep, removedDirs(base, t, res)...)
 			rep.HeldBack = append(rep.HeldBack, HoldBack{Tenant: t, Windows: windows[t]})
 		}
 		ro.Exclude, ro.Inspect = exclude, nil
 		if res, err = render.Render(e, ro); err != nil {
 			return nil, err
 		}
+		out.Result = res
 	}
 	files, err := res.Tree(o.Layout)
 	if err != nil {
@@ -147,18 +254,33 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		}
 	}
-	st, err := tree.Write(o.Out, files, tree.Options{Owned: owned, Keep: keep})
-	if err != nil {
-		return nil, fmt.Errorf("writing %s: %w", o.Out, err)
-	}
 	for _, t := range res.Tenants() {
 		if !slices.Contains(frozen, t) {
 			rep.Rendered = append(rep.Rendered, t)
+			if out.Tenants[t].Changed {
+				rep.Changed = append(rep.Changed, t)
+			}
 		}
 	}
 	rep.Directories, rep.Clusters, rep.Objects = len(res.Units), len(res.Clusters), res.Objects()
-	rep.Files, rep.Bytes = st.Files, st.Bytes
-	return rep, nil
+	for p := range files {
+		if !underAny(p, keep) {
+			rep.Files++
+			rep.Bytes += int64(len(files[p]))
+		}
+	}
+	out.Files, out.Keep = files, keep
+	return out, nil
+}
+
+// underAny reports whether the slash path p is one of dirs or below one.
+func underAny(p string, dirs []string) bool {
+	for _, d := range dirs {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // dirState is how one of a tenant's directories compares with the
@@ -184,7 +306,8 @@ func unitFiles(u *render.Unit, layout string) map[string][]byte {
 // inputFor builds the policy input of a tenant from its built directories:
 // its objects and platform objects, the change against the previous
 // output, the freeze windows active at the run's instant, its images.
-func inputFor(e *estate.Estate, name string, units []*render.Unit, platform map[string]*render.Unit, o Options) (policy.Input, []dirState, error) {
+func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[string]*render.Unit, base Baseline) (policy.Input, []dirState, error) {
+	e, o := p.Estate, p.Options
 	t := e.Tenants[name]
 	in, err := policy.NewInput(e, name, o.At)
 	if err != nil {
@@ -203,7 +326,7 @@ func inputFor(e *estate.Estate, name string, units []*render.Unit, platform map[
 	dirs := map[string]bool{}
 	for _, u := range units {
 		dirs[u.Dir] = true
-		st, err := tree.Compare(o.Out, unitFiles(u, o.Layout), u.Dir)
+		st, err := base.Compare(unitFiles(u, o.Layout), u.Dir)
 		if err != nil {
 			return in, nil, err
 		}
@@ -228,12 +351,15 @@ func inputFor(e *estate.Estate, name string, units []*render.Unit, platform map[
 		for _, img := range render.ContainerImages(u.Built) {
 			images[img] = true
 		}
+		for _, img := range operandImages(u.Built) {
+			images[img] = true
+		}
 		in.Environments = append(in.Environments, env)
 	}
 	// Directories of the tenant on disk that the render no longer has:
 	// removed environments are a change too.
 	removed := 0
-	for _, d := range tenantDirs(o.Out, name) {
+	for _, d := range base.TenantDirs(name) {
 		if !dirs[d] {
 			removed++
 			in.Change.Changed = true
@@ -242,9 +368,8 @@ func inputFor(e *estate.Estate, name string, units []*render.Unit, platform map[
 	}
 	sort.Strings(in.Change.Environments)
 	in.Change.New = allAbsent && removed == 0
-	for _, ref := range slices.Sorted(maps.Keys(images)) {
-		in.Images = append(in.Images, policy.Image{Ref: ref, Reason: "not verified: image verification is not part of this render"})
-	}
+	in.Images = p.Images.For(slices.Sorted(maps.Keys(images)), e.Tiers[t.Tier].SigningKeys)
+	in.SupplyChain.Enforced = p.Images.enforced
 	return in, states, nil
 }
 
@@ -276,30 +401,33 @@ func concerning(objs []map[string]any, tenant, ns string) []map[string]any {
 	return out
 }
 
-// tenantDirs lists the environment directories a tenant has on disk.
-func tenantDirs(out, tenant string) []string {
-	m, _ := filepath.Glob(filepath.Join(out, "clusters", "*", "tenants", tenant, "*"))
-	var dirs []string
-	for _, p := range m {
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			rel, _ := filepath.Rel(out, p)
-			dirs = append(dirs, filepath.ToSlash(rel))
-		}
-	}
-	return dirs
-}
-
 // removedDirs are a tenant's directories on disk the render no longer has.
-func removedDirs(out, tenant string, res *render.Result) []string {
+func removedDirs(base Baseline, tenant string, res *render.Result) []string {
 	all := map[string]bool{}
 	for _, d := range res.Dirs() {
 		all[d] = true
 	}
 	var gone []string
-	for _, d := range tenantDirs(out, tenant) {
+	for _, d := range base.TenantDirs(tenant) {
 		if !all[d] {
 			gone = append(gone, d)
 		}
 	}
 	return gone
+}
+
+// operandImages are the images operators run for the objects: a
+// CloudNativePG Cluster's spec.imageName.
+func operandImages(objs []map[string]any) []string {
+	var out []string
+	for _, o := range objs {
+		if o["kind"] != "Cluster" {
+			continue
+		}
+		spec, _ := o["spec"].(map[string]any)
+		if img, ok := spec["imageName"].(string); ok {
+			out = append(out, img)
+		}
+	}
+	return out
 }

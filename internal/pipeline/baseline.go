@@ -1,0 +1,144 @@
+package pipeline
+
+import (
+	"bytes"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/palisade-gitops/palisade/internal/tree"
+)
+
+// Baseline is the environment tree a render is compared against: the
+// previous output directory, the tip of the environment repository, or —
+// in a pull-request check — the render of the base revision. Freeze
+// hold-backs keep a tenant's baseline content.
+type Baseline interface {
+	// Compare says how files (slash paths) compare with the baseline's
+	// files under the directory prefix.
+	Compare(files map[string][]byte, prefix string) (tree.State, error)
+	// TenantDirs lists a tenant's environment directories in the baseline.
+	TenantDirs(tenant string) []string
+	// Tenants lists the tenants the baseline has directories of.
+	Tenants() []string
+}
+
+// DirBaseline is an output directory on disk.
+type DirBaseline string
+
+// Compare implements Baseline.
+func (d DirBaseline) Compare(files map[string][]byte, prefix string) (tree.State, error) {
+	return tree.Compare(string(d), files, prefix)
+}
+
+// TenantDirs implements Baseline.
+func (d DirBaseline) TenantDirs(tenant string) []string {
+	m, _ := filepath.Glob(filepath.Join(string(d), "clusters", "*", "tenants", tenant, "*"))
+	var dirs []string
+	for _, p := range m {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			rel, _ := filepath.Rel(string(d), p)
+			dirs = append(dirs, filepath.ToSlash(rel))
+		}
+	}
+	return dirs
+}
+
+// Tenants implements Baseline.
+func (d DirBaseline) Tenants() []string {
+	m, _ := filepath.Glob(filepath.Join(string(d), "clusters", "*", "tenants", "*"))
+	var out []string
+	for _, p := range m {
+		out = append(out, filepath.Base(p))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// MapBaseline is a tree held in memory, by slash path.
+type MapBaseline struct {
+	Files map[string][]byte
+
+	once  sync.Once
+	dirs  map[string][]string // directory → its file paths
+	byTen map[string][]string // tenant → its environment directories
+}
+
+// NewMapBaseline indexes files.
+func NewMapBaseline(files map[string][]byte) *MapBaseline {
+	return &MapBaseline{Files: files}
+}
+
+func (m *MapBaseline) index() {
+	m.once.Do(func() {
+		m.dirs, m.byTen = map[string][]string{}, map[string][]string{}
+		for p := range m.Files {
+			for d := path.Dir(p); d != "."; d = path.Dir(d) {
+				m.dirs[d] = append(m.dirs[d], p)
+			}
+			// clusters/<c>/tenants/<t>/<env>/<file>
+			parts := strings.Split(p, "/")
+			if len(parts) >= 6 && parts[0] == "clusters" && parts[2] == "tenants" {
+				d := strings.Join(parts[:5], "/")
+				if !slices.Contains(m.byTen[parts[3]], d) {
+					m.byTen[parts[3]] = append(m.byTen[parts[3]], d)
+				}
+			}
+		}
+		for _, ds := range m.byTen {
+			slices.Sort(ds)
+		}
+	})
+}
+
+// Compare implements Baseline.
+func (m *MapBaseline) Compare(files map[string][]byte, prefix string) (tree.State, error) {
+	m.index()
+	have := m.dirs[prefix]
+	if len(have) == 0 {
+		return tree.Absent, nil
+	}
+	want := 0
+	for p, data := range files {
+		if !strings.HasPrefix(p, prefix+"/") {
+			continue
+		}
+		want++
+		old, ok := m.Files[p]
+		if !ok || !bytes.Equal(old, data) {
+			return tree.Changed, nil
+		}
+	}
+	if want != len(have) {
+		return tree.Changed, nil
+	}
+	return tree.Same, nil
+}
+
+// TenantDirs implements Baseline.
+func (m *MapBaseline) TenantDirs(tenant string) []string {
+	m.index()
+	return m.byTen[tenant]
+}
+
+// Under returns the baseline's files under the directories dirs.
+func (m *MapBaseline) Under(dirs []string) map[string][]byte {
+	m.index()
+	out := map[string][]byte{}
+	for _, d := range dirs {
+		for _, p := range m.dirs[d] {
+			out[p] = m.Files[p]
+		}
+	}
+	return out
+}
+
+// Tenants implements Baseline.
+func (m *MapBaseline) Tenants() []string {
+	m.index()
+	return slices.Sorted(maps.Keys(m.byTen))
+}

@@ -1,0 +1,63 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"slices"
+)
+
+// Fingerprints hash, per tenant, everything of the estate its render reads:
+// the platform (clusters, segments, calendars, keys, platform images), its
+// tier, the tenant itself and the digests its images resolved to. Two
+// estates whose fingerprints of a tenant agree render that tenant
+// identically, so a pull-request check renders only the tenants whose
+// fingerprints differ — and then lets the renders decide what changed.
+func Fingerprints(p *Prepared) (map[string]string, error) {
+	e := p.Estate
+	shared := sha256.New()
+	enc := json.NewEncoder(shared)
+	if err := enc.Encode(e.Platform); err != nil {
+		return nil, err
+	}
+	for _, k := range slices.Sorted(maps.Keys(e.Keys)) {
+		shared.Write([]byte(k))
+		shared.Write(e.Keys[k])
+	}
+	digests := p.Images.Digests()
+	pl := e.Platform.Images
+	for _, ref := range []string{pl.Postgres, pl.Redis, pl.Backup, pl.RestoreTest} {
+		shared.Write([]byte(ref + "=" + digests[ref] + "\n"))
+	}
+	base := shared.Sum(nil)
+	tiers := map[string][]byte{}
+	for n, t := range e.Tiers {
+		data, err := json.Marshal(t)
+		if err != nil {
+			return nil, err
+		}
+		tiers[n] = data
+	}
+	out := map[string]string{}
+	for n, t := range e.Tenants {
+		h := sha256.New()
+		h.Write(base)
+		h.Write(tiers[t.Tier])
+		data, err := json.Marshal(t)
+		if err != nil {
+			return nil, err
+		}
+		h.Write(data)
+		refs := []string{t.Odoo.Image}
+		for _, env := range t.Environments {
+			refs = append(refs, env.Image)
+		}
+		slices.Sort(refs)
+		for _, ref := range slices.Compact(refs) {
+			h.Write([]byte(ref + "=" + digests[ref] + "\n"))
+		}
+		out[n] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out, nil
+}

@@ -1,0 +1,185 @@
+package pipeline
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/images"
+	"github.com/palisade-gitops/palisade/internal/policy"
+)
+
+// ImageStage resolves image references to digests and verifies their
+// signatures against the platform's keys.
+type ImageStage interface {
+	// Verify establishes the facts about refs. An error means the stage
+	// could not run at all (a registry could not be reached): the caller
+	// fails closed. Per-image failures are facts, not errors.
+	Verify(ctx context.Context, e *estate.Estate, refs []string) (*ImageReport, error)
+}
+
+// ImageFact is what the image stage established about one reference of
+// the estate.
+type ImageFact struct {
+	Ref    string `json:"ref"`
+	Digest string `json:"digest,omitempty"`
+	// Signers are the platform keys a valid signature of Digest was made
+	// with, sorted by name.
+	Signers []string `json:"signers,omitempty"`
+	// Reason says why no key verified, or why the reference could not be
+	// resolved.
+	Reason string `json:"reason,omitempty"`
+}
+
+// ImageReport is the image stage's result for an estate.
+type ImageReport struct {
+	Facts []ImageFact `json:"facts"`
+	// Stats are the stage's counters, for the summary and benchmarks.
+	Stats map[string]int `json:"stats,omitempty"`
+
+	enforced bool
+}
+
+// Digests maps each resolved reference to its digest, for pinning.
+func (r *ImageReport) Digests() map[string]string {
+	m := map[string]string{}
+	for _, f := range r.Facts {
+		if f.Digest != "" {
+			m[f.Ref] = f.Digest
+		}
+	}
+	return m
+}
+
+// For gives the policy facts of the images a tenant's objects run (as
+// rendered: pinned, or as written when unresolved), judged by the keys the
+// tenant's tier trusts: a tier key that verified is the signer; failing
+// that, another platform key that verified (the policy denies it as
+// untrusted).
+func (r *ImageReport) For(rendered []string, tierKeys []string) []policy.Image {
+	byRef := map[string]ImageFact{}
+	for _, f := range r.Facts {
+		byRef[f.Ref] = f
+		if f.Digest != "" {
+			byRef[repository(f.Ref)+"@"+f.Digest] = f
+		}
+	}
+	out := []policy.Image{}
+	for _, ref := range rendered {
+		f, ok := byRef[ref]
+		if !ok {
+			if r.enforced {
+				out = append(out, policy.Image{Ref: ref, Reason: "the image stage did not see this reference"})
+			}
+			continue
+		}
+		img := policy.Image{Ref: ref, Digest: f.Digest}
+		for _, k := range tierKeys {
+			if slices.Contains(f.Signers, k) {
+				img.Verified, img.Signer = true, k
+				break
+			}
+		}
+		if !img.Verified && len(f.Signers) > 0 {
+			img.Verified, img.Signer = true, f.Signers[0]
+		}
+		if !img.Verified {
+			img.Reason = f.Reason
+		}
+		out = append(out, img)
+	}
+	return out
+}
+
+// repository strips the tag and digest from a reference.
+func repository(ref string) string {
+	if i := strings.Index(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	return ref
+}
+
+// EstateImages lists the image references the estate writes for the given
+// tenants (all when empty) and the platform's own workloads, sorted.
+func EstateImages(e *estate.Estate, tenants []string) ([]string, error) {
+	seen := map[string]bool{}
+	pl := e.Platform.Images
+	for _, ref := range []string{pl.Postgres, pl.Redis, pl.Backup, pl.RestoreTest} {
+		seen[ref] = true
+	}
+	for name, t := range e.Tenants {
+		if len(tenants) > 0 && !slices.Contains(tenants, name) {
+			continue
+		}
+		seen[t.Odoo.Image] = true
+		for _, env := range t.Environments {
+			if env.Image != "" {
+				seen[env.Image] = true
+			}
+		}
+	}
+	delete(seen, "")
+	out := make([]string, 0, len(seen))
+	for ref := range seen {
+		out = append(out, ref)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// OutsideError is a failure of a system outside Palisade — a registry or a
+// git remote that could not be reached or refused the credentials. The
+// command line exits 3 on it; nothing was written or committed.
+type OutsideError struct {
+	// Op says what was being done, e.g. "resolving images".
+	Op  string
+	Err error
+}
+
+func (e *OutsideError) Error() string { return e.Op + ": " + e.Err.Error() }
+
+func (e *OutsideError) Unwrap() error { return e.Err }
+
+// Registry is the image stage against registries and the platform's
+// offline mirrors: go-containerregistry resolves, cosign verifies.
+type Registry struct {
+	Options images.Options
+}
+
+// Verify implements ImageStage.
+func (s Registry) Verify(ctx context.Context, e *estate.Estate, refs []string) (*ImageReport, error) {
+	o := s.Options
+	o.Mirrors = map[string]string{}
+	for host, m := range e.Platform.Registries.Mirrors {
+		o.Mirrors[host] = filepath.Join(e.Root, filepath.FromSlash(m.Path))
+	}
+	v, err := images.New(e.Keys, o)
+	if err != nil {
+		return nil, err
+	}
+	res, err := v.Verify(ctx, images.Refs(refs...))
+	if err != nil {
+		if images.IsUnreachable(err) {
+			return nil, &OutsideError{Op: "verifying images", Err: err}
+		}
+		return nil, err
+	}
+	rep := &ImageReport{}
+	for _, r := range res {
+		f := ImageFact{Ref: r.Ref, Digest: r.Digest, Signers: r.VerifiedBy, Reason: r.Reason}
+		if r.Kind != "" {
+			f.Signers = nil
+		}
+		rep.Facts = append(rep.Facts, f)
+	}
+	st := v.Stats()
+	rep.Stats = map[string]int{
+		"resolutions": int(st.Resolutions), "signatureLookups": int(st.Lookups), "cacheHits": int(st.CacheHits),
+	}
+	return rep, nil
+}

@@ -1,0 +1,296 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/palisade-gitops/palisade/internal/policy"
+	"github.com/palisade-gitops/palisade/policies"
+)
+
+// RecordsDir is where render commits put their decision records in the
+// environment repository.
+const RecordsDir = ".palisade/records"
+
+// Source is where the estate came from.
+type Source struct {
+	// Repo is the estate repository's URL (credentials stripped) or path.
+	Repo string `json:"repo"`
+	// Commit is the estate commit rendered; empty outside a repository.
+	Commit string `json:"commit,omitempty"`
+	// Dirty is true when the estate had uncommitted changes.
+	Dirty bool `json:"dirty,omitempty"`
+}
+
+// Record is the decision record of a render commit: the raw material of
+// the audit export. It is deterministic for the same inputs.
+type Record struct {
+	Schema   string    `json:"schema"`
+	Palisade string    `json:"palisade"`
+	At       time.Time `json:"at"`
+	Source   Source    `json:"source"`
+	Target   string    `json:"target"`
+	Layout   string    `json:"layout"`
+	// EstateDigest hashes the estate's source files; RenderDigest the
+	// rendered tree (every owned file, records excluded); PolicyDigest the
+	// built-in and user policies.
+	EstateDigest string         `json:"estateDigest"`
+	RenderDigest string         `json:"renderDigest"`
+	PolicyDigest string         `json:"policyDigest"`
+	Tenants      []TenantRecord `json:"tenants"`
+	Removed      []string       `json:"removed,omitempty"`
+	HeldBack     []HoldBack     `json:"heldBack,omitempty"`
+	WaiversUsed  []WaiverUse    `json:"waiversUsed,omitempty"`
+	Images       []ImageFact    `json:"images"`
+}
+
+// TenantRecord is one tenant's part of a decision record.
+type TenantRecord struct {
+	Name    string `json:"name"`
+	Tier    string `json:"tier"`
+	Changed bool   `json:"changed"`
+	New     bool   `json:"new,omitempty"`
+	// HeldBack is true when a freeze kept the tenant's previous output.
+	HeldBack bool `json:"heldBack,omitempty"`
+	// Verdict is "pass", "warn" (warnings only) or "held-back".
+	Verdict string          `json:"verdict"`
+	Results []policy.Result `json:"results"`
+	Images  []policy.Image  `json:"images"`
+}
+
+// WaiverUse is a waiver that let a denial through.
+type WaiverUse struct {
+	Tenant string `json:"tenant"`
+	Waiver string `json:"waiver"`
+	Policy string `json:"policy"`
+}
+
+// NewRecord builds the decision record of an outcome.
+func (p *Prepared) NewRecord(out *Outcome, src Source, version string, files map[string][]byte) (*Record, error) {
+	ed, err := EstateDigest(p.Options.Root)
+	if err != nil {
+		return nil, err
+	}
+	pd, err := PolicyDigest(p.Options.PolicyDirs)
+	if err != nil {
+		return nil, err
+	}
+	rep := out.Report
+	r := &Record{
+		Schema: "palisade.io/decision-record/v1", Palisade: version,
+		At: p.Options.At.UTC(), Source: src, Target: p.Options.Target, Layout: p.Options.Layout,
+		EstateDigest: ed, RenderDigest: TreeDigest(files), PolicyDigest: pd,
+		Removed: rep.Removed, HeldBack: rep.HeldBack, Images: orEmpty(rep.Images),
+	}
+	held := map[string]bool{}
+	for _, h := range rep.HeldBack {
+		held[h.Tenant] = true
+	}
+	byTenant := map[string][]policy.Result{}
+	for _, res := range rep.Results {
+		byTenant[res.Tenant] = append(byTenant[res.Tenant], res)
+		if res.Waived {
+			r.WaiversUsed = append(r.WaiversUsed, WaiverUse{Tenant: res.Tenant, Waiver: res.WaiverID, Policy: res.PolicyID})
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(out.Tenants)) {
+		ts := out.Tenants[name]
+		t := p.Estate.Tenants[name]
+		tr := TenantRecord{
+			Name: name, Tier: t.Tier, Changed: ts.Changed && !held[name], New: ts.New && !held[name],
+			HeldBack: held[name], Results: orEmpty(byTenant[name]), Verdict: "pass",
+			Images: orEmpty(out.images[name]),
+		}
+		switch {
+		case held[name]:
+			tr.Verdict = "held-back"
+		case slices.ContainsFunc(tr.Results, func(r policy.Result) bool { return r.Severity == policy.SeverityWarn }):
+			tr.Verdict = "warn"
+		}
+		r.Tenants = append(r.Tenants, tr)
+	}
+	return r, nil
+}
+
+// Path is where the record goes in the environment repository: one file
+// per render commit, named by its instant and render digest so concurrent
+// renderers never write the same file.
+func (r *Record) Path() string {
+	return path.Join(RecordsDir, r.At.Format("20060102T150405Z")+"-"+strings.TrimPrefix(r.RenderDigest, "sha256:")[:12]+".json")
+}
+
+// JSON is the record as committed.
+func (r *Record) JSON() ([]byte, error) {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// CommitMessage summarises a render commit: a subject naming the change,
+// a body listing changed, new, removed and held-back tenants, and the
+// provenance trailers.
+func (r *Record) CommitMessage() string {
+	var changed, added, held []string
+	for _, t := range r.Tenants {
+		switch {
+		case t.HeldBack:
+			held = append(held, t.Name)
+		case t.New:
+			added = append(added, t.Name)
+		case t.Changed:
+			changed = append(changed, t.Name)
+		}
+	}
+	n := len(changed) + len(added) + len(r.Removed)
+	var subject string
+	switch {
+	case n == 0:
+		subject = "palisade: render platform changes"
+	case n == 1:
+		subject = "palisade: render " + strings.Join(append(append(append([]string{}, added...), changed...), r.Removed...), "")
+	default:
+		subject = fmt.Sprintf("palisade: render %d tenants", n)
+	}
+	if len(held) > 0 {
+		subject += fmt.Sprintf(" (%d held back)", len(held))
+	}
+	var b strings.Builder
+	b.WriteString(subject + "\n\n")
+	list := func(title string, names []string) {
+		if len(names) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "%s (%d):\n", title, len(names))
+		const max = 50
+		for i, n := range names {
+			if i == max {
+				fmt.Fprintf(&b, "  … and %d more (see the decision record)\n", len(names)-max)
+				break
+			}
+			b.WriteString("  " + n + "\n")
+		}
+		b.WriteString("\n")
+	}
+	list("New tenants", added)
+	list("Changed tenants", changed)
+	list("Removed tenants", r.Removed)
+	if len(r.HeldBack) > 0 {
+		fmt.Fprintf(&b, "Held back by a change freeze (%d):\n", len(r.HeldBack))
+		for _, h := range r.HeldBack {
+			var ws []string
+			for _, w := range h.Windows {
+				ws = append(ws, fmt.Sprintf("%s %q until %s", w.Kind, w.Name, w.EndLocal))
+			}
+			fmt.Fprintf(&b, "  %s: %s\n", h.Tenant, strings.Join(ws, "; "))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.WaiversUsed) > 0 {
+		b.WriteString("Waivers used:\n")
+		for _, w := range r.WaiversUsed {
+			fmt.Fprintf(&b, "  %s: %s (%s)\n", w.Tenant, w.Waiver, w.Policy)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "Decision record: %s\n\n", r.Path())
+	trailer := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	trailer("Palisade-Source-Repo", r.Source.Repo)
+	trailer("Palisade-Source-Commit", r.Source.Commit)
+	trailer("Palisade-Version", r.Palisade)
+	trailer("Palisade-Render-Digest", r.RenderDigest)
+	trailer("Palisade-Policy-Digest", r.PolicyDigest)
+	return b.String()
+}
+
+// TreeDigest hashes a tree: every path and its content, in path order.
+func TreeDigest(files map[string][]byte) string {
+	h := sha256.New()
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(files[p]))
+		h.Write(files[p])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// EstateDigest hashes the estate's source: its CUE files and the key
+// files beside them, by path relative to the root.
+func EstateDigest(root string) (string, error) {
+	files := map[string][]byte{}
+	for _, dir := range []string{".", "tiers", "tenants", "keys"} {
+		entries, err := os.ReadDir(filepath.Join(root, dir))
+		if err != nil && !os.IsNotExist(err) {
+			return "", err
+		}
+		for _, e := range entries {
+			if e.IsDir() || (dir != "keys" && !strings.HasSuffix(e.Name(), ".cue")) {
+				continue
+			}
+			data, err := os.ReadFile(filepath.Join(root, dir, e.Name()))
+			if err != nil {
+				return "", err
+			}
+			files[path.Join(dir, e.Name())] = data
+		}
+	}
+	return TreeDigest(files), nil
+}
+
+// PolicyDigest hashes the built-in policies and the user policy
+// directories' Rego and data files.
+func PolicyDigest(dirs []string) (string, error) {
+	files := map[string][]byte{}
+	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := policies.FS.ReadFile(p)
+		files["builtin/"+p] = data
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	for i, dir := range dirs {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			switch filepath.Ext(p) {
+			case ".rego", ".json", ".yaml", ".yml":
+			default:
+				return nil
+			}
+			data, err := os.ReadFile(p)
+			rel, _ := filepath.Rel(dir, p)
+			files[fmt.Sprintf("user%d/%s", i, filepath.ToSlash(rel))] = data
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	return TreeDigest(files), nil
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

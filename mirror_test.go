@@ -1,0 +1,86 @@
+package main
+
+import (
+	"crypto"
+	"os"
+	"path/filepath"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/images"
+	"github.com/palisade-gitops/palisade/internal/pipeline"
+)
+
+// signFixture gives the test estate in dir what the example ships: a fresh
+// signing key for each platform key name (its public half replacing the
+// committed one) and an offline mirror (mirror/<host>, as platform.cue of
+// the fixture names it) holding a small random image for every image the
+// estate references, signed by every platform key. The private halves live
+// only in this process.
+func signFixture(dir string) error {
+	e, err := estate.Load(dir)
+	if err != nil {
+		return err
+	}
+	var signers []signature.Signer
+	for _, k := range e.Platform.Keys {
+		priv, err := cosign.GeneratePrivateKey()
+		if err != nil {
+			return err
+		}
+		sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
+		if err != nil {
+			return err
+		}
+		pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(k.PublicKey)), pub, 0o644); err != nil {
+			return err
+		}
+		signers = append(signers, sv)
+	}
+	refs, err := pipeline.EstateImages(e, nil)
+	if err != nil {
+		return err
+	}
+	writers := map[string]*images.MirrorWriter{}
+	for _, ref := range refs {
+		tag, err := name.NewTag(ref)
+		if err != nil {
+			return err
+		}
+		host := tag.RegistryStr()
+		m, ok := e.Platform.Registries.Mirrors[host]
+		if !ok {
+			continue
+		}
+		w := writers[host]
+		if w == nil {
+			if w, err = images.OpenMirror(filepath.Join(dir, filepath.FromSlash(m.Path)), host); err != nil {
+				return err
+			}
+			writers[host] = w
+		}
+		img, err := random.Image(256, 1)
+		if err != nil {
+			return err
+		}
+		d, err := w.WriteImage(ref, img)
+		if err != nil {
+			return err
+		}
+		for _, s := range signers {
+			if err := w.Sign(d, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
