@@ -23,6 +23,7 @@ type RenderOptions struct {
 	At      AtOptions
 	Output  OutputOptions
 	Images  ImageOptions
+	Repo    EnvRepoOptions
 	Out     string
 	Tenants []string
 	Target  string
@@ -36,6 +37,7 @@ func (o *RenderOptions) AddFlags(cmd *cobra.Command) {
 	o.At.AddFlags(cmd)
 	o.Output.AddFlags(cmd, "text", "json")
 	o.Images.AddFlags(cmd)
+	o.Repo.AddFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.Out, "out", "", "directory to write the environment tree into (required)")
 	f.StringSliceVar(&o.Tenants, "tenant", nil, "render only this tenant (repeatable); others keep their current output")
@@ -48,8 +50,11 @@ func (o *RenderOptions) Validate() error {
 	if err := o.Output.Validate(); err != nil {
 		return err
 	}
-	if o.Out == "" {
-		return fmt.Errorf("--out is required: the directory to write the environment tree into")
+	if (o.Out == "") == (o.Repo.Location == "") {
+		return fmt.Errorf("give either --out DIR (write a directory) or --env-repo PATH|URL (commit into an environment repository)")
+	}
+	if o.Repo.Push && o.Repo.Location == "" {
+		return fmt.Errorf("--push needs --env-repo")
 	}
 	if o.Target != render.TargetArgoCD && o.Target != render.TargetFlux {
 		return fmt.Errorf("unknown --target %q: want argocd or flux", o.Target)
@@ -64,7 +69,7 @@ func (o *RenderOptions) Validate() error {
 func newRenderCommand() *cobra.Command {
 	o := &RenderOptions{}
 	cmd := &cobra.Command{
-		Use:   "render --out DIR",
+		Use:   "render (--out DIR | --env-repo PATH|URL [--push])",
 		Short: "Render the estate into an environment tree for Argo CD or Flux",
 		Long: `Render validates the estate and writes, for every tenant environment, a
 Kustomize overlay over a generated base per tier (--layout kustomize) or the
@@ -72,7 +77,14 @@ built objects (--layout hydrated), plus each cluster's platform objects and
 GitOps wiring. Policies are evaluated first: a denial writes nothing (exit
 1), except a change freeze, which holds the frozen tenant's output back as
 it was while the others proceed. The write is atomic: a failed render
-leaves --out as it was.`,
+leaves --out as it was.
+
+With --env-repo, the tree is committed into the branch of an environment
+repository instead (a local path that does not exist is initialised; a URL
+is cloned into a cache directory and, with --push, pushed back), with a
+decision record under .palisade/records/ and provenance trailers. A render
+that changes nothing commits nothing. A rejected push is fetched, rendered
+again against the new tip, and retried.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -87,26 +99,23 @@ leaves --out as it was.`,
 
 func runRender(ctx context.Context, out io.Writer, o *RenderOptions) error {
 	at, _ := o.At.Time()
-	rep, err := pipeline.Run(ctx, pipeline.Options{
+	po := pipeline.Options{
 		Root: o.Estate.Root, Out: o.Out, Tenants: o.Tenants, Target: o.Target,
 		Layout: o.Layout, At: at, PolicyDirs: o.Policy.Dirs, Images: o.Images.Stage(),
-	})
+	}
+	if o.Repo.Location != "" {
+		return runRenderRepo(ctx, out, o, po)
+	}
+	rep, err := pipeline.Run(ctx, po)
 	if err != nil {
 		return err
 	}
 	if o.Output.Format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(out, rep); err != nil {
 			return err
 		}
 	} else {
-		printResults(out, rep.Estate, rep.Results)
-		printImages(out, rep.Images)
-		for _, h := range rep.HeldBack {
-			fmt.Fprintf(out, "held back %s: %s\n", h.Tenant, describeWindows(h.Windows))
-		}
+		printReport(out, rep)
 		if !rep.Denied {
 			only := ""
 			if len(o.Tenants) > 0 {
@@ -155,4 +164,20 @@ func printImages(out io.Writer, facts []pipeline.ImageFact) {
 		keys = append(keys, fmt.Sprintf("%s %d", k, byKey[k]))
 	}
 	fmt.Fprintf(out, "images: %d of %d pinned by digest and signature-verified (signed by %s)\n", verified, len(facts), strings.Join(keys, ", "))
+}
+
+// printReport prints a run's results, images and hold-backs.
+func printReport(out io.Writer, rep *pipeline.Report) {
+	printResults(out, rep.Estate, rep.Results)
+	printImages(out, rep.Images)
+	for _, h := range rep.HeldBack {
+		fmt.Fprintf(out, "held back %s: %s\n", h.Tenant, describeWindows(h.Windows))
+	}
+}
+
+func writeJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

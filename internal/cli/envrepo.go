@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-gitops/palisade/internal/envrepo"
+	"github.com/palisade-gitops/palisade/internal/gitsrc"
+	"github.com/palisade-gitops/palisade/internal/pipeline"
+)
+
+// EnvRepoOptions say where and how a render is committed.
+type EnvRepoOptions struct {
+	Location string
+	Branch   string
+	Push     bool
+	Author   string
+	WorkDir  string
+	getenv   func(string) string
+}
+
+// AddFlags registers the environment repository flags on cmd.
+func (o *EnvRepoOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.Location, "env-repo", "", "environment repository to commit into: a local path (initialised when absent) or a URL (https://, ssh://, file://)")
+	f.StringVar(&o.Branch, "branch", envrepo.DefaultBranch, "branch of the environment repository")
+	f.BoolVar(&o.Push, "push", false, "push the commit to the --env-repo URL (credentials: PALISADE_GIT_TOKEN, PALISADE_GIT_USERNAME/PASSWORD or PALISADE_GIT_SSH_KEY)")
+	f.StringVar(&o.Author, "author", "", `commit author "Name <email>" (default: $PALISADE_GIT_AUTHOR_NAME and $PALISADE_GIT_AUTHOR_EMAIL, else "Palisade <palisade@localhost>")`)
+	f.StringVar(&o.WorkDir, "repo-cache", "", "where a --env-repo URL is cloned (default: under the user cache directory)")
+}
+
+func (o *EnvRepoOptions) env(k string) string {
+	if o.getenv != nil {
+		return o.getenv(k)
+	}
+	return os.Getenv(k)
+}
+
+// signature is the commit author at the render's instant.
+func (o *EnvRepoOptions) signature(at time.Time) (object.Signature, error) {
+	name, email := o.env("PALISADE_GIT_AUTHOR_NAME"), o.env("PALISADE_GIT_AUTHOR_EMAIL")
+	if o.Author != "" {
+		a, err := mail.ParseAddress(o.Author)
+		if err != nil {
+			return object.Signature{}, fmt.Errorf(`invalid --author %q: want "Name <email>"`, o.Author)
+		}
+		name, email = a.Name, a.Address
+	}
+	if name == "" {
+		name = "Palisade"
+	}
+	if email == "" {
+		email = "palisade@localhost"
+	}
+	return object.Signature{Name: name, Email: email, When: at}, nil
+}
+
+func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipeline.Options) error {
+	author, err := o.Repo.signature(po.At)
+	if err != nil {
+		return err
+	}
+	auth, err := envrepo.AuthFromEnv(o.Repo.Location, o.Repo.env)
+	if err != nil {
+		return err
+	}
+	p, err := pipeline.Prepare(ctx, po)
+	if err != nil {
+		return err
+	}
+	src := pipeline.Source{Repo: o.Estate.Root}
+	if sr, err := gitsrc.Open(o.Estate.Root); err == nil {
+		prov, err := sr.Provenance()
+		if err != nil {
+			return err
+		}
+		src = pipeline.Source{Repo: prov.Repo, Commit: prov.Commit, Dirty: prov.Dirty}
+	}
+	if err := checkRemote(o.Repo); err != nil {
+		return err
+	}
+	repo, err := envrepo.Open(ctx, o.Repo.Location, envrepo.Options{Branch: o.Repo.Branch, WorkDir: o.Repo.WorkDir, Auth: auth})
+	if err != nil {
+		if envrepo.IsOutside(err) {
+			return &pipeline.OutsideError{Op: "opening the environment repository", Err: err}
+		}
+		return err
+	}
+	pub, err := p.Publish(ctx, repo, pipeline.Commit{Source: src, Version: Version().Version, Author: author})
+	if err != nil {
+		return err
+	}
+	rep := pub.Report
+	if o.Output.Format == "json" {
+		if err := writeJSON(out, struct {
+			*pipeline.Report
+			Commit    string `json:"commit,omitempty"`
+			Unchanged bool   `json:"unchanged"`
+			Pushed    bool   `json:"pushed"`
+			Record    string `json:"record,omitempty"`
+		}{rep, hashOrEmpty(pub), pub.Outcome.Unchanged, pub.Outcome.Pushed, recordPath(pub)}); err != nil {
+			return err
+		}
+	} else {
+		printReport(out, rep)
+		switch {
+		case rep.Denied:
+		case pub.Outcome.Unchanged:
+			fmt.Fprintf(out, "nothing changed: %s %s already holds this render; no commit\n", where(repo), o.Repo.Branch)
+		default:
+			fmt.Fprintf(out, "committed %s to %s %s: %d tenants rendered, %d changed, %d removed, %d held back; record %s\n",
+				pub.Outcome.Commit.String()[:12], where(repo), o.Repo.Branch, len(rep.Rendered), len(rep.Changed), len(rep.Removed), len(rep.HeldBack), pub.Record.Path())
+			if pub.Outcome.Pushed {
+				fmt.Fprintf(out, "pushed to %s after %d attempt(s)\n", repo.Remote(), pub.Outcome.Attempts)
+			}
+		}
+	}
+	if rep.Denied {
+		return &exitError{code: ExitDenied, err: fmt.Errorf("policies denied the change; nothing was committed")}
+	}
+	return nil
+}
+
+// checkRemote pairs --push with URLs: a local path is committed to
+// directly, a URL only reached by pushing.
+func checkRemote(o EnvRepoOptions) error {
+	url := strings.Contains(o.Location, "://") || strings.Contains(o.Location, "@")
+	switch {
+	case o.Push && !url:
+		return fmt.Errorf("--push needs a URL --env-repo; %q is a local path, committed to directly", o.Location)
+	case !o.Push && url:
+		return fmt.Errorf("--env-repo %s is a URL: add --push to commit and push to it", gitsrc.CleanURL(o.Location))
+	}
+	return nil
+}
+
+func where(r *envrepo.Repo) string {
+	if r.Remote() != "" {
+		return r.Remote()
+	}
+	return r.Dir()
+}
+
+func hashOrEmpty(p *pipeline.Published) string {
+	if p.Outcome.Unchanged || p.Report.Denied {
+		return ""
+	}
+	return p.Outcome.Commit.String()
+}
+
+func recordPath(p *pipeline.Published) string {
+	if p.Record == nil || p.Outcome.Unchanged {
+		return ""
+	}
+	return p.Record.Path()
+}

@@ -1,0 +1,137 @@
+package envrepo
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// estate renders the benchmark's synthetic environment tree: tenants ×
+// 3 environments × 2 files of 1–8 KB, plus per-cluster files, about 7,000
+// files. version changes the files of tenant changed.
+func estate(tenants, changed, version int) map[string][]byte {
+	envs := []string{"dev", "staging", "prod"}
+	line := "# synthetic content that pads the file to a realistic size.....\n" // 64 bytes
+	files := map[string][]byte{}
+	for _, env := range envs {
+		c := "c-" + env
+		files["clusters/"+c+"/kustomization.yaml"] = []byte("resources:\n- tenants\n- policies\n")
+		for p := range 300 {
+			files[fmt.Sprintf("clusters/%s/policies/p%03d.yaml", c, p)] = []byte(fmt.Sprintf("kind: NetworkPolicy\nname: p%03d\n", p) + strings.Repeat(line, 16+p%32))
+		}
+		for i := range tenants {
+			tn := fmt.Sprintf("tenant-%04d", i)
+			v := 0
+			if i == changed {
+				v = version
+			}
+			dir := "clusters/" + c + "/tenants/" + tn + "/" + env + "/"
+			files[dir+"kustomization.yaml"] = fmt.Appendf(nil, "namespace: %s-%s\nresources:\n- deployment.yaml\n# v%d\n%s", tn, env, v, strings.Repeat(line, 16+i%16))
+			files[dir+"deployment.yaml"] = fmt.Appendf(nil, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: %s\n# v%d\n%s", tn, v, strings.Repeat(line, 32+i%96))
+		}
+	}
+	files["bases/app/deployment.yaml"] = []byte("kind: Deployment\n" + strings.Repeat(line, 20))
+	files[".palisade/records/latest.json"] = []byte(`{"tenants": 1000}` + "\n")
+	return files
+}
+
+func benchRepo(b *testing.B) (*Repo, map[string][]byte) {
+	dir := filepath.Join(b.TempDir(), "env")
+	r, err := Open(ctx(b), dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := estate(1000, -1, 0)
+	if _, err := r.Publish(ctx(b), fixed(base, "initial")); err != nil {
+		b.Fatal(err)
+	}
+	return r, base
+}
+
+// BenchmarkPublish measures publishing into a local non-bare repository
+// holding the synthetic estate (~7,000 files), work tree update included.
+func BenchmarkPublish(b *testing.B) {
+	b.Run("OneTenantChange", func(b *testing.B) {
+		r, _ := benchRepo(b)
+		versions := [2]map[string][]byte{estate(1000, 500, 1), estate(1000, 500, 2)}
+		i := 0
+		for b.Loop() {
+			out, err := r.Publish(ctx(b), fixed(versions[i%2], "one tenant"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if out.Unchanged || len(out.Modified) != 6 {
+				b.Fatalf("unexpected outcome %+v", out)
+			}
+			i++
+		}
+	})
+	b.Run("Unchanged", func(b *testing.B) {
+		r, base := benchRepo(b)
+		for b.Loop() {
+			out, err := r.Publish(ctx(b), fixed(base, "same"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !out.Unchanged {
+				b.Fatal("changed")
+			}
+		}
+	})
+	b.Run("OpenAndOneTenantChange", func(b *testing.B) {
+		// What one CLI run does: open the repository, then publish.
+		r, _ := benchRepo(b)
+		versions := [2]map[string][]byte{estate(1000, 500, 1), estate(1000, 500, 2)}
+		i := 0
+		for b.Loop() {
+			r2, err := Open(ctx(b), r.Dir(), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := r2.Publish(ctx(b), fixed(versions[i%2], "one tenant")); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("SnapshotFiles", func(b *testing.B) {
+		r, base := benchRepo(b)
+		for b.Loop() {
+			s, err := r.Snapshot()
+			if err != nil {
+				b.Fatal(err)
+			}
+			f, err := s.Files("")
+			if err != nil || len(f) != len(base) {
+				b.Fatal(len(f), err)
+			}
+		}
+	})
+}
+
+// BenchmarkPublishRemote measures a one-tenant change pushed to a bare
+// remote over file:// (git-receive-pack), fetch excluded.
+func BenchmarkPublishRemote(b *testing.B) {
+	root := b.TempDir()
+	remote := bareRemote(b, root, "env.git")
+	r, err := Open(ctx(b), "file://"+remote, Options{WorkDir: filepath.Join(root, "clone")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := r.Publish(ctx(b), fixed(estate(1000, -1, 0), "initial")); err != nil {
+		b.Fatal(err)
+	}
+	versions := [2]map[string][]byte{estate(1000, 500, 1), estate(1000, 500, 2)}
+	i := 0
+	for b.Loop() {
+		out, err := r.Publish(ctx(b), fixed(versions[i%2], "one tenant"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !out.Pushed || len(out.Modified) != 6 {
+			b.Fatalf("unexpected outcome %+v", out)
+		}
+		i++
+	}
+}
