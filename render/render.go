@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path"
 	"maps"
 	"runtime"
 	"slices"
@@ -92,6 +93,10 @@ type Unit struct {
 	Tenant      string // tenant units only
 	Environment string // tenant units: the environment directory name
 	Dir         string
+	// BaseFiles are, for a tenant unit, the files of the tier base its
+	// overlay builds on (by path in the tree): part of what the tenant's
+	// output is, in the kustomize layout.
+	BaseFiles map[string][]byte
 	// Files are the directory's files in the kustomize layout.
 	Files map[string][]byte
 	// Manifest is what `kustomize build` of the directory prints.
@@ -150,6 +155,14 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 	baseObjs, err := bases(e, all, res.Bases)
 	if err != nil {
 		return nil, err
+	}
+	baseFiles := map[string]map[string][]byte{}
+	for p, data := range res.Bases {
+		dir := path.Dir(p)
+		if baseFiles[dir] == nil {
+			baseFiles[dir] = map[string][]byte{}
+		}
+		baseFiles[dir][p] = data
 	}
 	if o.Engine == "" {
 		o.Engine = EngineDirect
@@ -214,6 +227,9 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 			var built []*Unit
 			for _, u := range byTenant[name] {
 				bu, err := buildTenant(b, u, ob, baseObjs[baseName(u.t.Tier, u.class)], krusty)
+				if bu != nil {
+					bu.BaseFiles = baseFiles[baseName(u.t.Tier, u.class)]
+				}
 				if err != nil {
 					return nil, err
 				}

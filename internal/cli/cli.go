@@ -114,6 +114,7 @@ manifests for an environment repository that Argo CD or Flux applies.`,
 	root.AddCommand(
 		newValidateCommand(),
 		newRenderCommand(),
+		newCheckCommand(),
 		newPolicyCommand(),
 		newVersionCommand(),
 	)

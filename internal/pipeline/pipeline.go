@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -35,6 +36,9 @@ type Options struct {
 	At      time.Time
 	// PolicyDirs add user Rego and data to the built-in policies.
 	PolicyDirs []string
+	// KeepObjects keeps every unit's built objects in the outcome's
+	// render result (for diffs); otherwise they are dropped once judged.
+	KeepObjects bool
 	// Images is the image stage. Nil leaves images unverified and
 	// unpinned, and the supply-chain rules only warn: for benchmarks and
 	// tests of other stages; the command line always sets it.
@@ -170,7 +174,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	imgs := map[string][]policy.Image{}
 	ro := render.Options{
 		Target: o.Target, Tenants: o.Tenants, At: o.At, Digests: p.Images.Digests(),
-		SkipManifests: o.Layout != render.LayoutHydrated,
+		SkipManifests: o.Layout != render.LayoutHydrated, KeepObjects: o.KeepObjects,
 		// Each tenant is evaluated as soon as it is built, and its objects
 		// dropped: the estate's objects are never all in memory.
 		Inspect: func(tenant string, units []*render.Unit, platform map[string]*render.Unit) error {
@@ -331,6 +335,23 @@ func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[stri
 			return in, nil, err
 		}
 		states = append(states, dirState{u.Dir, st})
+		if st == tree.Same && o.Layout != render.LayoutHydrated && len(u.BaseFiles) > 0 {
+			// The overlay is unchanged, but the tier base it builds on
+			// may not be: that changes the tenant's objects too.
+			var dir string
+			for p := range u.BaseFiles {
+				dir = path.Dir(p)
+				break
+			}
+			bst, err := base.Compare(u.BaseFiles, dir)
+			if err != nil {
+				return in, nil, err
+			}
+			if bst != tree.Same {
+				in.Change.Changed = true
+				in.Change.Environments = append(in.Change.Environments, u.Environment)
+			}
+		}
 		if st != tree.Same {
 			in.Change.Changed = true
 			in.Change.Environments = append(in.Change.Environments, u.Environment)

@@ -1,0 +1,372 @@
+// Package check is the pull-request check: it renders the estate at a base
+// and a head revision of its git repository, and reports what merging the
+// change would do — the tenants it reaches (blast radius), their rendered
+// objects' diff, the policy verdict on head, the tenants a freeze would
+// hold back if it were merged now, and the waivers in play.
+//
+// Which tenants a change reaches is computed, not guessed from paths:
+// every tenant whose render inputs (platform, tier, tenant, image digests)
+// differ between the two revisions is rendered at both, and the renders
+// decide whether its output changes. Tenants whose inputs are equal render
+// identically and are not rendered at all, which keeps a one-tenant change
+// in a large estate fast.
+package check
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/gitsrc"
+	"github.com/palisade-gitops/palisade/internal/pipeline"
+	"github.com/palisade-gitops/palisade/internal/policy"
+	"github.com/palisade-gitops/palisade/internal/report"
+	"github.com/palisade-gitops/palisade/render"
+)
+
+// Options of a check.
+type Options struct {
+	// Root is the estate directory inside its git repository.
+	Root       string
+	Base, Head string
+	At         time.Time
+	Target     string
+	Layout     string
+	PolicyDirs []string
+	Images     pipeline.ImageStage
+}
+
+// ExpiringWithin is how far ahead a waiver's expiry is reported.
+const ExpiringWithin = 7 * 24 * time.Hour
+
+// Run runs the check.
+func Run(ctx context.Context, o Options) (*report.Check, error) {
+	repo, err := gitsrc.Open(o.Root)
+	if err != nil {
+		return nil, err
+	}
+	if o.Head == "" {
+		o.Head = "HEAD"
+	}
+	base, err := repo.Resolve(o.Base)
+	if err != nil {
+		return nil, err
+	}
+	head, err := repo.Resolve(o.Head)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "palisade-check-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	baseRoot, err := repo.Extract(base, tmp+"/base")
+	if err != nil {
+		return nil, err
+	}
+	headRoot, err := repo.Extract(head, tmp+"/head")
+	if err != nil {
+		return nil, err
+	}
+	changes, err := repo.Changes(base, head)
+	if err != nil {
+		return nil, err
+	}
+	c := &report.Check{
+		Base: report.Rev{Ref: o.Base, Commit: base.Hash}, Head: report.Rev{Ref: o.Head, Commit: head.Hash},
+		At: o.At, PlatformFile: "platform.cue",
+	}
+	if repo.Sub != "." {
+		c.EstateDir = repo.Sub
+	}
+	po := pipeline.Options{Target: o.Target, Layout: o.Layout, At: o.At, PolicyDirs: o.PolicyDirs, Images: o.Images, KeepObjects: true}
+	bo, ho := po, po
+	bo.Root, ho.Root = baseRoot, headRoot
+	// The head decides; a base that no longer loads (say, a schema change)
+	// is reported, and every head tenant counts as changed.
+	hp, err := pipeline.Prepare(ctx, ho)
+	if err != nil {
+		return nil, err
+	}
+	bp, berr := pipeline.Prepare(ctx, bo)
+	if berr != nil {
+		c.Notes = append(c.Notes, fmt.Sprintf("the base revision's estate does not load (%v); every tenant counts as changed", oneLine(berr)))
+	}
+	hf, err := pipeline.Fingerprints(hp)
+	if err != nil {
+		return nil, err
+	}
+	bf := map[string]string{}
+	if bp != nil {
+		if bf, err = pipeline.Fingerprints(bp); err != nil {
+			return nil, err
+		}
+	}
+	policyChanged := false
+	if bp != nil {
+		policyChanged = slices.ContainsFunc(changes, func(ch gitsrc.Change) bool { return strings.HasSuffix(ch.Path, ".rego") })
+	}
+	var inHead, inBase []string
+	for t, f := range hf {
+		if bf[t] != f || policyChanged {
+			inHead = append(inHead, t)
+		}
+	}
+	for t, f := range bf {
+		if hf[t] != f {
+			inBase = append(inBase, t)
+		}
+	}
+	slices.Sort(inHead)
+	slices.Sort(inBase)
+	if len(inHead) == 0 && len(inBase) == 0 {
+		c.Notes = append(c.Notes, "no tenant's render inputs differ between base and head: nothing to render")
+		c.Finalize()
+		return c, nil
+	}
+
+	// Base: the affected tenants as they render today.
+	baseFiles := map[string][]byte{}
+	baseObjs := map[string][]map[string]any{}
+	if bp != nil && len(inBase) > 0 {
+		res, err := render.Render(bp.Estate, render.Options{
+			Target: o.Target, Tenants: inBase, At: o.At, Digests: bp.Images.Digests(), KeepObjects: true,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("rendering the base revision: %w", err)
+		}
+		if baseFiles, err = res.Tree(o.Layout); err != nil {
+			return nil, err
+		}
+		for _, u := range res.Units {
+			if u.Kind == render.KindTenant {
+				baseObjs[u.Tenant+"/"+u.Environment] = u.Built
+			}
+		}
+	}
+
+	// Head: the same tenants, judged against the base render.
+	headObjs := map[string][]map[string]any{}
+	var out *pipeline.Outcome
+	if len(inHead) > 0 {
+		hp.Options.Tenants = inHead
+		if out, err = hp.Render(ctx, pipeline.NewMapBaseline(baseFiles)); err != nil {
+			return nil, err
+		}
+		for _, u := range out.Result.Units {
+			if u.Kind == render.KindTenant {
+				headObjs[u.Tenant+"/"+u.Environment] = u.Built
+			}
+		}
+	}
+
+	reasons := reasonsOf(changes)
+	for _, t := range inBase {
+		if _, ok := hp.Estate.Tenants[t]; ok {
+			continue
+		}
+		tier := bp.Estate.Tenants[t].Tier
+		c.Blast.Tenants = append(c.Blast.Tenants, report.TenantImpact{
+			Tenant: t, Tier: tier, Change: report.Removed, Environments: envNames(tenantDirs(baseFiles, t)),
+			Production: production(envNames(tenantDirs(baseFiles, t))), Reasons: []string{"removed from the estate"},
+		})
+	}
+	if out != nil {
+		for _, t := range inHead {
+			ts, ok := out.Tenants[t]
+			if !ok || !ts.Changed {
+				continue
+			}
+			tn := hp.Estate.Tenants[t]
+			ch := report.Changed
+			if _, inB := bf[t]; !inB {
+				ch = report.Added
+			}
+			envs := envNames(ts.Environments)
+			c.Blast.Tenants = append(c.Blast.Tenants, report.TenantImpact{
+				Tenant: t, Tier: tn.Tier, Change: ch, Environments: envs, Production: production(envs),
+				Reasons: reasons.of(hp.Estate, t), File: tenantFile(hp.Estate, t),
+			})
+		}
+		for _, r := range out.Report.Results {
+			c.Results = append(c.Results, report.Finding{Result: r, Position: report.Position(position(hp.Estate, r))})
+		}
+		for _, h := range out.Report.HeldBack {
+			for _, w := range h.Windows {
+				end, _ := time.Parse(time.RFC3339, w.End)
+				c.Freeze = append(c.Freeze, report.Forecast{
+					Tenant: h.Tenant, Window: w.Name, Scope: scopeOf(w), Ends: end, TimeZone: w.Zone,
+				})
+			}
+		}
+		for _, r := range out.Report.Results {
+			if r.PolicyID == policy.FreezePolicy && r.Waived {
+				c.Freeze = append(c.Freeze, report.Forecast{
+					Tenant: r.Tenant, Environment: r.Environment, Window: r.Window, Waived: true, Waiver: r.WaiverID,
+				})
+			}
+		}
+		c.Waivers = waiverNotes(hp.Estate, inHead, out.Report.Results, o.At)
+	}
+	// One diff per tenant environment: a tenant's production and its
+	// standby have objects of the same names on two clusters.
+	envs := map[string]bool{}
+	for k := range baseObjs {
+		envs[k] = true
+	}
+	for k := range headObjs {
+		envs[k] = true
+	}
+	for _, k := range slices.Sorted(maps.Keys(envs)) {
+		d, err := report.ObjectDiffs(baseObjs[k], headObjs[k])
+		if err != nil {
+			return nil, fmt.Errorf("diffing %s: %w", k, err)
+		}
+		if len(d) > 0 {
+			c.Diffs = append(c.Diffs, report.TenantDiff{Tenant: k, Objects: d})
+		}
+	}
+	if policyChanged {
+		c.Notes = append(c.Notes, "policies changed: every tenant is evaluated")
+	}
+	c.Finalize()
+	return c, nil
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " …"
+	}
+	return s
+}
+
+// position is where a result points in the estate: the field it names, or
+// the tenant.
+func position(e *estate.Estate, r policy.Result) estate.Position {
+	if len(r.Path) > 0 {
+		if p := e.Position(r.Path...); p.IsValid() {
+			return p
+		}
+	}
+	if r.Tenant != "" {
+		return e.Position("tenants", r.Tenant)
+	}
+	return estate.Position{}
+}
+
+func tenantFile(e *estate.Estate, t string) string {
+	return e.Position("tenants", t).File
+}
+
+func scopeOf(w policy.Window) string {
+	if w.Scope.Name != "" {
+		return w.Scope.Level + " " + w.Scope.Name
+	}
+	return w.Scope.Level
+}
+
+// tenantDirs are a tenant's environment directories in a tree.
+func tenantDirs(files map[string][]byte, t string) []string {
+	return pipeline.NewMapBaseline(files).TenantDirs(t)
+}
+
+// envNames turns environment directories into environment names.
+func envNames(dirs []string) []string {
+	var out []string
+	for _, d := range dirs {
+		out = append(out, path.Base(d))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func production(envs []string) []string {
+	var out []string
+	for _, e := range envs {
+		if strings.HasPrefix(e, "production") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// reasons maps the changed files to what they reach.
+type reasons struct {
+	tenants  map[string]bool
+	tiers    map[string]bool
+	platform bool
+	other    []string
+}
+
+func reasonsOf(changes []gitsrc.Change) reasons {
+	r := reasons{tenants: map[string]bool{}, tiers: map[string]bool{}}
+	for _, ch := range changes {
+		dir, file := path.Split(ch.Path)
+		name := strings.TrimSuffix(file, ".cue")
+		switch {
+		case dir == "tenants/" && strings.HasSuffix(file, ".cue"):
+			r.tenants[name] = true
+		case dir == "tiers/" && strings.HasSuffix(file, ".cue"):
+			r.tiers[name] = true
+		case dir == "" && strings.HasSuffix(file, ".cue"):
+			r.platform = true
+		default:
+			r.other = append(r.other, ch.Path)
+		}
+	}
+	return r
+}
+
+func (r reasons) of(e *estate.Estate, t string) []string {
+	var out []string
+	if f := tenantFile(e, t); f != "" && r.tenants[strings.TrimSuffix(path.Base(f), ".cue")] {
+		out = append(out, f+" changed")
+	}
+	if tier := e.Tenants[t].Tier; r.tiers[tier] {
+		out = append(out, "tier "+tier+" changed")
+	}
+	if r.platform {
+		out = append(out, "the platform changed")
+	}
+	if len(out) == 0 {
+		out = append(out, "its rendered output changed (images, keys or other inputs)")
+	}
+	return out
+}
+
+// waiverNotes lists the affected tenants' waivers: used, expiring within
+// ExpiringWithin of at, expired.
+func waiverNotes(e *estate.Estate, tenants []string, results []policy.Result, at time.Time) []report.WaiverNote {
+	used := map[[2]string]bool{}
+	for _, r := range results {
+		if r.Waived {
+			used[[2]string{r.Tenant, r.WaiverID}] = true
+		}
+	}
+	var out []report.WaiverNote
+	for _, t := range tenants {
+		for id, w := range e.Tenants[t].Waivers {
+			n := report.WaiverNote{Tenant: t, ID: id, Policy: w.Policy, Expires: w.Expires}
+			switch {
+			case !w.Expires.After(at):
+				n.State = report.WaiverExpired
+			case used[[2]string{t, id}]:
+				n.State = report.WaiverUsed
+			case w.Expires.Sub(at) <= ExpiringWithin:
+				n.State = report.WaiverExpiring
+			default:
+				continue
+			}
+			out = append(out, n)
+		}
+	}
+	return out
+}

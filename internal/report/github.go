@@ -1,0 +1,113 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/palisade-gitops/palisade/internal/policy"
+)
+
+// writeGitHub writes GitHub Actions workflow commands: ::error for each
+// standing denial, ::warning for each warning, ::notice for each waived
+// denial, freeze forecast and expiring waiver, each pointing at the CUE
+// source (file relative to the repository root, line, col) when known;
+// then one plain summary line.
+func writeGitHub(w io.Writer, c *Check, _ Options) error {
+	p := &textPrinter{w: w}
+	files := c.tenantFiles()
+	for _, f := range c.Results {
+		cmd := "warning"
+		title := f.PolicyID + " · " + subject(f.Tenant, f.Environment)
+		msg := where(f.Result) + ": " + f.Message
+		switch {
+		case f.Denies():
+			cmd = "error"
+			if f.Remediation != "" {
+				msg += "\nfix: " + f.Remediation
+			}
+		case f.Severity == policy.SeverityDeny:
+			cmd = "notice"
+			title = "waived: " + title
+			msg += "\nwaived by " + f.WaiverID
+		}
+		p.command(cmd, c.repoPos(c.anchor(f, files)), title, msg)
+	}
+	for _, f := range c.Freeze {
+		title := "freeze forecast · " + subject(f.Tenant, f.Environment)
+		msg := fmt.Sprintf("if merged now, %s is held back by freeze window %s (%s) until %s",
+			subject(f.Tenant, f.Environment), f.Window, f.Scope, f.Ends.Format(time.RFC3339))
+		if f.TimeZone != "" {
+			msg += " " + f.TimeZone
+		}
+		if f.Waived {
+			msg = fmt.Sprintf("freeze window %s (%s) is active until %s, but break-glass waiver %s lets %s through",
+				f.Window, f.Scope, f.Ends.Format(time.RFC3339), f.Waiver, subject(f.Tenant, f.Environment))
+		}
+		p.command("notice", c.repoPos(Position{File: files[f.Tenant]}), title, msg)
+	}
+	for _, wv := range c.Waivers {
+		if wv.State != WaiverExpiring {
+			continue
+		}
+		p.command("notice", c.repoPos(Position{File: files[wv.Tenant]}), "waiver expiring · "+wv.Tenant,
+			fmt.Sprintf("waiver %s for %s expires at %s", wv.ID, wv.Policy, wv.Expires.Format(time.RFC3339)))
+	}
+	p.line("%s", summaryLine(c))
+	return p.err
+}
+
+// command writes one workflow command, escaped: the message (data) and
+// the properties can hold no line break, and a property no ':' or ','.
+func (p *textPrinter) command(cmd string, pos Position, title, msg string) {
+	var props []string
+	if pos.IsValid() {
+		props = append(props, "file="+escapeProperty(pos.File))
+		if pos.Line > 0 {
+			props = append(props, fmt.Sprintf("line=%d", pos.Line))
+			if pos.Column > 0 {
+				props = append(props, fmt.Sprintf("col=%d", pos.Column))
+			}
+		}
+	}
+	props = append(props, "title="+escapeProperty(title))
+	p.line("::%s %s::%s", cmd, strings.Join(props, ","), escapeData(msg))
+}
+
+// escapeData escapes a workflow command's message as the runner expects
+// (actions/toolkit command.ts escapeData).
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// escapeProperty escapes a workflow command's property value
+// (actions/toolkit command.ts escapeProperty).
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+func subject(tenant, env string) string {
+	if env == "" {
+		return tenant
+	}
+	return tenant + "/" + env
+}
+
+// summaryLine is the one-line verdict the github format ends with.
+func summaryLine(c *Check) string {
+	t := tallyOf(c)
+	s := fmt.Sprintf("palisade check: %s: %s, %s", c.Verdict,
+		plural(t.denials, "denial", "denials"), plural(t.warnings, "warning", "warnings"))
+	if t.waived > 0 {
+		s += fmt.Sprintf(", %d waived", t.waived)
+	}
+	s += fmt.Sprintf("; blast radius %s, %s (%d production); %s changed",
+		plural(c.Blast.Counts.Tenants, "tenant", "tenants"),
+		plural(c.Blast.Counts.Environments, "environment", "environments"),
+		c.Blast.Counts.Production, plural(t.objects, "object", "objects"))
+	if len(t.frozen) > 0 {
+		s += fmt.Sprintf("; %s frozen if merged now", plural(len(t.frozen), "tenant", "tenants"))
+	}
+	return s
+}
