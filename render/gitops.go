@@ -128,16 +128,29 @@ func syncWindows(e *estate.Estate, units []*unit, at time.Time) ([]any, error) {
 	to := from.AddDate(0, SyncWindowHorizon, 0)
 	type key struct{ window, schedule, duration, zone string }
 	apps := map[key][]string{}
+	// Most windows are shared — the platform's by every tenant, a tier's by
+	// its tenants: expand each once.
+	type source struct{ calendar, owner, window, zone string }
+	memo := map[source][]calendar.SyncWindow{}
 	for _, u := range units {
 		scoped, err := calendar.Applicable(e, u.t)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %q: %w", u.t.Name, err)
 		}
 		for _, s := range scoped {
-			var sws []calendar.SyncWindow
-			if w := s.Window.Weekly; w != nil {
-				sws = weeklySyncWindows(w, s.Zone)
-			} else {
+			src := source{s.Calendar, "", s.Window.Name, s.Zone}
+			switch s.Calendar {
+			case estate.ScopeTier:
+				src.owner = u.t.Tier
+			case estate.ScopeTenant:
+				src.owner = u.t.Name
+			}
+			sws, done := memo[src]
+			switch {
+			case done:
+			case s.Window.Weekly != nil:
+				sws = weeklySyncWindows(s.Window.Weekly, s.Zone)
+			default:
 				occ, err := calendar.Occurrences(s.Window, s.Zone, e.Platform.Holidays, from, to)
 				if err != nil {
 					return nil, fmt.Errorf("tenant %q: %w", u.t.Name, err)
@@ -146,6 +159,7 @@ func syncWindows(e *estate.Estate, units []*unit, at time.Time) ([]any, error) {
 					return nil, fmt.Errorf("tenant %q: %w", u.t.Name, err)
 				}
 			}
+			memo[src] = sws
 			for _, sw := range sws {
 				k := key{s.Window.Name, sw.Schedule, sw.Duration, sw.TimeZone}
 				if !slices.Contains(apps[k], u.App()) {

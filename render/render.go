@@ -35,9 +35,14 @@ const (
 type Options struct {
 	// Target is the GitOps controller: TargetArgoCD (default) or TargetFlux.
 	Target string
-	// Tenants restricts the tenants rendered; empty renders all. Platform
-	// and GitOps objects always reflect the whole estate.
+	// Tenants restricts the tenants rendered; empty renders all (unless
+	// NoTenants). Platform and GitOps objects always reflect the whole
+	// estate.
 	Tenants []string
+	// NoTenants renders no tenant environment, only the bases and the
+	// clusters' platform and GitOps directories: an incremental render
+	// with no tenant to redo.
+	NoTenants bool
 	// Digests maps image references, as the estate writes them, to the
 	// verified digests to pin them to.
 	Digests map[string]string
@@ -211,7 +216,7 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 	byTenant := map[string][]*unit{}
 	var names []string
 	for _, u := range all {
-		if len(selected) > 0 && !selected[u.t.Name] {
+		if o.NoTenants || len(selected) > 0 && !selected[u.t.Name] {
 			continue
 		}
 		if _, ok := byTenant[u.t.Name]; !ok {

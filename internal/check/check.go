@@ -91,11 +91,19 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	bo.Root, ho.Root = baseRoot, headRoot
 	// The head decides; a base that no longer loads (say, a schema change)
 	// is reported, and every head tenant counts as changed.
+	// Both revisions load at once: loading is most of a small check.
+	var bp *pipeline.Prepared
+	var berr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		bp, berr = pipeline.Prepare(ctx, bo)
+	}()
 	hp, err := pipeline.Prepare(ctx, ho)
+	<-done
 	if err != nil {
 		return nil, err
 	}
-	bp, berr := pipeline.Prepare(ctx, bo)
 	if berr != nil {
 		c.Notes = append(c.Notes, fmt.Sprintf("the base revision's estate does not load (%v); every tenant counts as changed", oneLine(berr)))
 	}

@@ -2,12 +2,16 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/palisade-gitops/palisade/internal/envrepo"
+	"github.com/palisade-gitops/palisade/internal/estate"
 )
 
 // Commit says who commits a render into the environment repository.
@@ -15,6 +19,8 @@ type Commit struct {
 	Source  Source
 	Version string
 	Author  object.Signature
+	// Full renders every tenant, ignoring the state of the last render.
+	Full bool
 }
 
 // Published is the outcome of a render into an environment repository.
@@ -41,7 +47,11 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 			return envrepo.Change{}, err
 		}
 		base := NewMapBaseline(all)
-		o, err := p.Render(ctx, base)
+		q, fps, global, err := p.incremental(all, base, c)
+		if err != nil {
+			return envrepo.Change{}, err
+		}
+		o, err := q.Render(ctx, base)
 		if err != nil {
 			return envrepo.Change{}, err
 		}
@@ -61,7 +71,7 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 		rendered := TreeDigest(files)
 		prev := map[string][]byte{}
 		for path, data := range all {
-			if strings.HasPrefix(path, RecordsDir+"/") {
+			if strings.HasPrefix(path, ".palisade/") {
 				files[path] = data // the history of records is kept
 			} else if underAny(path, Owned) {
 				prev[path] = data
@@ -83,6 +93,11 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 			return envrepo.Change{}, err
 		}
 		files[rec.Path()] = data
+		st, err := newState(global, fps, o, all, p.Options.At)
+		if err != nil {
+			return envrepo.Change{}, err
+		}
+		files[StatePath] = st
 		return envrepo.Change{Files: files, Message: rec.CommitMessage(), Author: c.Author}, nil
 	})
 	pub.Outcome = out
@@ -96,4 +111,91 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 		return nil, err
 	}
 	return pub, nil
+}
+
+// StatePath holds what the last render commit made of each tenant, so the
+// next render redoes only the tenants whose inputs changed.
+const StatePath = ".palisade/state.json"
+
+// state is the content of StatePath.
+type state struct {
+	// Global hashes what every tenant's render depends on beyond its
+	// fingerprint: Palisade's version, the policies, target, layout and
+	// the sync windows' horizon.
+	Global string    `json:"global"`
+	At     time.Time `json:"at"`
+	// Tenants are the fingerprints of the tenants as committed.
+	Tenants map[string]string `json:"tenants"`
+}
+
+// incremental narrows the render to the tenants whose inputs differ from
+// the state of the last commit: a copy of p rendering only those. A tenant
+// is redone when its fingerprint changed, its directories are missing, or
+// one of its waivers expired since the last render.
+func (p *Prepared) incremental(all map[string][]byte, base *MapBaseline, c Commit) (*Prepared, map[string]string, string, error) {
+	fps, err := Fingerprints(p)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	pd, err := PolicyDigest(p.Options.PolicyDirs)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	o := p.Options
+	horizon := o.At.UTC().Format("2006-01")
+	global := TreeDigest(map[string][]byte{
+		"version": []byte(c.Version), "policy": []byte(pd), "target": []byte(o.Target),
+		"layout": []byte(o.Layout), "horizon": []byte(horizon),
+	})
+	q := *p
+	var prev state
+	data, ok := all[StatePath]
+	if c.Full || !ok || json.Unmarshal(data, &prev) != nil || prev.Global != global {
+		return &q, fps, global, nil
+	}
+	var redo []string
+	for t, fp := range fps {
+		if len(o.Tenants) > 0 && !slices.Contains(o.Tenants, t) {
+			continue
+		}
+		if prev.Tenants[t] != fp || len(base.TenantDirs(t)) == 0 || waiverExpired(p.Estate.Tenants[t].Waivers, prev.At, o.At) {
+			redo = append(redo, t)
+		}
+	}
+	slices.Sort(redo)
+	q.Options.Tenants, q.Options.NoTenants = redo, len(redo) == 0
+	return &q, fps, global, nil
+}
+
+func waiverExpired(ws map[string]estate.Waiver, from, to time.Time) bool {
+	for _, w := range ws {
+		if w.Expires.After(from) && !w.Expires.After(to) {
+			return true
+		}
+	}
+	return false
+}
+
+// newState records the fingerprints of the tenants as committed: a tenant
+// not rendered or held back keeps the fingerprint of what was committed
+// before.
+func newState(global string, fps map[string]string, o *Outcome, all map[string][]byte, at time.Time) ([]byte, error) {
+	var prev state
+	if data, ok := all[StatePath]; ok {
+		_ = json.Unmarshal(data, &prev)
+	}
+	st := state{Global: global, At: at.UTC(), Tenants: map[string]string{}}
+	for t, fp := range fps {
+		switch {
+		case slices.Contains(o.Report.Rendered, t):
+			st.Tenants[t] = fp
+		case prev.Global == global && prev.Tenants[t] != "":
+			// Not redone (its inputs had not changed, or --tenant left it
+			// out) or held back by a freeze: what is committed is what
+			// the last state says.
+			st.Tenants[t] = prev.Tenants[t]
+		}
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	return append(data, '\n'), err
 }

@@ -31,9 +31,12 @@ type Options struct {
 	// evaluate (Prepare and Render).
 	Out     string
 	Tenants []string
-	Target  string
-	Layout  string
-	At      time.Time
+	// NoTenants renders no tenant (with an empty Tenants): see
+	// render.Options.NoTenants.
+	NoTenants bool
+	Target    string
+	Layout    string
+	At        time.Time
 	// PolicyDirs add user Rego and data to the built-in policies.
 	PolicyDirs []string
 	// KeepObjects keeps every unit's built objects in the outcome's
@@ -173,7 +176,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	changes := map[string]policy.Change{}
 	imgs := map[string][]policy.Image{}
 	ro := render.Options{
-		Target: o.Target, Tenants: o.Tenants, At: o.At, Digests: p.Images.Digests(),
+		Target: o.Target, Tenants: o.Tenants, NoTenants: o.NoTenants, At: o.At, Digests: p.Images.Digests(),
 		SkipManifests: o.Layout != render.LayoutHydrated, KeepObjects: o.KeepObjects,
 		// Each tenant is evaluated as soon as it is built, and its objects
 		// dropped: the estate's objects are never all in memory.
@@ -247,7 +250,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
-	if len(o.Tenants) > 0 {
+	if len(o.Tenants) > 0 || o.NoTenants {
 		rendered := map[string]bool{}
 		for _, u := range res.Units {
 			rendered[u.Dir] = true
