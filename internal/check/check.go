@@ -209,6 +209,9 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 		for _, h := range out.Report.HeldBack {
 			for _, w := range h.Windows {
 				end, _ := time.Parse(time.RFC3339, w.End)
+				if loc, err := time.LoadLocation(w.Zone); err == nil {
+					end = end.In(loc)
+				}
 				c.Freeze = append(c.Freeze, report.Forecast{
 					Tenant: h.Tenant, Window: w.Name, Scope: scopeOf(w), Ends: end, TimeZone: w.Zone,
 				})

@@ -139,7 +139,8 @@ type TenantState struct {
 	Changed bool `json:"changed"`
 	// New is true when the baseline has nothing of the tenant.
 	New bool `json:"new,omitempty"`
-	// Environments lists the tenant's environment directories rendered.
+	// Environments lists the tenant's environments whose output differs
+	// from the baseline (removed ones included).
 	Environments []string `json:"environments"`
 }
 
@@ -207,10 +208,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	rep := &Report{Estate: e, Results: results, Images: p.Images.Facts}
 	out := &Outcome{Report: rep, Result: res, Tenants: map[string]TenantState{}, images: imgs}
 	for t, c := range changes {
-		ts := TenantState{Changed: c.Changed, New: c.New}
-		for _, d := range states[t] {
-			ts.Environments = append(ts.Environments, d.dir)
-		}
+		ts := TenantState{Changed: c.Changed, New: c.New, Environments: slices.Compact(c.Environments)}
 		out.Tenants[t] = ts
 	}
 	for _, t := range base.Tenants() {
