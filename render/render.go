@@ -43,6 +43,10 @@ type Options struct {
 	// clusters' platform and GitOps directories: an incremental render
 	// with no tenant to redo.
 	NoTenants bool
+	// TenantsOnly leaves out the clusters' platform and GitOps
+	// directories: for a caller that only compares tenant environments
+	// (the base side of a pull-request check).
+	TenantsOnly bool
 	// Digests maps image references, as the estate writes them, to the
 	// verified digests to pin them to.
 	Digests map[string]string
@@ -183,6 +187,9 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 	var jobs []func(*builder) ([]*Unit, error)
 	keepPlatform := o.KeepObjects || o.Inspect != nil
 	for _, c := range res.Clusters {
+		if o.TenantsOnly {
+			break
+		}
 		units := byCluster[c]
 		jobs = append(jobs,
 			func(b *builder) ([]*Unit, error) {

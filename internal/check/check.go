@@ -146,6 +146,7 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	if bp != nil && len(inBase) > 0 {
 		res, err := render.Render(bp.Estate, render.Options{
 			Target: o.Target, Tenants: inBase, At: o.At, Digests: bp.Images.Digests(), KeepObjects: true,
+			TenantsOnly: true,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("rendering the base revision: %w", err)
