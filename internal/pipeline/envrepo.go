@@ -77,11 +77,10 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 				prev[path] = data
 			}
 		}
-		rec, err := p.NewRecord(o, c.Source, c.Version, files)
+		rec, err := p.NewRecord(o, c.Source, c.Version, rendered)
 		if err != nil {
 			return envrepo.Change{}, err
 		}
-		rec.RenderDigest = rendered
 		pub.Record = rec
 		if rendered == TreeDigest(prev) {
 			// Nothing to apply: no new record either, so the tree

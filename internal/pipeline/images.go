@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/images"
@@ -63,7 +62,7 @@ func (r *ImageReport) For(rendered []string, tierKeys []string) []policy.Image {
 	for _, f := range r.Facts {
 		byRef[f.Ref] = f
 		if f.Digest != "" {
-			byRef[repository(f.Ref)+"@"+f.Digest] = f
+			byRef[policy.Repository(f.Ref)+"@"+f.Digest] = f
 		}
 	}
 	out := []policy.Image{}
@@ -91,17 +90,6 @@ func (r *ImageReport) For(rendered []string, tierKeys []string) []policy.Image {
 		out = append(out, img)
 	}
 	return out
-}
-
-// repository strips the tag and digest from a reference.
-func repository(ref string) string {
-	if i := strings.Index(ref, "@"); i >= 0 {
-		ref = ref[:i]
-	}
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-		ref = ref[:i]
-	}
-	return ref
 }
 
 // EstateImages lists the image references the estate writes for the given

@@ -76,7 +76,8 @@ type WaiverUse struct {
 }
 
 // NewRecord builds the decision record of an outcome.
-func (p *Prepared) NewRecord(out *Outcome, src Source, version string, files map[string][]byte) (*Record, error) {
+// renderDigest is TreeDigest of the rendered tree, records excluded.
+func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest string) (*Record, error) {
 	ed, err := EstateDigest(p.Options.Root)
 	if err != nil {
 		return nil, err
@@ -89,7 +90,7 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version string, files map
 	r := &Record{
 		Schema: "palisade.io/decision-record/v1", Palisade: version,
 		At: p.Options.At.UTC(), Source: src, Target: p.Options.Target, Layout: p.Options.Layout,
-		EstateDigest: ed, RenderDigest: TreeDigest(files), PolicyDigest: pd,
+		EstateDigest: ed, RenderDigest: renderDigest, PolicyDigest: pd,
 		Removed: rep.Removed, HeldBack: rep.HeldBack, Images: orEmpty(rep.Images),
 	}
 	held := map[string]bool{}

@@ -147,7 +147,7 @@ func TestResultsSortedAcrossTenants(t *testing.T) {
 		ins = append(ins, in)
 	}
 	res := evaluate(t, e, ins...)
-	if !slices.IsSortedFunc(res, compareResults) {
+	if !slices.IsSortedFunc(res, CompareResults) {
 		t.Errorf("results not sorted: %v", ids(res))
 	}
 	if res[0].Tenant != "alpha" || res[len(res)-1].Tenant != "zeta" {

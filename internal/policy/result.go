@@ -100,10 +100,11 @@ func DeniedBeyondFreeze(results []Result) bool {
 // SortResults sorts results by tenant, environment, policy id, object and
 // message, the order reports print them in.
 func SortResults(results []Result) {
-	slices.SortStableFunc(results, compareResults)
+	slices.SortStableFunc(results, CompareResults)
 }
 
-func compareResults(a, b Result) int {
+// CompareResults is the order SortResults sorts in.
+func CompareResults(a, b Result) int {
 	return cmp.Or(
 		cmp.Compare(a.Tenant, b.Tenant),
 		cmp.Compare(a.Environment, b.Environment),

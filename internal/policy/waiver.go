@@ -95,14 +95,14 @@ func scopeMatches(s WaiverScope, r *Result, envClass string) bool {
 	if s.Object != "" && s.Object != r.Object.Kind+"/"+r.Object.Name {
 		return false
 	}
-	if s.Image != "" && s.Image != r.Image && s.Image != repository(r.Image) {
+	if s.Image != "" && s.Image != r.Image && s.Image != Repository(r.Image) {
 		return false
 	}
 	return true
 }
 
-// repository strips the tag and digest from an image reference.
-func repository(ref string) string {
+// Repository strips the tag and digest from an image reference.
+func Repository(ref string) string {
 	ref, _, _ = strings.Cut(ref, "@")
 	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
 		ref = ref[:i]

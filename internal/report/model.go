@@ -287,14 +287,7 @@ func compareObjects(a, b ObjectDiff) int {
 // then by position.
 func compareFindings(a, b Finding) int {
 	return cmp.Or(
-		cmp.Compare(a.Tenant, b.Tenant),
-		cmp.Compare(a.Environment, b.Environment),
-		cmp.Compare(a.PolicyID, b.PolicyID),
-		cmp.Compare(a.Object.Kind, b.Object.Kind),
-		cmp.Compare(a.Object.Namespace, b.Object.Namespace),
-		cmp.Compare(a.Object.Name, b.Object.Name),
-		cmp.Compare(a.Message, b.Message),
-		cmp.Compare(a.WaiverID, b.WaiverID),
+		policy.CompareResults(a.Result, b.Result),
 		cmp.Compare(a.Severity, b.Severity),
 		cmp.Compare(a.Position.File, b.Position.File),
 		cmp.Compare(a.Position.Line, b.Position.Line),
