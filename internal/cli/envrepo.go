@@ -94,7 +94,12 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		}
 		return err
 	}
-	pub, err := p.Publish(ctx, repo, pipeline.Commit{Source: src, Version: Version().Version, Author: author})
+	c := pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full}
+	// A development build keys the render state on its build too: the
+	// state a build of other code left is not to be trusted.
+	build, ok := stateBuild(c.Version)
+	c.Build, c.Full = build, c.Full || !ok
+	pub, err := p.Publish(ctx, repo, c)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,9 @@ type RenderOptions struct {
 	Tenants []string
 	Target  string
 	Layout  string
+	// Full renders every tenant into the environment repository, ignoring
+	// the state of the last render.
+	Full bool
 }
 
 // AddFlags registers the command's flags.
@@ -41,6 +44,7 @@ func (o *RenderOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.Out, "out", "", "directory to write the environment tree into (required)")
 	f.StringSliceVar(&o.Tenants, "tenant", nil, "render only this tenant (repeatable); others keep their current output")
+	f.BoolVar(&o.Full, "full", false, "with --env-repo: render every tenant, ignoring the state of the last render (.palisade/state.json)")
 	f.StringVar(&o.Target, "target", render.TargetArgoCD, "GitOps controller to wire: argocd or flux")
 	f.StringVar(&o.Layout, "layout", render.LayoutKustomize, "tree layout: kustomize (overlays over bases) or hydrated (manifest.yaml per directory)")
 }
@@ -55,6 +59,9 @@ func (o *RenderOptions) Validate() error {
 	}
 	if o.Repo.Push && o.Repo.Location == "" {
 		return fmt.Errorf("--push needs --env-repo")
+	}
+	if o.Full && o.Repo.Location == "" {
+		return fmt.Errorf("--full needs --env-repo: a render into --out keeps no state of the last render, it always renders the tenants it is asked for")
 	}
 	if o.Target != render.TargetArgoCD && o.Target != render.TargetFlux {
 		return fmt.Errorf("unknown --target %q: want argocd or flux", o.Target)
@@ -84,7 +91,10 @@ repository instead (a local path that does not exist is initialised; a URL
 is cloned into a cache directory and, with --push, pushed back), with a
 decision record under .palisade/records/ and provenance trailers. A render
 that changes nothing commits nothing. A rejected push is fetched, rendered
-again against the new tip, and retried.`,
+again against the new tip, and retried. Only the tenants whose inputs
+changed since the last render commit (.palisade/state.json) are rendered
+again; --full renders every tenant, repairing any drift of the committed
+files.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {

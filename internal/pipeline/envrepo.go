@@ -16,9 +16,16 @@ import (
 
 // Commit says who commits a render into the environment repository.
 type Commit struct {
-	Source  Source
+	Source Source
+	// Version is Palisade's version, for the record and trailers; the
+	// state of the last render is only reused by the same version.
 	Version string
-	Author  object.Signature
+	// Build identifies the running build beyond Version, for the state's
+	// key only: set it when Version does not change with the code (a
+	// development build's "(devel)" or "+dirty" pseudo-version), so that
+	// a rebuilt Palisade renders every tenant again.
+	Build  string
+	Author object.Signature
 	// Full renders every tenant, ignoring the state of the last render.
 	Full bool
 }
@@ -119,8 +126,8 @@ const StatePath = ".palisade/state.json"
 // state is the content of StatePath.
 type state struct {
 	// Global hashes what every tenant's render depends on beyond its
-	// fingerprint: Palisade's version, the policies, target, layout and
-	// the sync windows' horizon.
+	// fingerprint: Palisade's version (and build, for a development
+	// build), the policies, target, layout and the sync windows' horizon.
 	Global string    `json:"global"`
 	At     time.Time `json:"at"`
 	// Tenants are the fingerprints of the tenants as committed.
@@ -142,10 +149,15 @@ func (p *Prepared) incremental(all map[string][]byte, base *MapBaseline, c Commi
 	}
 	o := p.Options
 	horizon := o.At.UTC().Format("2006-01")
-	global := TreeDigest(map[string][]byte{
+	key := map[string][]byte{
 		"version": []byte(c.Version), "policy": []byte(pd), "target": []byte(o.Target),
 		"layout": []byte(o.Layout), "horizon": []byte(horizon),
-	})
+	}
+	if c.Build != "" {
+		// Only then: the key of a release stays what it was.
+		key["build"] = []byte(c.Build)
+	}
+	global := TreeDigest(key)
 	q := *p
 	var prev state
 	data, ok := all[StatePath]

@@ -1,0 +1,57 @@
+package pipeline_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/palisade-gitops/palisade/internal/envrepo"
+	"github.com/palisade-gitops/palisade/internal/pipeline"
+)
+
+// The state of the last render is trusted only by the same version and
+// build: a rebuilt development build, whose version stays "(devel)",
+// renders every tenant again, as Full does.
+func TestStateKeyedOnBuild(t *testing.T) {
+	ctx := context.Background()
+	env := filepath.Join(t.TempDir(), "env")
+	publish := func(p *pipeline.Prepared, build string, full bool) *pipeline.Published {
+		t.Helper()
+		repo, err := envrepo.Open(ctx, env, envrepo.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := commitOf(&racer{name: "dev", source: "dev"})
+		c.Version, c.Build, c.Full = "(devel)", build, full
+		pub, err := p.Publish(ctx, repo, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pub
+	}
+	base := prepare(t, ctx, nil, nil)
+	for i, step := range []struct {
+		p         *pipeline.Prepared
+		build     string
+		full      bool
+		rendered  int
+		unchanged bool
+	}{
+		{base, "go:one", false, raceTenants, false},
+		{base, "go:one", false, 0, true},
+		// Another build of the same version: the tree is the same, but
+		// every tenant was rendered again to know.
+		{base, "go:two", false, raceTenants, true},
+		{base, "go:one", true, raceTenants, true},
+		// A commit by build two keys the state on it.
+		{prepare(t, ctx, map[string]string{tenantA: "dev"}, nil), "go:two", false, raceTenants, false},
+		{base, "go:two", false, 1, false},
+		{base, "go:two", false, 0, true},
+	} {
+		pub := publish(step.p, step.build, step.full)
+		if got := len(pub.Report.Rendered); got != step.rendered || pub.Outcome.Unchanged != step.unchanged {
+			t.Fatalf("step %d (build %s, full %v): rendered %d tenants, unchanged %v; want %d, %v",
+				i, step.build, step.full, got, pub.Outcome.Unchanged, step.rendered, step.unchanged)
+		}
+	}
+}
