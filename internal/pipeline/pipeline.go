@@ -416,11 +416,50 @@ func concerning(objs []map[string]any, tenant, ns string) []map[string]any {
 		md, _ := o["metadata"].(map[string]any)
 		kind, _ := o["kind"].(string)
 		n, _ := md["namespace"].(string)
-		if dbNamespaces[n] && (kind == "Cluster" || kind == "ScheduledBackup") {
+		switch {
+		case !dbNamespaces[n]:
+		case kind == "Cluster":
+			out = append(out, ownRoles(o, "role-"+ns))
+		case kind == "ScheduledBackup":
 			out = append(out, o)
 		}
 	}
 	return out
+}
+
+// ownRoles is a view of a shared PostgreSQL Cluster narrowed to the roles
+// of one tenant environment: those whose password is its role secret. The
+// cluster lists the roles of every tenant it serves; they are none of this
+// environment's business, and copying them into every tenant's policy
+// input would make the inputs grow with the estate (a shared cluster of
+// 500 tenants is over 100 KB). The cluster itself is not modified.
+func ownRoles(cluster map[string]any, secret string) map[string]any {
+	spec, _ := cluster["spec"].(map[string]any)
+	managed, _ := spec["managed"].(map[string]any)
+	roles, ok := managed["roles"].([]any)
+	if !ok {
+		return cluster
+	}
+	var own []any
+	for _, r := range roles {
+		role, _ := r.(map[string]any)
+		ps, _ := role["passwordSecret"].(map[string]any)
+		if ps["name"] == secret {
+			own = append(own, r)
+		}
+	}
+	view := maps.Clone(cluster)
+	view["spec"] = maps.Clone(spec)
+	view["spec"].(map[string]any)["managed"] = maps.Clone(managed)
+	view["spec"].(map[string]any)["managed"].(map[string]any)["roles"] = orEmptyList(own)
+	return view
+}
+
+func orEmptyList(l []any) []any {
+	if l == nil {
+		return []any{}
+	}
+	return l
 }
 
 // removedDirs are a tenant's directories on disk the render no longer has.
