@@ -12,6 +12,8 @@ import (
 // small typed parts go through JSON; the objects, most of the input, are
 // converted directly from their maps, which is several times faster.
 func (in *Input) value() (ast.Value, error) {
+	c := getConverter()
+	defer putConverter(c)
 	shell := *in
 	shell.Environments = nil
 	// Lists the rules iterate are [] rather than null when empty.
@@ -38,11 +40,11 @@ func (in *Input) value() (ast.Value, error) {
 	envs := make([]*ast.Term, len(in.Environments))
 	for i := range in.Environments {
 		env := &in.Environments[i]
-		objs, err := objectsValue(env.Objects)
+		objs, err := c.objects(env.Objects)
 		if err != nil {
 			return nil, fmt.Errorf("environment %q: %w", env.Name, err)
 		}
-		pobjs, err := objectsValue(env.PlatformObjects)
+		pobjs, err := c.objects(env.PlatformObjects)
 		if err != nil {
 			return nil, fmt.Errorf("environment %q: platform objects: %w", env.Name, err)
 		}
@@ -53,8 +55,8 @@ func (in *Input) value() (ast.Value, error) {
 			ast.Item(ast.InternedTerm("cluster"), ast.StringTerm(env.Cluster)),
 			ast.Item(ast.InternedTerm("region"), ast.StringTerm(env.Region)),
 			ast.Item(ast.InternedTerm("standby"), ast.BooleanTerm(env.Standby)),
-			ast.Item(ast.InternedTerm("objects"), ast.NewTerm(objs)),
-			ast.Item(ast.InternedTerm("platformObjects"), ast.NewTerm(pobjs)),
+			ast.Item(ast.InternedTerm("objects"), objs),
+			ast.Item(ast.InternedTerm("platformObjects"), pobjs),
 			ast.Item(ast.InternedTerm("kinds"), index(env.Objects, kindOf)),
 			ast.Item(ast.InternedTerm("namespaces"), index(env.Objects, namespaceOf)),
 		)
@@ -68,18 +70,6 @@ func orEmpty[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-func objectsValue(objs []map[string]any) (*ast.Array, error) {
-	terms := make([]*ast.Term, len(objs))
-	for i, o := range objs {
-		v, err := ast.InterfaceToValue(o)
-		if err != nil {
-			return nil, err
-		}
-		terms[i] = ast.NewTerm(v)
-	}
-	return ast.NewArray(terms...), nil
 }
 
 // index maps a property of the objects (kind, namespace) to the indexes
