@@ -13,6 +13,8 @@ import (
 
 	"cuelang.org/go/cue/format"
 	"github.com/rogpeppe/go-internal/testscript"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/palisade-gitops/palisade/internal/cli"
 )
@@ -94,6 +96,18 @@ func TestScript(t *testing.T) {
 				_, err = f.Write(src)
 				ts.Check(err)
 				ts.Check(f.Close())
+			},
+			"kbuild": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: kbuild DIR")
+				}
+				k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+				m, err := k.Run(filesys.MakeFsOnDisk(), ts.MkAbs(args[0]))
+				ts.Check(err)
+				out, err := m.AsYaml()
+				ts.Check(err)
+				_, err = ts.Stdout().Write(out)
+				ts.Check(err)
 			},
 			"replace": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 3 {

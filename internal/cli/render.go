@@ -182,6 +182,9 @@ func printReport(out io.Writer, rep *pipeline.Report) {
 	printImages(out, rep.Images)
 	for _, h := range rep.HeldBack {
 		fmt.Fprintf(out, "held back %s: %s\n", h.Tenant, describeWindows(h.Windows))
+		for _, d := range h.Pinned {
+			fmt.Fprintf(out, "  %s keeps building on its previous tier base, copied into %s/%s: the tier changed\n", d, d, pipeline.FrozenBase)
+		}
 	}
 }
 

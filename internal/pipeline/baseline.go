@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"maps"
 	"os"
 	"path"
@@ -25,6 +27,9 @@ type Baseline interface {
 	TenantDirs(tenant string) []string
 	// Tenants lists the tenants the baseline has directories of.
 	Tenants() []string
+	// DirFiles returns the baseline's files under the directory dir, by
+	// slash path; none when it has no such directory.
+	DirFiles(dir string) (map[string][]byte, error)
 }
 
 // DirBaseline is an output directory on disk.
@@ -46,6 +51,34 @@ func (d DirBaseline) TenantDirs(tenant string) []string {
 		}
 	}
 	return dirs
+}
+
+// DirFiles implements Baseline.
+func (d DirBaseline) DirFiles(dir string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	root := filepath.Join(string(d), filepath.FromSlash(dir))
+	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == root {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if e.IsDir() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(string(d), p)
+		if err != nil {
+			return err
+		}
+		out[filepath.ToSlash(rel)] = data
+		return nil
+	})
+	return out, err
 }
 
 // Tenants implements Baseline.
@@ -135,6 +168,11 @@ func (m *MapBaseline) Under(dirs []string) map[string][]byte {
 		}
 	}
 	return out
+}
+
+// DirFiles implements Baseline.
+func (m *MapBaseline) DirFiles(dir string) (map[string][]byte, error) {
+	return m.Under([]string{dir}), nil
 }
 
 // Tenants implements Baseline.

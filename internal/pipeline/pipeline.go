@@ -6,6 +6,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -53,6 +54,10 @@ type Options struct {
 type HoldBack struct {
 	Tenant  string          `json:"tenant"`
 	Windows []policy.Window `json:"windows"`
+	// Pinned are the tenant's directories (kustomize layout) whose tier
+	// base changed: they keep their files and get a copy of the previous
+	// base, under FrozenBase, to build on instead of the shared one.
+	Pinned []string `json:"pinned,omitempty"`
 }
 
 // Report is the outcome of a run.
@@ -222,21 +227,35 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	}
 	frozen := policy.Frozen(results)
 	var keep []string
+	pinned := map[string]map[string][]byte{}
 	if len(frozen) > 0 {
 		// Held back: the tenant's directories stay as they are in the
 		// baseline, and its environments that do not exist yet stay out
 		// of the platform and GitOps wiring.
 		exclude := map[string]bool{}
 		for _, t := range frozen {
+			hb := HoldBack{Tenant: t, Windows: windows[t]}
 			for _, d := range states[t] {
-				if d.state == tree.Absent {
+				switch {
+				case d.state == tree.Absent:
 					exclude[d.dir] = true
-				} else {
+				case d.baseChanged:
+					files, err := pinBase(base, d.dir, d.base)
+					if err != nil {
+						return nil, err
+					}
+					if files == nil {
+						keep = append(keep, d.dir) // pinned already
+						continue
+					}
+					pinned[d.dir] = files
+					hb.Pinned = append(hb.Pinned, d.dir)
+				default:
 					keep = append(keep, d.dir)
 				}
 			}
 			keep = append(keep, removedDirs(base, t, res)...)
-			rep.HeldBack = append(rep.HeldBack, HoldBack{Tenant: t, Windows: windows[t]})
+			rep.HeldBack = append(rep.HeldBack, hb)
 		}
 		ro.Exclude, ro.Inspect = exclude, nil
 		if res, err = render.Render(e, ro); err != nil {
@@ -247,6 +266,14 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	files, err := res.Tree(o.Layout)
 	if err != nil {
 		return nil, err
+	}
+	for dir, pin := range pinned {
+		for p := range files {
+			if underAny(p, []string{dir}) {
+				delete(files, p)
+			}
+		}
+		maps.Copy(files, pin)
 	}
 	if len(o.Tenants) > 0 || o.NoTenants {
 		rendered := map[string]bool{}
@@ -293,6 +320,11 @@ func underAny(p string, dirs []string) bool {
 type dirState struct {
 	dir   string
 	state tree.State
+	// base is the directory of the tier base the unit's overlay builds
+	// on (kustomize layout), and baseChanged whether it differs from the
+	// baseline's.
+	base        string
+	baseChanged bool
 }
 
 // unitFiles are the files a unit contributes to the tree of a layout.
@@ -335,24 +367,26 @@ func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[stri
 		if err != nil {
 			return in, nil, err
 		}
-		states = append(states, dirState{u.Dir, st})
-		if st == tree.Same && o.Layout != render.LayoutHydrated && len(u.BaseFiles) > 0 {
-			// The overlay is unchanged, but the tier base it builds on
-			// may not be: that changes the tenant's objects too.
-			var dir string
+		ds := dirState{dir: u.Dir, state: st}
+		if st != tree.Absent && o.Layout != render.LayoutHydrated && len(u.BaseFiles) > 0 {
+			// The tier base the overlay builds on may have changed: that
+			// changes the tenant's objects too, even when its overlay is
+			// the same, and a hold-back must then pin the previous base.
 			for p := range u.BaseFiles {
-				dir = path.Dir(p)
+				ds.base = path.Dir(p)
 				break
 			}
-			bst, err := base.Compare(u.BaseFiles, dir)
+			bst, err := base.Compare(u.BaseFiles, ds.base)
 			if err != nil {
 				return in, nil, err
 			}
-			if bst != tree.Same {
+			ds.baseChanged = bst != tree.Same
+			if st == tree.Same && ds.baseChanged {
 				in.Change.Changed = true
 				in.Change.Environments = append(in.Change.Environments, u.Environment)
 			}
 		}
+		states = append(states, ds)
 		if st != tree.Same {
 			in.Change.Changed = true
 			in.Change.Environments = append(in.Change.Environments, u.Environment)
@@ -491,4 +525,39 @@ func operandImages(objs []map[string]any) []string {
 		}
 	}
 	return out
+}
+
+// FrozenBase is the directory, inside a held-back tenant environment's
+// directory, that holds a copy of the tier base it built on before.
+const FrozenBase = "frozen-base"
+
+// pinBase keeps a held-back environment's directory exactly as the
+// baseline has it, except that it builds on a copy of the baseline's tier
+// base instead of the shared base directory, which the render changes:
+// without it, the overlay kept "untouched" would still pick up the new
+// base, and the controller would apply the tier's change to a frozen
+// tenant. It returns the directory's files, or nil when the directory
+// does not build on baseDir (it is pinned already) or the baseline lacks
+// the base.
+func pinBase(base Baseline, dir, baseDir string) (map[string][]byte, error) {
+	old, err := base.DirFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	k, ok := old[dir+"/kustomization.yaml"]
+	// The overlay names its base in its resources, relative to dir.
+	ref := "- " + strings.Repeat("../", strings.Count(dir, "/")+1) + baseDir + "\n"
+	if !ok || !bytes.Contains(k, []byte(ref)) {
+		return nil, nil
+	}
+	oldBase, err := base.DirFiles(baseDir)
+	if err != nil || len(oldBase) == 0 {
+		return nil, err
+	}
+	out := maps.Clone(old)
+	out[dir+"/kustomization.yaml"] = bytes.Replace(k, []byte(ref), []byte("- "+FrozenBase+"\n"), 1)
+	for p, data := range oldBase {
+		out[dir+"/"+FrozenBase+"/"+strings.TrimPrefix(p, baseDir+"/")] = data
+	}
+	return out, nil
 }

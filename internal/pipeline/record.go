@@ -195,6 +195,9 @@ func (r *Record) CommitMessage() string {
 				ws = append(ws, fmt.Sprintf("%s %q until %s", w.Kind, w.Name, w.EndLocal))
 			}
 			fmt.Fprintf(&b, "  %s: %s\n", h.Tenant, strings.Join(ws, "; "))
+			for _, d := range h.Pinned {
+				fmt.Fprintf(&b, "    %s keeps building on its previous tier base (%s/)\n", d, FrozenBase)
+			}
 		}
 		b.WriteString("\n")
 	}
