@@ -124,10 +124,18 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 }
 
 // Path is where the record goes in the environment repository: one file
-// per render commit, named by its instant and render digest so concurrent
-// renderers never write the same file.
+// per render commit, named by its instant and a digest of the record
+// itself, not of the rendered tree alone, so that neither concurrent
+// renderers nor two renders of the same tree at the same instant (a
+// --full repair, another source commit rendering the same files) write
+// the same file.
 func (r *Record) Path() string {
-	return path.Join(RecordsDir, r.At.Format("20060102T150405Z")+"-"+strings.TrimPrefix(r.RenderDigest, "sha256:")[:12]+".json")
+	digest := strings.TrimPrefix(r.RenderDigest, "sha256:")
+	if data, err := r.JSON(); err == nil {
+		sum := sha256.Sum256(data)
+		digest = hex.EncodeToString(sum[:])
+	}
+	return path.Join(RecordsDir, r.At.Format("20060102T150405Z")+"-"+digest[:12]+".json")
 }
 
 // JSON is the record as committed.
