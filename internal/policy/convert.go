@@ -2,6 +2,7 @@ package policy
 
 import (
 	"hash/maphash"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -17,8 +18,12 @@ import (
 //   - equal small objects and arrays become one shared term (hash-consing):
 //     a tenant's objects repeat the same labels, selectors, security
 //     contexts, probes and resource blocks, and tenants rendered from the
-//     same tier repeat each other's;
-//   - terms are allocated in blocks.
+//     same tier repeat each other's.
+//
+// Terms are allocated one by one: allocating them in blocks was faster,
+// but a block stays alive while any of its terms does, and shared terms
+// kept blocks, and what their other terms held, alive from tenant to
+// tenant (a 1,000-tenant render's live heap doubled).
 //
 // AST values are immutable once built and OPA reads them from concurrent
 // evaluations, so sharing them is safe. A converter is used by one
@@ -29,28 +34,35 @@ type converter struct {
 	// shared counts the composite terms in canon, to bound it.
 	shared int
 	uniq   uint64
-	terms  []ast.Term
 	items  [][2]*ast.Term // scratch stack of object items
 	elems  []*ast.Term    // scratch stack of array elements
 }
 
-// hashed is a canonical term with its structural hash.
+// hashed is a term with its structural hash and its size in nodes.
 type hashed struct {
 	t *ast.Term
 	h uint64
+	n int
 }
 
 // canonLimit bounds the strings and composites a converter keeps for
 // sharing; beyond it, it starts afresh.
-const canonLimit = 1 << 14
+const canonLimit = 1 << 12
 
-// maxShared is the size beyond which objects and arrays are not looked up
-// for sharing: large ones are rarely repeated.
-const maxShared = 16
+// maxShared is the number of items, and maxSharedNodes the number of
+// nodes, beyond which objects and arrays are not shared: large values are
+// rarely repeated (they hold a tenant's names), and keeping them for
+// sharing would keep whole tenants' inputs alive.
+const (
+	maxShared      = 16
+	maxSharedNodes = 32
+)
 
-var converters = sync.Pool{New: func() any {
+func newConverter() *converter {
 	return &converter{strs: make(map[string]hashed, 1024), canon: make(map[uint64][]*ast.Term, 1024)}
-}}
+}
+
+var converters = sync.Pool{New: func() any { return newConverter() }}
 
 func getConverter() *converter { return converters.Get().(*converter) }
 
@@ -85,32 +97,21 @@ const (
 	hashObj   = 0x6f626a65
 )
 
-// termBlock is how many terms a converter allocates at a time.
-const termBlock = 256
-
-func (c *converter) term(v ast.Value) *ast.Term {
-	if len(c.terms) == 0 {
-		c.terms = make([]ast.Term, termBlock)
-	}
-	t := &c.terms[0]
-	c.terms = c.terms[1:]
-	t.Value = v
-	return t
-}
+func (c *converter) term(v ast.Value) *ast.Term { return &ast.Term{Value: v} }
 
 func (c *converter) str(s string) hashed {
 	if h, ok := c.strs[s]; ok {
 		return h
 	}
-	h := hashed{c.term(ast.String(s)), maphash.String(seed, s)}
+	h := hashed{c.term(ast.String(s)), maphash.String(seed, s), 1}
 	c.strs[s] = h
 	return h
 }
 
 // unique is a term that is shared with nothing: its hash is its own.
-func (c *converter) unique(t *ast.Term) hashed {
+func (c *converter) unique(v ast.Value, n int) hashed {
 	c.uniq++
-	return hashed{t, mix(c.uniq ^ 0x756e6971)}
+	return hashed{&ast.Term{Value: v}, mix(c.uniq ^ 0x756e6971), n}
 }
 
 func (c *converter) objects(objs []map[string]any) (*ast.Term, error) {
@@ -131,14 +132,14 @@ func (c *converter) objects(objs []map[string]any) (*ast.Term, error) {
 func (c *converter) value(x any) (hashed, error) {
 	switch x := x.(type) {
 	case nil:
-		return hashed{ast.InternedNullTerm, hashNull}, nil
+		return hashed{ast.InternedNullTerm, hashNull, 1}, nil
 	case string:
 		return c.str(x), nil
 	case bool:
 		if x {
-			return hashed{ast.InternedTerm(true), hashTrue}, nil
+			return hashed{ast.InternedTerm(true), hashTrue, 1}, nil
 		}
-		return hashed{ast.InternedTerm(false), hashFalse}, nil
+		return hashed{ast.InternedTerm(false), hashFalse, 1}, nil
 	case int:
 		return c.integer(int64(x)), nil
 	case int64:
@@ -147,7 +148,7 @@ func (c *converter) value(x any) (hashed, error) {
 		return c.object(x)
 	case []any:
 		start := len(c.elems)
-		h := uint64(hashArray)
+		h, n := uint64(hashArray), 1
 		for _, e := range x {
 			t, err := c.value(e)
 			if err != nil {
@@ -156,8 +157,9 @@ func (c *converter) value(x any) (hashed, error) {
 			}
 			c.elems = append(c.elems, t.t)
 			h = mix(h ^ t.h)
+			n += t.n
 		}
-		t := c.array(c.elems[start:], h)
+		t := c.array(c.elems[start:], h, n)
 		c.elems = c.elems[:start]
 		return t, nil
 	case []string:
@@ -168,7 +170,7 @@ func (c *converter) value(x any) (hashed, error) {
 			c.elems = append(c.elems, t.t)
 			h = mix(h ^ t.h)
 		}
-		t := c.array(c.elems[start:], h)
+		t := c.array(c.elems[start:], h, 1+len(x))
 		c.elems = c.elems[:start]
 		return t, nil
 	case map[string]string:
@@ -179,7 +181,7 @@ func (c *converter) value(x any) (hashed, error) {
 			c.items = append(c.items, [2]*ast.Term{kt.t, vt.t})
 			h += mix(kt.h*31 + vt.h)
 		}
-		t := c.composite(c.items[start:], h)
+		t := c.composite(c.items[start:], h, 1+2*len(x))
 		c.items = c.items[:start]
 		return t, nil
 	}
@@ -187,19 +189,19 @@ func (c *converter) value(x any) (hashed, error) {
 	if err != nil {
 		return hashed{}, err
 	}
-	return c.unique(c.term(v)), nil
+	return c.unique(v, maxSharedNodes+1), nil
 }
 
 func (c *converter) integer(i int64) hashed {
 	if i >= -1 && i < 512 { // OPA interns these
-		return hashed{ast.InternedTerm(int(i)), mix(uint64(i) ^ hashInt)}
+		return hashed{ast.InternedTerm(int(i)), mix(uint64(i) ^ hashInt), 1}
 	}
-	return c.unique(c.term(ast.Number(strconv.FormatInt(i, 10))))
+	return c.unique(ast.Number(strconv.FormatInt(i, 10)), 1)
 }
 
 func (c *converter) object(m map[string]any) (hashed, error) {
 	start := len(c.items)
-	h := uint64(hashObj)
+	h, n := uint64(hashObj), 1
 	for k, v := range m {
 		kt := c.str(k)
 		vt, err := c.value(v)
@@ -210,26 +212,28 @@ func (c *converter) object(m map[string]any) (hashed, error) {
 		c.items = append(c.items, [2]*ast.Term{kt.t, vt.t})
 		// Order-independent: map iteration order varies.
 		h += mix(kt.h*31 + vt.h)
+		n += 1 + vt.n
 	}
-	t := c.composite(c.items[start:], h)
+	t := c.composite(c.items[start:], h, n)
 	c.items = c.items[:start]
 	return t, nil
 }
 
-// composite is the canonical object of items, whose terms are canonical.
-func (c *converter) composite(items [][2]*ast.Term, h uint64) hashed {
-	if len(items) > maxShared {
-		return hashed{c.term(ast.NewObject(items...)), h}
+// composite is the object of items, of n nodes: the canonical one when it
+// is small enough to be shared.
+func (c *converter) composite(items [][2]*ast.Term, h uint64, n int) hashed {
+	if len(items) > maxShared || n > maxSharedNodes {
+		return c.unique(ast.NewObject(items...), n)
 	}
 	for _, t := range c.canon[h] {
 		if o, ok := t.Value.(ast.Object); ok && o.Len() == len(items) && sameItems(o, items) {
-			return hashed{t, h}
+			return hashed{t, h, n}
 		}
 	}
 	t := c.term(ast.NewObject(items...))
 	c.canon[h] = append(c.canon[h], t)
 	c.shared++
-	return hashed{t, h}
+	return hashed{t, h, n}
 }
 
 // sameItems: o holds exactly the items (o has as many as there are),
@@ -243,20 +247,21 @@ func sameItems(o ast.Object, items [][2]*ast.Term) bool {
 	return true
 }
 
-// array is the canonical array of elems, whose terms are canonical.
-func (c *converter) array(elems []*ast.Term, h uint64) hashed {
-	if len(elems) > maxShared {
-		return hashed{c.term(ast.NewArray(append([]*ast.Term(nil), elems...)...)), h}
+// array is the array of elems, of n nodes: the canonical one when it is
+// small enough to be shared.
+func (c *converter) array(elems []*ast.Term, h uint64, n int) hashed {
+	if len(elems) > maxShared || n > maxSharedNodes {
+		return c.unique(ast.NewArray(slices.Clone(elems)...), n)
 	}
 	for _, t := range c.canon[h] {
 		if a, ok := t.Value.(*ast.Array); ok && a.Len() == len(elems) && sameElems(a, elems) {
-			return hashed{t, h}
+			return hashed{t, h, n}
 		}
 	}
-	t := c.term(ast.NewArray(append([]*ast.Term(nil), elems...)...))
+	t := c.term(ast.NewArray(slices.Clone(elems)...))
 	c.canon[h] = append(c.canon[h], t)
 	c.shared++
-	return hashed{t, h}
+	return hashed{t, h, n}
 }
 
 func sameElems(a *ast.Array, elems []*ast.Term) bool {

@@ -85,20 +85,50 @@ func TestValueMatchesJSON(t *testing.T) {
 // TestSharingChecksContent: two different values whose hashes collide are
 // not shared; equal ones are.
 func TestSharingChecksContent(t *testing.T) {
-	c := getConverter()
-	defer putConverter(c)
+	c := newConverter()
 	a, b := c.str("a"), c.str("b")
-	one := c.composite([][2]*ast.Term{{a.t, a.t}}, 42)
-	two := c.composite([][2]*ast.Term{{a.t, b.t}}, 42)
+	one := c.composite([][2]*ast.Term{{a.t, a.t}}, 42, 3)
+	two := c.composite([][2]*ast.Term{{a.t, b.t}}, 42, 3)
 	if one.t == two.t || one.t.Value.Compare(two.t.Value) == 0 {
 		t.Fatal("objects with colliding hashes were shared")
 	}
-	if again := c.composite([][2]*ast.Term{{a.t, b.t}}, 42); again.t != two.t {
+	if again := c.composite([][2]*ast.Term{{a.t, b.t}}, 42, 3); again.t != two.t {
 		t.Fatal("an equal object was not shared")
 	}
-	x := c.array([]*ast.Term{a.t, b.t}, 7)
-	y := c.array([]*ast.Term{b.t, a.t}, 7)
+	x := c.array([]*ast.Term{a.t, b.t}, 7, 3)
+	y := c.array([]*ast.Term{b.t, a.t}, 7, 3)
 	if x.t == y.t || x.t.Value.Compare(y.t.Value) == 0 {
 		t.Fatal("arrays with colliding hashes were shared")
+	}
+}
+
+// TestLargeValuesAreNotKept: values too large to be worth sharing are
+// neither shared nor kept by the converter, which would otherwise keep
+// whole tenants' inputs alive from one tenant to the next.
+func TestLargeValuesAreNotKept(t *testing.T) {
+	c := newConverter()
+	big := map[string]any{}
+	for i := range maxSharedNodes {
+		big[itoa(i)] = map[string]any{"x": "y"}
+	}
+	small := map[string]any{"a": "b"}
+	before := c.shared
+	one, err := c.value(map[string]any{"big": big, "small": small})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := c.shared - before
+	two, err := c.value(map[string]any{"big": big, "small": small})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.t == two.t || one.t.Get(ast.StringTerm("big")) == two.t.Get(ast.StringTerm("big")) {
+		t.Error("a large value was shared")
+	}
+	if one.t.Get(ast.StringTerm("small")) != two.t.Get(ast.StringTerm("small")) {
+		t.Error("a small value was not shared")
+	}
+	if kept != 2 || c.shared-before != kept {
+		t.Errorf("the converter kept %d values, then %d more; want 2 ({x: y} and {a: b}), then none", kept, c.shared-before-kept)
 	}
 }
