@@ -33,30 +33,50 @@ type Baseline interface {
 }
 
 // DirBaseline is an output directory on disk.
-type DirBaseline string
+type DirBaseline struct {
+	root string
+
+	once  sync.Once
+	byTen map[string][]string // tenant → its environment directories
+}
+
+// NewDirBaseline is the output directory root as a baseline.
+func NewDirBaseline(root string) *DirBaseline { return &DirBaseline{root: root} }
 
 // Compare implements Baseline.
-func (d DirBaseline) Compare(files map[string][]byte, prefix string) (tree.State, error) {
-	return tree.Compare(string(d), files, prefix)
+func (d *DirBaseline) Compare(files map[string][]byte, prefix string) (tree.State, error) {
+	return tree.Compare(d.root, files, prefix)
+}
+
+// index lists the tenants' environment directories once: a render asks
+// for every tenant's, and a glob per tenant made the render quadratic.
+func (d *DirBaseline) index() {
+	d.once.Do(func() {
+		d.byTen = map[string][]string{}
+		m, _ := filepath.Glob(filepath.Join(d.root, "clusters", "*", "tenants", "*", "*"))
+		for _, p := range m {
+			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+				rel, _ := filepath.Rel(d.root, p)
+				t := filepath.Base(filepath.Dir(p))
+				d.byTen[t] = append(d.byTen[t], filepath.ToSlash(rel))
+			}
+		}
+		for _, ds := range d.byTen {
+			slices.Sort(ds)
+		}
+	})
 }
 
 // TenantDirs implements Baseline.
-func (d DirBaseline) TenantDirs(tenant string) []string {
-	m, _ := filepath.Glob(filepath.Join(string(d), "clusters", "*", "tenants", tenant, "*"))
-	var dirs []string
-	for _, p := range m {
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			rel, _ := filepath.Rel(string(d), p)
-			dirs = append(dirs, filepath.ToSlash(rel))
-		}
-	}
-	return dirs
+func (d *DirBaseline) TenantDirs(tenant string) []string {
+	d.index()
+	return d.byTen[tenant]
 }
 
 // DirFiles implements Baseline.
-func (d DirBaseline) DirFiles(dir string) (map[string][]byte, error) {
+func (d *DirBaseline) DirFiles(dir string) (map[string][]byte, error) {
 	out := map[string][]byte{}
-	root := filepath.Join(string(d), filepath.FromSlash(dir))
+	root := filepath.Join(d.root, filepath.FromSlash(dir))
 	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && p == root {
@@ -71,7 +91,7 @@ func (d DirBaseline) DirFiles(dir string) (map[string][]byte, error) {
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(string(d), p)
+		rel, err := filepath.Rel(d.root, p)
 		if err != nil {
 			return err
 		}
@@ -82,14 +102,9 @@ func (d DirBaseline) DirFiles(dir string) (map[string][]byte, error) {
 }
 
 // Tenants implements Baseline.
-func (d DirBaseline) Tenants() []string {
-	m, _ := filepath.Glob(filepath.Join(string(d), "clusters", "*", "tenants", "*"))
-	var out []string
-	for _, p := range m {
-		out = append(out, filepath.Base(p))
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+func (d *DirBaseline) Tenants() []string {
+	d.index()
+	return slices.Sorted(maps.Keys(d.byTen))
 }
 
 // MapBaseline is a tree held in memory, by slash path.

@@ -155,7 +155,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := p.Render(ctx, DirBaseline(o.Out))
+	out, err := p.Render(ctx, NewDirBaseline(o.Out))
 	if err != nil {
 		return nil, err
 	}
@@ -181,13 +181,14 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	windows := map[string][]policy.Window{}
 	changes := map[string]policy.Change{}
 	imgs := map[string][]policy.Image{}
+	pidx := &platformIndexes{}
 	ro := render.Options{
 		Target: o.Target, Tenants: o.Tenants, NoTenants: o.NoTenants, At: o.At, Digests: p.Images.Digests(),
 		SkipManifests: o.Layout != render.LayoutHydrated, KeepObjects: o.KeepObjects,
 		// Each tenant is evaluated as soon as it is built, and its objects
 		// dropped: the estate's objects are never all in memory.
 		Inspect: func(tenant string, units []*render.Unit, platform map[string]*render.Unit) error {
-			in, st, err := p.inputFor(tenant, units, platform, base)
+			in, st, err := p.inputFor(tenant, units, platform, base, pidx)
 			if err != nil {
 				return err
 			}
@@ -343,7 +344,7 @@ func unitFiles(u *render.Unit, layout string) map[string][]byte {
 // inputFor builds the policy input of a tenant from its built directories:
 // its objects and platform objects, the change against the previous
 // output, the freeze windows active at the run's instant, its images.
-func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[string]*render.Unit, base Baseline) (policy.Input, []dirState, error) {
+func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[string]*render.Unit, base Baseline, pidx *platformIndexes) (policy.Input, []dirState, error) {
 	e, o := p.Estate, p.Options
 	t := e.Tenants[name]
 	in, err := policy.NewInput(e, name, o.At)
@@ -402,7 +403,7 @@ func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[stri
 			Objects: u.Built,
 		}
 		if p := platform[u.Cluster]; p != nil {
-			env.PlatformObjects = concerning(p.Built, name, env.Namespace)
+			env.PlatformObjects = pidx.of(p).concerning(name, env.Namespace)
 		}
 		for _, img := range render.ContainerImages(u.Built) {
 			images[img] = true
@@ -433,9 +434,40 @@ func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[stri
 // its Database and role secret, and the PostgreSQL cluster and backups of
 // the namespace they live in.
 func concerning(objs []map[string]any, tenant, ns string) []map[string]any {
+	return newPlatformIndex(objs).concerning(tenant, ns)
+}
+
+// platformIndex indexes a cluster's platform objects by name, and its
+// PostgreSQL clusters and backups by namespace: every tenant environment
+// of the cluster looks its own up, and scanning them all for each made a
+// render quadratic in the tenants.
+type platformIndex struct {
+	objs     []map[string]any
+	byName   map[string][]int
+	clusters map[string][]int // namespace → Cluster and ScheduledBackup objects
+}
+
+func newPlatformIndex(objs []map[string]any) *platformIndex {
+	x := &platformIndex{objs: objs, byName: map[string][]int{}, clusters: map[string][]int{}}
+	for i, o := range objs {
+		md, _ := o["metadata"].(map[string]any)
+		name, _ := md["name"].(string)
+		x.byName[name] = append(x.byName[name], i)
+		kind, _ := o["kind"].(string)
+		if n, _ := md["namespace"].(string); kind == "Cluster" || kind == "ScheduledBackup" {
+			x.clusters[n] = append(x.clusters[n], i)
+		}
+	}
+	return x
+}
+
+func (x *platformIndex) concerning(tenant, ns string) []map[string]any {
 	var out []map[string]any
 	dbNamespaces := map[string]bool{}
-	for _, o := range objs {
+	own := slices.Concat(x.byName[ns], x.byName["role-"+ns])
+	slices.Sort(own)
+	for _, i := range slices.Compact(own) {
+		o := x.objs[i]
 		md, _ := o["metadata"].(map[string]any)
 		labels, _ := md["labels"].(map[string]any)
 		name, _ := md["name"].(string)
@@ -446,19 +478,40 @@ func concerning(objs []map[string]any, tenant, ns string) []map[string]any {
 			}
 		}
 	}
-	for _, o := range objs {
-		md, _ := o["metadata"].(map[string]any)
-		kind, _ := o["kind"].(string)
-		n, _ := md["namespace"].(string)
-		switch {
-		case !dbNamespaces[n]:
-		case kind == "Cluster":
+	var held []int
+	for n := range dbNamespaces {
+		held = append(held, x.clusters[n]...)
+	}
+	slices.Sort(held)
+	for _, i := range held {
+		o := x.objs[i]
+		if kind, _ := o["kind"].(string); kind == "Cluster" {
 			out = append(out, ownRoles(o, "role-"+ns))
-		case kind == "ScheduledBackup":
+		} else {
 			out = append(out, o)
 		}
 	}
 	return out
+}
+
+// platformIndexes are the platform indexes of one render, by platform unit.
+type platformIndexes struct {
+	mu sync.Mutex
+	m  map[*render.Unit]*platformIndex
+}
+
+func (p *platformIndexes) of(u *render.Unit) *platformIndex {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[*render.Unit]*platformIndex{}
+	}
+	x, ok := p.m[u]
+	if !ok {
+		x = newPlatformIndex(u.Built)
+		p.m[u] = x
+	}
+	return x
 }
 
 // ownRoles is a view of a shared PostgreSQL Cluster narrowed to the roles

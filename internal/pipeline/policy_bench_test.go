@@ -33,11 +33,11 @@ func BenchmarkPolicies(b *testing.B) {
 	}
 	var mu sync.Mutex
 	var inputs []policy.Input
-	base := NewMapBaseline(nil)
+	base, pidx := NewMapBaseline(nil), &platformIndexes{}
 	_, err = render.Render(p.Estate, render.Options{
 		Target: p.Options.Target, At: p.Options.At, SkipManifests: true,
 		Inspect: func(tenant string, units []*render.Unit, platform map[string]*render.Unit) error {
-			in, _, err := p.inputFor(tenant, units, platform, base)
+			in, _, err := p.inputFor(tenant, units, platform, base, pidx)
 			mu.Lock()
 			defer mu.Unlock()
 			inputs = append(inputs, in)
