@@ -3,9 +3,8 @@ package envrepo
 import (
 	"context"
 	"fmt"
-	"io"
+	"github.com/palisade-gitops/palisade/internal/gittest"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -67,20 +66,7 @@ func bareRemote(t testing.TB, root, name string) string {
 // git http-backend, behind basic auth when user is not empty.
 func gitHTTP(t testing.TB, root, user, pass string) *httptest.Server {
 	t.Helper()
-	execPath := run(t, root, "--exec-path")
-	backend := &cgi.Handler{
-		Path: filepath.Join(execPath, "git-http-backend"),
-		Dir:  root,
-		Env: []string{
-			"GIT_PROJECT_ROOT=" + root,
-			"GIT_HTTP_EXPORT_ALL=1",
-			"GIT_CONFIG_NOSYSTEM=1",
-			"GIT_CONFIG_GLOBAL=/dev/null",
-			"HOME=" + root,
-		},
-		InheritEnv: []string{"PATH"},
-		Stderr:     io.Discard,
-	}
+	backend := gittest.HTTPBackend(t, root)
 	h := http.Handler(backend)
 	if user != "" {
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/envrepo"
 	"github.com/palisade-gitops/palisade/internal/estategen"
+	"github.com/palisade-gitops/palisade/internal/gittest"
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/render"
 )
@@ -506,20 +505,7 @@ func gitRun(t *testing.T, dir string, args ...string) string {
 // git http-backend on loopback.
 func serveGit(t *testing.T, root string) string {
 	t.Helper()
-	execPath := gitRun(t, root, "--exec-path")
-	backend := &cgi.Handler{
-		Path: filepath.Join(execPath, "git-http-backend"),
-		Dir:  root,
-		Env: []string{
-			"GIT_PROJECT_ROOT=" + root,
-			"GIT_HTTP_EXPORT_ALL=1",
-			"GIT_CONFIG_NOSYSTEM=1",
-			"GIT_CONFIG_GLOBAL=/dev/null",
-			"HOME=" + root,
-		},
-		InheritEnv: []string{"PATH"},
-		Stderr:     io.Discard,
-	}
+	backend := gittest.HTTPBackend(t, root)
 	srv := httptest.NewServer(backend)
 	t.Cleanup(srv.Close)
 	return srv.URL
