@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/palisade-gitops/palisade/internal/cli"
+	"github.com/palisade-gitops/palisade/render"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output in testdata/script/*.txtar")
@@ -101,6 +102,7 @@ func TestScript(t *testing.T) {
 				if neg || len(args) != 1 {
 					ts.Fatalf("usage: kbuild DIR")
 				}
+				render.InitKustomize() // scripts run in parallel
 				k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
 				m, err := k.Run(filesys.MakeFsOnDisk(), ts.MkAbs(args[0]))
 				ts.Check(err)

@@ -5,10 +5,13 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // kustomization marshals a Kustomization file.
@@ -28,6 +31,7 @@ type builder struct {
 // newBuilder makes a builder whose filesystem holds the given files (the
 // tier bases).
 func newBuilder(shared map[string][]byte) (*builder, error) {
+	InitKustomize()
 	fs := filesys.MakeFsInMemory()
 	for p, data := range shared {
 		if err := fs.WriteFile("/"+p, data); err != nil {
@@ -107,4 +111,17 @@ func sortedImages(imgs []types.Image) []types.Image {
 func relPath(from, to string) string {
 	up := strings.Repeat("../", strings.Count(from, "/")+1)
 	return up + to
+}
+
+var initKustomize sync.Once
+
+// InitKustomize loads Kustomize's built-in OpenAPI schema, once. Kustomize
+// loads it lazily into package state, and one of its readers
+// (openapi.IsNamespaceScoped) reads that state without the lock the
+// loader holds: two first runs of krusty at the same time race. Call it
+// before running krusty from several goroutines.
+func InitKustomize() {
+	initKustomize.Do(func() {
+		openapi.SchemaForResourceType(yaml.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"})
+	})
 }
