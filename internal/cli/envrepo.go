@@ -72,6 +72,13 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 	if err != nil {
 		return err
 	}
+	// An existing local environment repository's tip is read while the
+	// estate loads; nothing is written to it before the estate is valid.
+	var pf *pipeline.Prefetch
+	if fi, err := os.Stat(o.Repo.Location); err == nil && fi.IsDir() && checkRemote(o.Repo) == nil && !o.Repo.Push {
+		pf = pipeline.PrefetchTip(o.Repo.Location, o.Repo.Branch)
+		defer pf.Wait()
+	}
 	p, err := pipeline.Prepare(ctx, po)
 	if err != nil {
 		return err
@@ -94,7 +101,7 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		}
 		return err
 	}
-	c := pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full}
+	c := pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Prefetched: pf}
 	// A development build keys the render state on its build too: the
 	// state a build of other code left is not to be trusted.
 	build, ok := stateBuild(c.Version)

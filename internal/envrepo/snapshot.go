@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -26,6 +27,22 @@ type Snapshot struct {
 	s      storer.EncodedObjectStorer
 	commit *object.Commit
 	tree   *object.Tree
+}
+
+// ReadTip reads the tip of branch in the git repository at the local path
+// dir, strictly read-only: unlike Open it recovers nothing, takes no lock
+// and creates nothing. It is for reading ahead, e.g. while the estate
+// loads; a Publish must still go through Open, and compare the commit.
+func ReadTip(dir, branch string) (*Snapshot, error) {
+	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: false})
+	if err != nil {
+		return nil, fmt.Errorf("envrepo: opening %s: %w", dir, err)
+	}
+	ref, err := r.Storer.Reference(plumbing.NewBranchReferenceName(branch))
+	if err != nil {
+		return nil, fmt.Errorf("envrepo: reading branch %s of %s: %w", branch, dir, err)
+	}
+	return newSnapshot(r.Storer, branch, ref.Hash())
 }
 
 func newSnapshot(s storer.EncodedObjectStorer, branch string, tip plumbing.Hash) (*Snapshot, error) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/palisade-gitops/palisade/internal/envrepo"
@@ -28,6 +29,56 @@ type Commit struct {
 	Author object.Signature
 	// Full renders every tenant, ignoring the state of the last render.
 	Full bool
+	// Prefetched, when not nil, is the branch tip read ahead (PrefetchTip);
+	// used if the tip has not moved since.
+	Prefetched *Prefetch
+}
+
+// Prefetch is an environment repository's branch tip being read in the
+// background: reading every file of a 1,000-tenant tree takes about as
+// long as loading the estate, and the two need not wait for each other.
+type Prefetch struct {
+	done   chan struct{}
+	commit plumbing.Hash
+	files  map[string][]byte
+	err    error
+}
+
+// PrefetchTip starts reading the files of branch's tip in the repository
+// at the local path dir, read-only (envrepo.ReadTip). A repository that
+// does not exist, or cannot be read, is simply not prefetched.
+func PrefetchTip(dir, branch string) *Prefetch {
+	pf := &Prefetch{done: make(chan struct{})}
+	go func() {
+		defer close(pf.done)
+		snap, err := envrepo.ReadTip(dir, branch)
+		if err != nil {
+			pf.err = err
+			return
+		}
+		pf.commit = snap.Commit
+		pf.files, pf.err = snap.Files("")
+	}()
+	return pf
+}
+
+// Wait waits for the prefetch to finish.
+func (pf *Prefetch) Wait() { <-pf.done }
+
+// Pending reports whether the prefetch read files that have not been used.
+func (pf *Prefetch) Pending() bool {
+	pf.Wait()
+	return pf.err == nil && pf.files != nil
+}
+
+// take returns the prefetched files if they are those of tip, once.
+func (pf *Prefetch) take(tip plumbing.Hash) (map[string][]byte, bool) {
+	if pf == nil || pf.err != nil || pf.files == nil || pf.commit != tip || tip.IsZero() {
+		return nil, false
+	}
+	files := pf.files
+	pf.files = nil
+	return files, true
 }
 
 // Published is the outcome of a render into an environment repository.
@@ -48,10 +99,18 @@ var errDenied = errors.New("policies denied the change")
 // change detection always judge against what is really committed.
 func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*Published, error) {
 	pub := &Published{}
+	if c.Prefetched != nil {
+		// Read ahead from its own handle: done before the repository is
+		// touched through repo.
+		c.Prefetched.Wait()
+	}
 	out, err := repo.Publish(ctx, func(tip *envrepo.Snapshot) (envrepo.Change, error) {
-		all, err := tip.Files("")
-		if err != nil {
-			return envrepo.Change{}, err
+		all, ok := c.Prefetched.take(tip.Commit)
+		if !ok {
+			var err error
+			if all, err = tip.Files(""); err != nil {
+				return envrepo.Change{}, err
+			}
 		}
 		base := NewMapBaseline(all)
 		q, fps, global, err := p.incremental(all, base, c)

@@ -14,10 +14,15 @@ import (
 	"github.com/palisade-gitops/palisade/render"
 )
 
-// publish is the main job into an environment repository: prepare the
-// estate, render it against the branch tip, commit.
+// publish is the main job into an environment repository as the CLI runs
+// it: read the branch tip ahead while the estate is prepared, render it
+// against the tip, commit.
 func publish(b *testing.B, root, env string) *pipeline.Published {
 	ctx := context.Background()
+	var pf *pipeline.Prefetch
+	if _, err := os.Stat(env); err == nil {
+		pf = pipeline.PrefetchTip(env, "main")
+	}
 	p, err := pipeline.Prepare(ctx, pipeline.Options{
 		Root: root, Target: render.TargetArgoCD, Layout: render.LayoutKustomize, At: benchAt,
 	})
@@ -29,7 +34,7 @@ func publish(b *testing.B, root, env string) *pipeline.Published {
 		b.Fatal(err)
 	}
 	pub, err := p.Publish(ctx, repo, pipeline.Commit{
-		Source: pipeline.Source{Repo: "bench"}, Version: "bench",
+		Source: pipeline.Source{Repo: "bench"}, Version: "bench", Prefetched: pf,
 		Author: object.Signature{Name: "bench", Email: "bench@example.test", When: benchAt},
 	})
 	if err != nil || pub.Report.Denied {
