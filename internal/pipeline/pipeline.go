@@ -12,6 +12,7 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -228,35 +229,25 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	}
 	frozen := policy.Frozen(results)
 	var keep []string
-	pinned := map[string]map[string][]byte{}
+	// held are the kept directories of held-back tenants, by the index of
+	// their hold-back in the report.
+	held := map[string]int{}
 	if len(frozen) > 0 {
 		// Held back: the tenant's directories stay as they are in the
 		// baseline, and its environments that do not exist yet stay out
 		// of the platform and GitOps wiring.
 		exclude := map[string]bool{}
 		for _, t := range frozen {
-			hb := HoldBack{Tenant: t, Windows: windows[t]}
 			for _, d := range states[t] {
-				switch {
-				case d.state == tree.Absent:
+				if d.state == tree.Absent {
 					exclude[d.dir] = true
-				case d.baseChanged:
-					files, err := pinBase(base, d.dir, d.base)
-					if err != nil {
-						return nil, err
-					}
-					if files == nil {
-						keep = append(keep, d.dir) // pinned already
-						continue
-					}
-					pinned[d.dir] = files
-					hb.Pinned = append(hb.Pinned, d.dir)
-				default:
+				} else {
 					keep = append(keep, d.dir)
+					held[d.dir] = len(rep.HeldBack)
 				}
 			}
 			keep = append(keep, removedDirs(base, t, res)...)
-			rep.HeldBack = append(rep.HeldBack, hb)
+			rep.HeldBack = append(rep.HeldBack, HoldBack{Tenant: t, Windows: windows[t]})
 		}
 		ro.Exclude, ro.Inspect = exclude, nil
 		if res, err = render.Render(e, ro); err != nil {
@@ -268,13 +259,25 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
-	for dir, pin := range pinned {
-		for p := range files {
-			if underAny(p, []string{dir}) {
-				delete(files, p)
+	if o.Layout != render.LayoutHydrated {
+		for _, dir := range slices.Sorted(maps.Keys(held)) {
+			pin, err := pinBase(base, dir, files)
+			if err != nil {
+				return nil, err
 			}
+			if pin == nil {
+				continue
+			}
+			for p := range files {
+				if underAny(p, []string{dir}) {
+					delete(files, p)
+				}
+			}
+			maps.Copy(files, pin)
+			keep = slices.DeleteFunc(keep, func(d string) bool { return d == dir })
+			hb := &rep.HeldBack[held[dir]]
+			hb.Pinned = append(hb.Pinned, dir)
 		}
-		maps.Copy(files, pin)
 	}
 	if len(o.Tenants) > 0 || o.NoTenants {
 		rendered := map[string]bool{}
@@ -586,31 +589,52 @@ const FrozenBase = "frozen-base"
 
 // pinBase keeps a held-back environment's directory exactly as the
 // baseline has it, except that it builds on a copy of the baseline's tier
-// base instead of the shared base directory, which the render changes:
-// without it, the overlay kept "untouched" would still pick up the new
+// base when the new tree's base differs (the tier changed, or no longer
+// exists): without it, the overlay kept "untouched" would build on the new
 // base, and the controller would apply the tier's change to a frozen
-// tenant. It returns the directory's files, or nil when the directory
-// does not build on baseDir (it is pinned already) or the baseline lacks
-// the base.
-func pinBase(base Baseline, dir, baseDir string) (map[string][]byte, error) {
+// tenant. It returns the directory's files, or nil when nothing needs
+// pinning: the base is unchanged, the directory builds on a copy already,
+// or the baseline lacks the base.
+func pinBase(base Baseline, dir string, files map[string][]byte) (map[string][]byte, error) {
 	old, err := base.DirFiles(dir)
 	if err != nil {
 		return nil, err
 	}
-	k, ok := old[dir+"/kustomization.yaml"]
-	// The overlay names its base in its resources, relative to dir.
-	ref := "- " + strings.Repeat("../", strings.Count(dir, "/")+1) + baseDir + "\n"
-	if !ok || !bytes.Contains(k, []byte(ref)) {
+	k := old[dir+"/kustomization.yaml"]
+	m := baseRef.FindSubmatch(k)
+	if m == nil {
+		return nil, nil
+	}
+	baseDir := path.Join(dir, string(m[1]))
+	if !strings.HasPrefix(baseDir, "bases/") {
 		return nil, nil
 	}
 	oldBase, err := base.DirFiles(baseDir)
 	if err != nil || len(oldBase) == 0 {
 		return nil, err
 	}
+	same := true
+	for p, data := range oldBase {
+		if !bytes.Equal(files[p], data) {
+			same = false
+		}
+	}
+	for p := range files {
+		if _, ok := oldBase[p]; !ok && strings.HasPrefix(p, baseDir+"/") {
+			same = false
+		}
+	}
+	if same {
+		return nil, nil
+	}
 	out := maps.Clone(old)
-	out[dir+"/kustomization.yaml"] = bytes.Replace(k, []byte(ref), []byte("- "+FrozenBase+"\n"), 1)
+	out[dir+"/kustomization.yaml"] = bytes.Replace(k, m[0], []byte("\n- "+FrozenBase+"\n"), 1)
 	for p, data := range oldBase {
 		out[dir+"/"+FrozenBase+"/"+strings.TrimPrefix(p, baseDir+"/")] = data
 	}
 	return out, nil
 }
+
+// baseRef is the resources entry of an overlay's kustomization.yaml that
+// names its tier base, relative to the overlay.
+var baseRef = regexp.MustCompile(`\n- ((?:\.\./)+bases/[^\s]+)\n`)
