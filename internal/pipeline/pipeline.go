@@ -246,7 +246,10 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 					held[d.dir] = len(rep.HeldBack)
 				}
 			}
-			keep = append(keep, removedDirs(base, t, res)...)
+			for _, d := range removedDirs(base, t, res) {
+				keep = append(keep, d)
+				held[d] = len(rep.HeldBack)
+			}
 			rep.HeldBack = append(rep.HeldBack, HoldBack{Tenant: t, Windows: windows[t]})
 		}
 		ro.Exclude, ro.Inspect = exclude, nil
