@@ -131,6 +131,16 @@ func (r *Repo) trackingRef() plumbing.ReferenceName {
 // a remote.
 func (r *Repo) Dir() string { return r.dir }
 
+// GitDir is the repository's git directory: Dir's .git, or Dir itself for
+// a bare repository. Palisade may keep files of its own there (they are
+// never committed).
+func (r *Repo) GitDir() string {
+	if fi, err := os.Stat(filepath.Join(r.dir, ".git")); err == nil && fi.IsDir() {
+		return filepath.Join(r.dir, ".git")
+	}
+	return r.dir
+}
+
 // Branch is the environment branch.
 func (r *Repo) Branch() string { return r.branch }
 

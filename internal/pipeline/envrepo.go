@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -113,7 +115,8 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 			}
 		}
 		base := NewMapBaseline(all)
-		q, fps, global, err := p.incremental(all, base, c)
+		local := localState{dir: filepath.Join(repo.GitDir(), "palisade"), tip: tip.Commit}
+		q, fps, global, prevState, err := p.incremental(all, base, c, local)
 		if err != nil {
 			return envrepo.Change{}, err
 		}
@@ -150,7 +153,15 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 		pub.Record = rec
 		if rendered == TreeDigest(prev) {
 			// Nothing to apply: no new record either, so the tree
-			// equals the tip's and nothing is committed.
+			// equals the tip's and nothing is committed. When the
+			// committed state was of another version (or --full), the
+			// state of this render is kept beside the repository, so
+			// that the next render at this tip need not redo it all.
+			if committedGlobal(all) != global {
+				if st, err := newState(global, fps, o, prevState, p.Options.At); err == nil {
+					local.save(st)
+				}
+			}
 			return envrepo.Change{Files: files, Message: "unchanged", Author: c.Author}, nil
 		}
 		data, err := rec.JSON()
@@ -158,7 +169,7 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 			return envrepo.Change{}, err
 		}
 		files[rec.Path()] = data
-		st, err := newState(global, fps, o, all, p.Options.At)
+		st, err := newState(global, fps, o, prevState, p.Options.At)
 		if err != nil {
 			return envrepo.Change{}, err
 		}
@@ -197,14 +208,18 @@ type state struct {
 // the state of the last commit: a copy of p rendering only those. A tenant
 // is redone when its fingerprint changed, its directories are missing, or
 // one of its waivers expired since the last render.
-func (p *Prepared) incremental(all map[string][]byte, base *MapBaseline, c Commit) (*Prepared, map[string]string, string, error) {
+//
+// It also returns the state it went by: the committed one, or the one kept
+// beside the repository for the tip (localState); none when it renders
+// every tenant.
+func (p *Prepared) incremental(all map[string][]byte, base *MapBaseline, c Commit, local localState) (*Prepared, map[string]string, string, state, error) {
 	fps, err := Fingerprints(p)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", state{}, err
 	}
 	pd, err := PolicyDigest(p.Options.PolicyDirs)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", state{}, err
 	}
 	o := p.Options
 	horizon := o.At.UTC().Format("2006-01")
@@ -220,8 +235,12 @@ func (p *Prepared) incremental(all map[string][]byte, base *MapBaseline, c Commi
 	q := *p
 	var prev state
 	data, ok := all[StatePath]
-	if c.Full || !ok || json.Unmarshal(data, &prev) != nil || prev.Global != global {
-		return &q, fps, global, nil
+	if !ok || json.Unmarshal(data, &prev) != nil || prev.Global != global {
+		prev, ok = local.load()
+		ok = ok && prev.Global == global
+	}
+	if c.Full || !ok {
+		return &q, fps, global, state{}, nil
 	}
 	var redo []string
 	for t, fp := range fps {
@@ -234,7 +253,7 @@ func (p *Prepared) incremental(all map[string][]byte, base *MapBaseline, c Commi
 	}
 	slices.Sort(redo)
 	q.Options.Tenants, q.Options.NoTenants = redo, len(redo) == 0
-	return &q, fps, global, nil
+	return &q, fps, global, prev, nil
 }
 
 func waiverExpired(ws map[string]estate.Waiver, from, to time.Time) bool {
@@ -249,11 +268,8 @@ func waiverExpired(ws map[string]estate.Waiver, from, to time.Time) bool {
 // newState records the fingerprints of the tenants as committed: a tenant
 // not rendered or held back keeps the fingerprint of what was committed
 // before.
-func newState(global string, fps map[string]string, o *Outcome, all map[string][]byte, at time.Time) ([]byte, error) {
-	var prev state
-	if data, ok := all[StatePath]; ok {
-		_ = json.Unmarshal(data, &prev)
-	}
+// newState is the state after the render o, made by going by prev.
+func newState(global string, fps map[string]string, o *Outcome, prev state, at time.Time) ([]byte, error) {
 	st := state{Global: global, At: at.UTC(), Tenants: map[string]string{}}
 	for t, fp := range fps {
 		switch {
@@ -268,4 +284,61 @@ func newState(global string, fps map[string]string, o *Outcome, all map[string][
 	}
 	data, err := json.MarshalIndent(st, "", "  ")
 	return append(data, '\n'), err
+}
+
+// committedGlobal is the key of the state committed in the tree, "" for
+// none.
+func committedGlobal(all map[string][]byte) string {
+	var st state
+	if data, ok := all[StatePath]; !ok || json.Unmarshal(data, &st) != nil {
+		return ""
+	}
+	return st.Global
+}
+
+// localState is the state of a render that committed nothing because the
+// tree was already right, kept in the repository's git directory (never
+// committed) for the tip it was made at: after a new Palisade version or a
+// --full render, the committed state's key no longer matches, and without
+// it every render would redo every tenant until something is committed.
+type localState struct {
+	dir string
+	tip plumbing.Hash
+}
+
+func (l localState) path() string { return filepath.Join(l.dir, "state-"+l.tip.String()+".json") }
+
+func (l localState) load() (state, bool) {
+	var st state
+	if l.tip.IsZero() {
+		return st, false
+	}
+	data, err := os.ReadFile(l.path())
+	if err != nil || json.Unmarshal(data, &st) != nil {
+		return state{}, false
+	}
+	return st, true
+}
+
+// save keeps data as the state at the tip, replacing any other: it only
+// ever serves the tip. It is a cache, so failing to write it is no error.
+func (l localState) save(data []byte) {
+	if l.tip.IsZero() || os.MkdirAll(l.dir, 0o755) != nil {
+		return
+	}
+	old, _ := filepath.Glob(filepath.Join(l.dir, "state-*.json"))
+	tmp, err := os.CreateTemp(l.dir, ".state-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(data)
+	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), l.path()) != nil {
+		os.Remove(tmp.Name())
+		return
+	}
+	for _, f := range old {
+		if f != l.path() {
+			os.Remove(f)
+		}
+	}
 }

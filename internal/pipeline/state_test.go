@@ -11,7 +11,9 @@ import (
 
 // The state of the last render is trusted only by the same version and
 // build: a rebuilt development build, whose version stays "(devel)",
-// renders every tenant again, as Full does.
+// renders every tenant again, as Full does. A render that then commits
+// nothing keeps its state beside the repository for the next render at
+// the same tip.
 func TestStateKeyedOnBuild(t *testing.T) {
 	ctx := context.Background()
 	env := filepath.Join(t.TempDir(), "env")
@@ -42,9 +44,14 @@ func TestStateKeyedOnBuild(t *testing.T) {
 		// Another build of the same version: the tree is the same, but
 		// every tenant was rendered again to know.
 		{base, "go:two", false, raceTenants, true},
+		// That render committed nothing but kept its state beside the
+		// repository, for this tip: the next one redoes nothing.
+		{base, "go:two", false, 0, true},
 		{base, "go:one", true, raceTenants, true},
-		// A commit by build two keys the state on it.
-		{prepare(t, ctx, map[string]string{tenantA: "dev"}, nil), "go:two", false, raceTenants, false},
+		// Build two again, at the same tip, with tenant A changed: only
+		// A is redone, and the commit's state holds every tenant...
+		{prepare(t, ctx, map[string]string{tenantA: "dev"}, nil), "go:two", false, 1, false},
+		// ...so that undoing the change redoes A alone too.
 		{base, "go:two", false, 1, false},
 		{base, "go:two", false, 0, true},
 	} {
