@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/palisade-gitops/palisade/internal/envrepo"
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 )
 
@@ -17,17 +16,9 @@ func TestPrefetchedTip(t *testing.T) {
 	env := filepath.Join(t.TempDir(), "env")
 	publish := func(p *pipeline.Prepared, source string, pf *pipeline.Prefetch) *pipeline.Published {
 		t.Helper()
-		repo, err := envrepo.Open(ctx, env, envrepo.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
 		c := commitOf(&racer{name: "pf", source: source})
 		c.Prefetched = pf
-		pub, err := p.Publish(ctx, repo, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pub
+		return publishTo(t, ctx, env, p, c)
 	}
 	base := prepare(t, ctx, nil, nil)
 	changed := prepare(t, ctx, map[string]string{tenantA: "a"}, nil)

@@ -19,17 +19,9 @@ func TestStateKeyedOnBuild(t *testing.T) {
 	env := filepath.Join(t.TempDir(), "env")
 	publish := func(p *pipeline.Prepared, build string, full bool) *pipeline.Published {
 		t.Helper()
-		repo, err := envrepo.Open(ctx, env, envrepo.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
 		c := commitOf(&racer{name: "dev", source: "dev"})
 		c.Version, c.Build, c.Full = "(devel)", build, full
-		pub, err := p.Publish(ctx, repo, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pub
+		return publishTo(t, ctx, env, p, c)
 	}
 	base := prepare(t, ctx, nil, nil)
 	for i, step := range []struct {
@@ -61,4 +53,19 @@ func TestStateKeyedOnBuild(t *testing.T) {
 				i, step.build, step.full, got, pub.Outcome.Unchanged, step.rendered, step.unchanged)
 		}
 	}
+}
+
+// publishTo publishes the render p into the local environment repository
+// env, opened afresh as each run of the CLI does.
+func publishTo(t *testing.T, ctx context.Context, env string, p *pipeline.Prepared, c pipeline.Commit) *pipeline.Published {
+	t.Helper()
+	repo, err := envrepo.Open(ctx, env, envrepo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := p.Publish(ctx, repo, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
 }
