@@ -1,14 +1,11 @@
 package main
 
 import (
-	"crypto"
 	"os"
 	"path/filepath"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/sigstore/cosign/v2/pkg/cosign"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/palisade-gitops/palisade/internal/estate"
@@ -29,15 +26,7 @@ func signFixture(dir string) error {
 	}
 	var signers []signature.Signer
 	for _, k := range e.Platform.Keys {
-		priv, err := cosign.GeneratePrivateKey()
-		if err != nil {
-			return err
-		}
-		sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
-		if err != nil {
-			return err
-		}
-		pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+		sv, pub, err := images.GenerateKey()
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package images_test
 
 import (
 	"context"
-	"crypto"
 	"errors"
 	"io"
 	"log"
@@ -19,8 +18,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/sigstore/cosign/v2/pkg/cosign"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/palisade-gitops/palisade/internal/images"
@@ -34,15 +31,7 @@ type key struct {
 
 func newKey(t testing.TB) key {
 	t.Helper()
-	priv, err := cosign.GeneratePrivateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+	sv, pub, err := images.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package images
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -16,13 +17,34 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/match"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 )
+
+// GenerateKey makes a cosign key pair (ECDSA P-256, as `cosign
+// generate-key-pair`): a signer and the public key in PEM, as platform
+// keys are written.
+func GenerateKey() (signature.SignerVerifier, []byte, error) {
+	priv, err := cosign.GeneratePrivateKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+	if err != nil {
+		return nil, nil, err
+	}
+	return sv, pub, nil
+}
 
 // NewSignature signs digest d with s as `cosign sign --key` does, with no
 // transparency log: a simple-signing payload (payload.Cosign) claiming d,

@@ -21,7 +21,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto"
 	"flag"
 	"fmt"
 	"io"
@@ -37,8 +36,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/sigstore/cosign/v2/pkg/cosign"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/palisade-gitops/palisade/internal/estate"
@@ -82,15 +79,7 @@ func run(root string, out io.Writer) error {
 	signers := map[string]signature.SignerVerifier{}
 	pubs := map[string][]byte{}
 	for _, k := range []string{platformKey, nordlysKey} {
-		priv, err := cosign.GeneratePrivateKey()
-		if err != nil {
-			return err
-		}
-		sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
-		if err != nil {
-			return err
-		}
-		pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+		sv, pub, err := images.GenerateKey()
 		if err != nil {
 			return err
 		}
