@@ -430,39 +430,43 @@ func objectCell(o policy.Object) string {
 // ping anyone (a zero-width space follows the '@') and '$' cannot start
 // math.
 func escMD(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	for _, r := range s {
+	return escape(s, func(b *strings.Builder, r rune) bool {
 		switch r {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
 		case '\\', '`', '*', '_', '[', ']', '|', '~', '#', '!', '$':
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case '@':
-			b.WriteString("@\u200b")
-		case '\n', '\r', '\t', '\u2028', '\u2029':
-			b.WriteByte(' ')
-		default:
-			if unicode.IsControl(r) {
-				b.WriteRune('\uFFFD')
-				continue
-			}
-			b.WriteRune(r)
+			return true
 		}
-	}
-	return b.String()
+		return false
+	})
 }
 
 // escHTML escapes s for HTML text, such as a <summary>.
 func escHTML(s string) string {
+	return escape(s, func(b *strings.Builder, r rune) bool {
+		switch r {
+		case '"':
+			b.WriteString("&quot;")
+		case '\'':
+			b.WriteString("&#39;")
+		default:
+			return false
+		}
+		return true
+	})
+}
+
+// escape is what escMD and escHTML share: HTML's own characters become
+// entities, an '@' cannot mention anyone, line breaks become spaces and
+// control characters U+FFFD; special writes the runes a format escapes
+// besides, and reports whether it did.
+func escape(s string, special func(*strings.Builder, rune) bool) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	var b strings.Builder
 	for _, r := range s {
+		if special(&b, r) {
+			continue
+		}
 		switch r {
 		case '&':
 			b.WriteString("&amp;")
@@ -470,10 +474,6 @@ func escHTML(s string) string {
 			b.WriteString("&lt;")
 		case '>':
 			b.WriteString("&gt;")
-		case '"':
-			b.WriteString("&quot;")
-		case '\'':
-			b.WriteString("&#39;")
 		case '@':
 			b.WriteString("@\u200b")
 		case '\n', '\r', '\t', '\u2028', '\u2029':
