@@ -205,7 +205,7 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 			})
 		}
 		for _, r := range out.Report.Results {
-			c.Results = append(c.Results, report.Finding{Result: r, Position: report.Position(position(hp.Estate, r))})
+			c.Results = append(c.Results, report.Finding{Result: r, Position: position(hp.Estate, r)})
 		}
 		for _, h := range out.Report.HeldBack {
 			for _, w := range h.Windows {

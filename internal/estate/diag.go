@@ -30,6 +30,8 @@ func (p Position) String() string {
 		return ""
 	case p.Line == 0:
 		return p.File
+	case p.Column == 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
 	default:
 		return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
 	}

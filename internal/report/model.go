@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/policy"
 )
 
@@ -143,31 +144,10 @@ type Finding struct {
 	Position Position `json:"position,omitzero"`
 }
 
-// Position is a place in an estate file. File is relative to the estate
-// root, with forward slashes; Line and Column are 1-based and zero when
-// unknown. It converts to and from estate.Position.
-type Position struct {
-	File   string `json:"file,omitempty"`
-	Line   int    `json:"line,omitempty"`
-	Column int    `json:"column,omitempty"`
-}
-
-// IsValid reports whether the position names a file.
-func (p Position) IsValid() bool { return p.File != "" }
-
-// String formats the position as file:line:col, or less when unknown.
-func (p Position) String() string {
-	switch {
-	case p.File == "":
-		return ""
-	case p.Line == 0:
-		return p.File
-	case p.Column == 0:
-		return p.File + ":" + itoa(p.Line)
-	default:
-		return p.File + ":" + itoa(p.Line) + ":" + itoa(p.Column)
-	}
-}
+// Position is a place in an estate file, as the estate package resolves
+// it: File relative to the estate root, Line and Column 1-based and zero
+// when unknown.
+type Position = estate.Position
 
 // Forecast is a tenant a freeze window would hold back if the change were
 // merged at the check's instant.
