@@ -191,8 +191,15 @@ type Change struct {
 }
 
 // Changes lists the files under the estate root that differ between two
-// commits.
+// commits, with paths relative to the estate root.
 func (r *Repo) Changes(base, head *Commit) ([]Change, error) {
+	return r.ChangesUnder(base, head, r.Sub)
+}
+
+// ChangesUnder lists the files under dir (relative to the repository's
+// top, slash-separated; "." for all) that differ between two commits, with
+// paths relative to dir.
+func (r *Repo) ChangesUnder(base, head *Commit, dir string) ([]Change, error) {
 	bt, err := base.c.Tree()
 	if err != nil {
 		return nil, err
@@ -215,8 +222,8 @@ func (r *Repo) Changes(base, head *Commit) ([]Change, error) {
 		if a == merkletrie.Delete {
 			p = c.From.Name
 		}
-		if r.Sub != "." {
-			rel, ok := strings.CutPrefix(p, r.Sub+"/")
+		if dir != "." {
+			rel, ok := strings.CutPrefix(p, dir+"/")
 			if !ok {
 				continue
 			}

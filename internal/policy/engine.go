@@ -44,6 +44,33 @@ type Engine struct {
 // with the policies come back as a *CompileError listing each with its
 // file, line and column.
 func New(ctx context.Context, userDirs []string) (*Engine, error) {
+	dirs := make([]Dir, len(userDirs))
+	for i, d := range userDirs {
+		dirs[i] = Dir{Path: d}
+	}
+	return NewFrom(ctx, dirs)
+}
+
+// A Dir is a directory of user policies: Path in FS, or on disk when FS
+// is nil. Files are named by their path as it reads here, in positions
+// and errors: a git revision's policies, extracted and read through
+// os.DirFS with a repository-relative Path, read as the repository names
+// them.
+type Dir struct {
+	FS   fs.FS
+	Path string
+}
+
+func (d Dir) stat() (fs.FileInfo, error) {
+	if d.FS == nil {
+		return os.Stat(d.Path)
+	}
+	return fs.Stat(d.FS, d.Path)
+}
+
+// NewFrom is New with directories that may be read from a file system
+// other than the disk.
+func NewFrom(ctx context.Context, userDirs []Dir) (*Engine, error) {
 	mods, err := builtinModules()
 	if err != nil {
 		return nil, err
@@ -106,47 +133,94 @@ func builtinModules() (map[string]*ast.Module, error) {
 
 // loadUserDirs adds the Rego modules under dirs to mods and returns their
 // data documents, merged.
-func loadUserDirs(dirs []string, mods map[string]*ast.Module) (map[string]any, error) {
+func loadUserDirs(dirs []Dir, mods map[string]*ast.Module) (map[string]any, error) {
 	data := map[string]any{}
 	if len(dirs) == 0 {
 		return data, nil
 	}
 	ce := &CompileError{}
 	for _, dir := range dirs {
-		st, err := os.Stat(dir)
+		st, err := dir.stat()
 		switch {
 		case err != nil:
-			ce.Problems = append(ce.Problems, Problem{File: dir, Message: "policy directory does not exist or cannot be read"})
+			ce.Problems = append(ce.Problems, Problem{File: dir.Path, Message: "policy directory does not exist or cannot be read"})
 		case !st.IsDir():
-			ce.Problems = append(ce.Problems, Problem{File: dir, Message: "not a directory: --policy takes a directory of Rego and data files"})
+			ce.Problems = append(ce.Problems, Problem{File: dir.Path, Message: "not a directory: --policy takes a directory of Rego and data files"})
 		}
 	}
 	if len(ce.Problems) > 0 {
 		return nil, ce
 	}
-	res, err := loader.NewFileLoader().
-		WithRegoVersion(ast.RegoV1).
-		WithProcessAnnotation(true).
-		Filtered(dirs, onlyPolicyFiles)
-	if err != nil {
-		return nil, compileError(err)
-	}
-	for _, name := range sortedKeys(res.Modules) {
-		m := res.Modules[name]
-		file := filepath.ToSlash(m.Name)
-		if _, dup := mods[file]; dup {
-			ce.Problems = append(ce.Problems, Problem{File: file, Message: "has the name of a built-in policy file; rename it"})
-			continue
+	// One load per file system, in the order the directories come: the
+	// loader reads from one.
+	for start := 0; start < len(dirs); {
+		end := start + 1
+		for end < len(dirs) && sameFS(dirs[end].FS, dirs[start].FS) {
+			end++
 		}
-		mods[file] = m.Parsed
+		paths := make([]string, 0, end-start)
+		for _, d := range dirs[start:end] {
+			paths = append(paths, d.Path)
+		}
+		fl := loader.NewFileLoader().WithRegoVersion(ast.RegoV1).WithProcessAnnotation(true)
+		if dirs[start].FS != nil {
+			fl = fl.WithFS(dirs[start].FS)
+		}
+		res, err := fl.Filtered(paths, onlyPolicyFiles)
+		if err != nil {
+			return nil, compileError(err)
+		}
+		for _, name := range sortedKeys(res.Modules) {
+			m := res.Modules[name]
+			file := filepath.ToSlash(m.Name)
+			if _, dup := mods[file]; dup {
+				ce.Problems = append(ce.Problems, Problem{File: file, Message: "has the name of a built-in policy file or of another directory's; rename it"})
+				continue
+			}
+			mods[file] = m.Parsed
+		}
+		if err := mergeData(data, res.Documents, "data"); err != nil {
+			ce.Problems = append(ce.Problems, Problem{File: strings.Join(paths, ", "), Message: err.Error()})
+		}
+		start = end
 	}
 	if len(ce.Problems) > 0 {
 		return nil, ce
-	}
-	if res.Documents != nil {
-		data = res.Documents
 	}
 	return data, nil
+}
+
+// sameFS reports whether two directories are read from the same file
+// system; file systems of an incomparable type never are.
+func sameFS(a, b fs.FS) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}
+
+// mergeData merges the data documents src into dst; a value both define,
+// other than an object both define, is a conflict.
+func mergeData(dst, src map[string]any, at string) error {
+	for _, k := range sortedKeys(src) {
+		v := src[k]
+		old, ok := dst[k]
+		if !ok {
+			dst[k] = v
+			continue
+		}
+		om, ok1 := old.(map[string]any)
+		vm, ok2 := v.(map[string]any)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("data document %s.%s is defined by two policy directories", at, k)
+		}
+		if err := mergeData(om, vm, at+"."+k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // onlyPolicyFiles is a loader filter (true excludes) keeping directories,

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func newTestEngine(t testing.TB, dirs ...string) *Engine {
@@ -278,5 +280,47 @@ func TestUserTestCompileError(t *testing.T) {
 	var ce *CompileError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "x_test.rego:4:") {
 		t.Fatalf("want a *CompileError at x_test.rego:4, got %T: %v", err, err)
+	}
+}
+
+// TestDirsFromFS loads user policies from a file system other than the
+// disk, beside a directory on disk: files are named by their path in it,
+// and the data documents of both are merged.
+func TestDirsFromFS(t *testing.T) {
+	owner, err := os.ReadFile("testdata/user-rule/owner.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{
+		"rev/guard/owner.rego": {Data: owner},
+		"rev/guard/data.yaml":  {Data: []byte("acme:\n  ownerLabel: acme.example/owner\n")},
+		"rev/other/data.json":  {Data: []byte(`{"acme": {"costCentre": "retail"}}`)},
+		"rev/broken/bad.rego":  {Data: []byte("package palisade.rules.bad\n\nviolations contains x if {\n\tx :=\n}\n")},
+	}
+	e, err := NewFrom(context.Background(), []Dir{{FS: fsys, Path: "rev/guard"}, {Path: "testdata/user-rule-data"}})
+	if err == nil || !strings.Contains(err.Error(), "testdata/user-rule-data: policy directory does not exist") {
+		t.Fatalf("a missing disk directory: got %v", err)
+	}
+	e, err = NewFrom(context.Background(), []Dir{{FS: fsys, Path: "rev/guard"}, {FS: fsys, Path: "rev/other"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := evaluate(t, e, testInput("acme", "shared"))
+	if !slices.ContainsFunc(res, func(r Result) bool { return r.PolicyID == "acme.owner-label" }) {
+		t.Errorf("the rule read from the file system does not fire: %+v", res)
+	}
+	if _, ok := e.data["acme"].(map[string]any)["costCentre"]; !ok {
+		t.Errorf("data not merged: %v", e.data)
+	}
+
+	_, err = NewFrom(context.Background(), []Dir{{FS: fsys, Path: "rev/broken"}})
+	if want := "rev/broken/bad.rego:5:1: rego_parse_error"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("got %v, want an error at %s", err, want)
+	}
+
+	// The same data document from the disk and from another file system.
+	_, err = NewFrom(context.Background(), []Dir{{Path: "testdata/user-rule"}, {FS: fsys, Path: "rev/guard"}})
+	if err == nil || !strings.Contains(err.Error(), "data document data.acme.ownerLabel is defined by two policy directories") {
+		t.Errorf("a data conflict: got %v", err)
 	}
 }
