@@ -15,9 +15,11 @@ package check
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -86,9 +88,14 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	if repo.Sub != "." {
 		c.EstateDir = repo.Sub
 	}
-	po := pipeline.Options{Target: o.Target, Layout: o.Layout, At: o.At, PolicyDirs: o.PolicyDirs, Images: o.Images, KeepObjects: true}
+	ps, err := mapPolicyDirs(repo, o.PolicyDirs, tmp+"/base", tmp+"/head", base, head)
+	if err != nil {
+		return nil, err
+	}
+	po := pipeline.Options{Target: o.Target, Layout: o.Layout, At: o.At, Images: o.Images, KeepObjects: true}
 	bo, ho := po, po
 	bo.Root, ho.Root = baseRoot, headRoot
+	bo.Policies, ho.Policies = ps.base, ps.head
 	// The head decides; a base that no longer loads (say, a schema change)
 	// is reported, and every head tenant counts as changed.
 	// Both revisions load at once: loading is most of a small check.
@@ -117,9 +124,16 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 			return nil, err
 		}
 	}
-	policyChanged := false
-	if bp != nil {
-		policyChanged = slices.ContainsFunc(changes, func(ch gitsrc.Change) bool { return strings.HasSuffix(ch.Path, ".rego") })
+	policyChanged := len(ps.changed) > 0
+	if policyChanged {
+		c.Policies = &report.PolicyChange{Files: ps.changed}
+		// What the change to the policies lets through: head judged by
+		// the base revision's policies too.
+		if bp == nil {
+			c.Notes = append(c.Notes, "the policies changed, but the base revision does not load: head is judged by its own policies only")
+		} else if hp.Compare, err = policy.NewFrom(ctx, ps.base); err != nil {
+			c.Notes = append(c.Notes, fmt.Sprintf("the policies changed, but the base revision's policies do not compile (%v): head is judged by its own policies only", oneLine(err)))
+		}
 	}
 	var inHead, inBase []string
 	for t, f := range hf {
@@ -140,12 +154,21 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 		return c, nil
 	}
 
-	// Base: the affected tenants as they render today.
+	// Base: the affected tenants as they render today, and the tenants
+	// head renders for a policy change only, as the baseline that finds
+	// them unchanged.
 	baseFiles := map[string][]byte{}
 	baseObjs := map[string][]map[string]any{}
-	if bp != nil && len(inBase) > 0 {
+	renderBase := slices.Clone(inBase)
+	for _, t := range inHead {
+		if _, ok := bf[t]; ok && !slices.Contains(inBase, t) {
+			renderBase = append(renderBase, t)
+		}
+	}
+	slices.Sort(renderBase)
+	if bp != nil && len(renderBase) > 0 {
 		res, err := render.Render(bp.Estate, render.Options{
-			Target: o.Target, Tenants: inBase, At: o.At, Digests: bp.Images.Digests(), KeepObjects: true,
+			Target: o.Target, Tenants: renderBase, At: o.At, Digests: bp.Images.Digests(), KeepObjects: true,
 			TenantsOnly: true,
 		})
 		if err != nil {
@@ -226,6 +249,14 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 			}
 		}
 		c.Waivers = waiverNotes(hp.Estate, inHead, out.Report.Results, o.At)
+		if c.Policies != nil && out.Compared != nil {
+			for _, r := range relaxed(out.Compared, out.Report.Results) {
+				c.Policies.Relaxed = append(c.Policies.Relaxed, report.Relaxed{
+					Finding:       report.Finding{Result: r, Position: position(hp.Estate, r)},
+					InputsChanged: bf[r.Tenant] != hf[r.Tenant],
+				})
+			}
+		}
 	}
 	// One diff per tenant environment: a tenant's production and its
 	// standby have objects of the same names on two clusters.
@@ -245,11 +276,106 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 			c.Diffs = append(c.Diffs, report.TenantDiff{Tenant: k, Objects: d})
 		}
 	}
-	if policyChanged {
-		c.Notes = append(c.Notes, "policies changed: every tenant is evaluated")
-	}
 	c.Finalize()
 	return c, nil
+}
+
+// relaxed are the denials of the base revision's policies (no waiver lets
+// them through) that head's policies do not deny at all: the same policy
+// id, tenant, environment and object, denied (waived or not) by head's
+// policies, is not relaxed; a denial turned into a warning is.
+func relaxed(byBase, byHead []policy.Result) []policy.Result {
+	type key struct {
+		id, tenant, env string
+		obj             policy.Object
+	}
+	keyOf := func(r policy.Result) key { return key{r.PolicyID, r.Tenant, r.Environment, r.Object} }
+	denied := map[key]bool{}
+	for _, r := range byHead {
+		if r.Severity == policy.SeverityDeny {
+			denied[keyOf(r)] = true
+		}
+	}
+	var out []policy.Result
+	for _, r := range byBase {
+		if r.Denies() && !denied[keyOf(r)] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// policySources are the --policy directories as each revision has them.
+type policySources struct {
+	base, head []policy.Dir
+	// changed are the policy files (Rego modules other than tests, and
+	// data) the change adds, modifies or deletes, repository-relative.
+	changed []string
+}
+
+// mapPolicyDirs maps the --policy directories onto the two revisions. A
+// directory inside the repository is read from each revision's tree (its
+// extracted copy under baseTree and headTree), as committed, and named by
+// its repository path: head is judged by the policies it would merge
+// with, whatever the working tree holds, and a change to them is seen. A
+// directory outside the repository is the same for both. A directory head
+// has and base lacks gives base no policies from it.
+func mapPolicyDirs(repo *gitsrc.Repo, dirs []string, baseTree, headTree string, base, head *gitsrc.Commit) (policySources, error) {
+	var ps policySources
+	baseFS, headFS := os.DirFS(baseTree), os.DirFS(headTree)
+	for _, d := range dirs {
+		rel, ok := repoPath(repo.Dir, d)
+		if !ok {
+			ps.base = append(ps.base, policy.Dir{Path: d})
+			ps.head = append(ps.head, policy.Dir{Path: d})
+			continue
+		}
+		ps.head = append(ps.head, policy.Dir{FS: headFS, Path: rel})
+		if st, err := fs.Stat(baseFS, rel); err == nil && st.IsDir() {
+			ps.base = append(ps.base, policy.Dir{FS: baseFS, Path: rel})
+		}
+		chs, err := repo.ChangesUnder(base, head, rel)
+		if err != nil {
+			return ps, err
+		}
+		for _, ch := range chs {
+			if policyFile(ch.Path) {
+				ps.changed = append(ps.changed, path.Join(rel, ch.Path))
+			}
+		}
+	}
+	slices.Sort(ps.changed)
+	ps.changed = slices.Compact(ps.changed)
+	return ps, nil
+}
+
+// repoPath is dir relative to the repository's top (slash-separated, "."
+// for the top), if it is inside it.
+func repoPath(top, dir string) (string, bool) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", false
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = r
+	}
+	rel, err := filepath.Rel(top, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+// policyFile holds for the files the policy engine evaluates with: Rego
+// modules other than unit tests, and data documents.
+func policyFile(p string) bool {
+	switch path.Ext(p) {
+	case ".rego":
+		return !strings.HasSuffix(p, "_test.rego")
+	case ".json", ".yaml", ".yml":
+		return true
+	}
+	return false
 }
 
 func oneLine(err error) string {

@@ -76,7 +76,13 @@ tiers and environments it reaches (computed from the renders), each
 tenant's rendered objects' diff, the policy results on head, the tenants a
 freeze window would hold back if it were merged now, and waivers used or
 expiring within 7 days. It exits 1 when a denial stands — a freeze on a
-touched tenant included, unless a break-glass waiver covers it.`,
+touched tenant included, unless a break-glass waiver covers it.
+
+A --policy directory inside the repository is read from each revision as
+committed. When the change edits its policy files, head is also judged by
+the base revision's policies: a denial they give and head's policies do
+not is reported as relaxed, and fails the check when the change also
+alters that tenant — a change may not relax the policies for itself.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {

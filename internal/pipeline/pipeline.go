@@ -41,6 +41,10 @@ type Options struct {
 	At        time.Time
 	// PolicyDirs add user Rego and data to the built-in policies.
 	PolicyDirs []string
+	// Policies, when set, are the user policy directories instead of
+	// PolicyDirs: read from a git revision, say. Only for runs that do not
+	// write: the digest a written record carries reads PolicyDirs.
+	Policies []policy.Dir
 	// KeepObjects keeps every unit's built objects in the outcome's
 	// render result (for diffs); otherwise they are dropped once judged.
 	KeepObjects bool
@@ -97,6 +101,11 @@ type Prepared struct {
 	Estate  *estate.Estate
 	Engine  *policy.Engine
 	Images  *ImageReport
+	// Compare, when set, is a second set of policies every tenant is also
+	// evaluated with; the outcome's Compared holds its results. Nothing
+	// else depends on them: a pull-request check sets the base revision's
+	// policies here to see what a change to the policies lets through.
+	Compare *policy.Engine
 }
 
 // Prepare loads the estate, compiles the policies and runs the image stage.
@@ -105,7 +114,13 @@ func Prepare(ctx context.Context, o Options) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine, err := policy.New(ctx, o.PolicyDirs)
+	dirs := o.Policies
+	if dirs == nil {
+		for _, d := range o.PolicyDirs {
+			dirs = append(dirs, policy.Dir{Path: d})
+		}
+	}
+	engine, err := policy.NewFrom(ctx, dirs)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +150,9 @@ type Outcome struct {
 	Keep []string
 	// Tenants holds what the render made of each tenant it rendered.
 	Tenants map[string]TenantState
+	// Compared are the results of the Prepared's Compare policies, sorted,
+	// waivers applied; nil without them.
+	Compared []policy.Result
 
 	images map[string][]policy.Image
 }
@@ -177,7 +195,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) {
 	o, e := p.Options, p.Estate
 	var mu sync.Mutex
-	var results []policy.Result
+	var results, compared []policy.Result
 	states := map[string][]dirState{}
 	windows := map[string][]policy.Window{}
 	changes := map[string]policy.Change{}
@@ -197,9 +215,16 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			if err != nil {
 				return err
 			}
+			var cs []policy.Result
+			if p.Compare != nil {
+				if cs, err = p.Compare.Evaluate(ctx, []policy.Input{in}); err != nil {
+					return err
+				}
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			results = append(results, rs...)
+			compared = append(compared, cs...)
 			states[tenant] = st
 			windows[tenant] = in.Windows
 			changes[tenant] = in.Change
@@ -214,6 +239,10 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	policy.SortResults(results)
 	rep := &Report{Estate: e, Results: results, Images: p.Images.Facts}
 	out := &Outcome{Report: rep, Result: res, Tenants: map[string]TenantState{}, images: imgs}
+	if p.Compare != nil {
+		policy.SortResults(compared)
+		out.Compared = nonNilResults(compared)
+	}
 	for t, c := range changes {
 		ts := TenantState{Changed: c.Changed, New: c.New, Environments: slices.Compact(c.Environments)}
 		out.Tenants[t] = ts
@@ -641,3 +670,10 @@ func pinBase(base Baseline, dir string, files map[string][]byte) (map[string][]b
 // baseRef is the resources entry of an overlay's kustomization.yaml that
 // names its tier base, relative to the overlay.
 var baseRef = regexp.MustCompile(`\n- ((?:\.\./)+bases/[^\s]+)\n`)
+
+func nonNilResults(rs []policy.Result) []policy.Result {
+	if rs == nil {
+		return []policy.Result{}
+	}
+	return rs
+}

@@ -11,7 +11,8 @@ import (
 
 // writeGitHub writes GitHub Actions workflow commands: ::error for each
 // standing denial, ::warning for each warning, ::notice for each waived
-// denial, freeze forecast and expiring waiver, each pointing at the CUE
+// denial, freeze forecast and expiring waiver, and for each denial a
+// policy change relaxes ::error (a tenant the change alters) or ::warning, each pointing at the CUE
 // source (file relative to the repository root, line, col) when known;
 // then one plain summary line.
 func writeGitHub(w io.Writer, c *Check, _ Options) error {
@@ -33,6 +34,17 @@ func writeGitHub(w io.Writer, c *Check, _ Options) error {
 			msg += "\nwaived by " + f.WaiverID
 		}
 		p.command(cmd, c.repoPos(c.anchor(f, files)), title, msg)
+	}
+	if c.Policies != nil {
+		for _, r := range c.Policies.Relaxed {
+			cmd, why := "warning", "review the policy change"
+			if r.InputsChanged {
+				cmd, why = "error", "the change also alters the tenant, so it may not relax its own policies"
+			}
+			p.command(cmd, c.repoPos(c.anchor(r.Finding, files)), "relaxed by a policy change: "+r.PolicyID+" · "+subject(r.Tenant, r.Environment),
+				fmt.Sprintf("the base revision's policies deny %s: %s\nthis change's policy files (%s) let it through; %s",
+					where(r.Result), r.Message, strings.Join(c.Policies.Files, ", "), why))
+		}
 	}
 	for _, f := range c.Freeze {
 		title := "freeze forecast · " + subject(f.Tenant, f.Environment)
@@ -108,6 +120,10 @@ func summaryLine(c *Check) string {
 		c.Blast.Counts.Production, plural(t.objects, "object", "objects"))
 	if len(t.frozen) > 0 {
 		s += fmt.Sprintf("; %s frozen if merged now", plural(len(t.frozen), "tenant", "tenants"))
+	}
+	if c.Policies != nil {
+		s += fmt.Sprintf("; policy changes relax %s (%d for tenants the change alters)",
+			plural(len(c.Policies.Relaxed), "denial", "denials"), len(c.Policies.SelfApproved()))
 	}
 	return s
 }

@@ -20,7 +20,7 @@ const moreHint = "run palisade check locally or see the JSON artefact"
 const (
 	mdMaxRows      = 100  // rows of one table
 	mdMaxNotes     = 10   // notes
-	mdMaxFrozen    = 10   // tenants named in the summary's freeze line
+	mdMaxFrozen    = 10   // tenants named in the summary's freeze line, files in the policy changes
 	mdMaxCell      = 300  // runes of one table cell, before escaping
 	mdMaxNote      = 300  // runes of one note, before escaping
 	mdMaxObjectRun = 6000 // width of one object's diff
@@ -46,7 +46,7 @@ func writeMarkdown(w io.Writer, c *Check, opts Options) error {
 	m := &mdWriter{limit: limit, blobURL: strings.TrimSuffix(opts.BlobURL, "/")}
 	// The footer, which names sections that did not fit, is reserved
 	// first so it always fits.
-	footerMax := width(m.footer([]string{"notes", "denials", "freeze forecast", "waivers", "blast radius", "warnings", "waived denials", "rendered changes"}))
+	footerMax := width(m.footer([]string{"notes", "denials", "policy changes", "freeze forecast", "waivers", "blast radius", "warnings", "waived denials", "rendered changes"}))
 	m.reserve(footerMax)
 	m.summary(c)
 	m.body(c)
@@ -139,6 +139,10 @@ func (m *mdWriter) summary(c *Check) {
 		m.add(fmt.Sprintf("- **Waivers:** %d used, %d expiring, %d expired, %d unused\n",
 			t.waivers[WaiverUsed], t.waivers[WaiverExpiring], t.waivers[WaiverExpired], t.waivers[WaiverUnused]))
 	}
+	if p := c.Policies; p != nil {
+		m.add(fmt.Sprintf("- **Policy changes:** %s · %s relaxed, **%d for tenants this change alters**\n",
+			plural(len(p.Files), "file", "files"), plural(len(p.Relaxed), "denial", "denials"), len(p.SelfApproved())))
+	}
 	m.add(fmt.Sprintf("- **Rendered changes:** %s in %s (%d added, %d removed, %d changed)\n\n",
 		plural(t.objects, "object", "objects"), plural(len(c.Diffs), "tenant", "tenants"), t.added, t.removed, t.changed))
 
@@ -176,6 +180,36 @@ func (m *mdWriter) body(c *Check) {
 	share := func(percent int) int { return m.limit * percent / 100 }
 	m.table("denials", "denials", "### Denials\n\n", "",
 		[]string{"Tenant", "Environment", "Policy", "Object", "Message", "Fix", "Source"}, denials, share(35))
+
+	if p := c.Policies; p != nil {
+		var relaxed [][]string
+		for _, r := range p.Relaxed {
+			alters := "no: review"
+			if r.InputsChanged {
+				alters = "**yes: fails**"
+			}
+			relaxed = append(relaxed, []string{
+				escMD(clip(r.Tenant, mdMaxCell)), escMD(clip(r.Environment, mdMaxCell)), escMD(clip(r.PolicyID, mdMaxCell)),
+				escMD(clip(objectCell(r.Object), mdMaxCell)), escMD(clip(r.Message, mdMaxCell)), alters,
+				m.source(c.repoPos(location(r.Finding, files))),
+			})
+		}
+		var names []string
+		for i, f := range p.Files {
+			if i == mdMaxFrozen {
+				names = append(names, fmt.Sprintf("and %d more", len(p.Files)-mdMaxFrozen))
+				break
+			}
+			names = append(names, escMD(clip(f, mdMaxCell)))
+		}
+		intro := fmt.Sprintf("### Policy changes\n\nThis change edits %s. Head is judged by its own policies; ", strings.Join(names, ", "))
+		if len(relaxed) == 0 {
+			m.add(intro + "they deny all that the base revision's policies deny.\n\n")
+		} else {
+			m.table("policy changes", "relaxed denials", intro+"the base revision's policies would also deny:\n\n", "",
+				[]string{"Tenant", "Environment", "Policy", "Object", "Message", "Tenant altered", "Source"}, relaxed, share(15))
+		}
+	}
 
 	var freeze [][]string
 	for _, f := range c.Freeze {

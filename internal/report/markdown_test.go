@@ -44,6 +44,18 @@ func huge(tenants, objects, lines int) *Check {
 			})
 		}
 		c.Freeze = append(c.Freeze, Forecast{Tenant: name, Environment: "production", Window: "black-friday", Scope: "platform", Ends: ends, TimeZone: "Europe/Paris"})
+		if c.Policies == nil {
+			c.Policies = &PolicyChange{}
+		}
+		c.Policies.Files = append(c.Policies.Files, fmt.Sprintf("guard/rule-%04d|<b>.rego", i))
+		c.Policies.Relaxed = append(c.Policies.Relaxed, Relaxed{
+			Finding: Finding{
+				Result: policy.Result{PolicyID: "guard.brand | <i>", Severity: policy.SeverityDeny, Tenant: name, Environment: "production",
+					Message: "2 routes | <script>x</script> @platform-team " + strings.Repeat("ö", 400)},
+				Position: Position{File: "tenants/" + name + ".cue", Line: i + 1, Column: 3},
+			},
+			InputsChanged: i%2 == 0,
+		})
 		c.Waivers = append(c.Waivers, WaiverNote{Tenant: name, ID: "w", Policy: "replicas.min", Expires: ends, State: WaiverExpiring})
 	}
 	for i := range 200 {
@@ -98,8 +110,12 @@ func TestMarkdownHugeShowsEverySection(t *testing.T) {
 		"- **Denials:** 1000 standing, 0 waived · **Warnings:** 1000",
 		"- **Frozen if merged now:** 1000 tenants: tenant-0000, tenant-0001, ",
 		"and 990 more",
+		"- **Policy changes:** 1000 files · 1000 denials relaxed, **500 for tenants this change alters**",
 		"**Notes**",
 		"### Denials",
+		"### Policy changes",
+		"This change edits guard/rule-0000\\|&lt;b&gt;.rego, ",
+		"and 990 more. Head is judged by its own policies; the base revision's policies would also deny:",
 		"### Freeze forecast",
 		"### Waivers",
 		"<details><summary>Blast radius: 1000 tenants</summary>",

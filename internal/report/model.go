@@ -67,8 +67,48 @@ type Check struct {
 	Freeze []Forecast `json:"freeze"`
 	// Waivers are the waivers of the affected tenants and their state.
 	Waivers []WaiverNote `json:"waivers"`
+	// Policies is what the change does to the policies themselves: set
+	// when it changes a policy file of a --policy directory inside the
+	// repository.
+	Policies *PolicyChange `json:"policies,omitempty"`
 	// Notes are remarks for a person, printed as given, in order.
 	Notes []string `json:"notes"`
+}
+
+// PolicyChange is a change to the user policies a check evaluates with.
+type PolicyChange struct {
+	// Files are the policy files (Rego modules and data) the change adds,
+	// modifies or deletes, relative to the repository's top.
+	Files []string `json:"files"`
+	// Relaxed are denials the base revision's policies give on head that
+	// head's own policies do not: what the change to the policies lets
+	// through.
+	Relaxed []Relaxed `json:"relaxed"`
+}
+
+// Relaxed is a denial a change to the policies lets through.
+type Relaxed struct {
+	Finding
+	// InputsChanged is true when the same change also alters the tenant's
+	// render inputs: the change relaxes a policy for something it brings
+	// in itself, and the check fails. A relaxation alone, for a tenant
+	// the change does not touch, is reported for review.
+	InputsChanged bool `json:"inputsChanged"`
+}
+
+// SelfApproved lists the relaxed denials of tenants the change also
+// alters.
+func (p *PolicyChange) SelfApproved() []Relaxed {
+	if p == nil {
+		return nil
+	}
+	var out []Relaxed
+	for _, r := range p.Relaxed {
+		if r.InputsChanged {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Rev is a revision: what the user named and the commit it resolved to.
@@ -180,8 +220,9 @@ type WaiverNote struct {
 }
 
 // Finalize puts c in report order: it sorts every list but Notes, fills
-// the blast-radius counts and sets the verdict: Fail when a denial stands,
-// else whatever the caller set, else Pass. Write works on a finalized copy,
+// the blast-radius counts and sets the verdict: Fail when a denial stands
+// or the change relaxes its policies for a tenant it alters, else
+// whatever the caller set, else Pass. Write works on a finalized copy,
 // so calling Finalize first only matters to read Verdict or Counts.
 func (c *Check) Finalize() {
 	slices.SortFunc(c.Blast.Tenants, func(a, b TenantImpact) int {
@@ -224,8 +265,14 @@ func (c *Check) Finalize() {
 	slices.SortFunc(c.Waivers, func(a, b WaiverNote) int {
 		return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.ID, b.ID), cmp.Compare(a.Policy, b.Policy))
 	})
+	if c.Policies != nil {
+		slices.Sort(c.Policies.Files)
+		slices.SortStableFunc(c.Policies.Relaxed, func(a, b Relaxed) int { return compareFindings(a.Finding, b.Finding) })
+	}
 	switch {
 	case slices.ContainsFunc(c.Results, func(f Finding) bool { return f.Denies() }):
+		c.Verdict = Fail
+	case len(c.Policies.SelfApproved()) > 0:
 		c.Verdict = Fail
 	case c.Verdict != Fail:
 		c.Verdict = Pass
@@ -250,6 +297,12 @@ func (c *Check) finalized() *Check {
 	d.Freeze = slices.Clone(c.Freeze)
 	d.Waivers = slices.Clone(c.Waivers)
 	d.Notes = slices.Clone(c.Notes)
+	if c.Policies != nil {
+		p := *c.Policies
+		p.Files = slices.Clone(p.Files)
+		p.Relaxed = slices.Clone(p.Relaxed)
+		d.Policies = &p
+	}
 	d.Finalize()
 	return &d
 }

@@ -27,6 +27,10 @@ func writeText(w io.Writer, c *Check, opts Options) error {
 	if len(t.frozen) > 0 {
 		p.line("  frozen if merged now: %s (%s)", clean(strings.Join(t.frozen, ", ")), plural(len(t.frozen), "tenant", "tenants"))
 	}
+	if c.Policies != nil {
+		p.line("  policy changes: %s, %s relaxed (%d for tenants the change alters)", plural(len(c.Policies.Files), "file", "files"),
+			plural(len(c.Policies.Relaxed), "denial", "denials"), len(c.Policies.SelfApproved()))
+	}
 	if t.objects > 0 {
 		p.line("  changed objects: %d (%d added, %d removed, %d changed) in %s",
 			t.objects, t.added, t.removed, t.changed, plural(len(c.Diffs), "tenant", "tenants"))
@@ -57,6 +61,33 @@ func writeText(w io.Writer, c *Check, opts Options) error {
 		}
 	}
 	section("denials", Finding.Denies)
+	if c.Policies != nil {
+		p.blank()
+		p.line("policy changes: %s", clean(strings.Join(c.Policies.Files, ", ")))
+		for _, self := range []bool{true, false} {
+			first := true
+			for _, r := range c.Policies.Relaxed {
+				if r.InputsChanged != self {
+					continue
+				}
+				if first {
+					title := "relaxed for a tenant the change does not alter (review)"
+					if self {
+						title = "relaxed for a tenant the change also alters (the check fails)"
+					}
+					p.line("  %s:", title)
+					first = false
+				}
+				p.line("    %s %s: %s", clean(r.PolicyID), clean(where(r.Result)), clean(r.Message))
+				if loc := c.repoPos(location(r.Finding, files)); loc.IsValid() {
+					p.line("        at %s", clean(loc.String()))
+				}
+			}
+		}
+		if len(c.Policies.Relaxed) == 0 {
+			p.line("  head's policies deny all the base revision's policies deny")
+		}
+	}
 	section("waived", func(f Finding) bool { return f.Severity == policy.SeverityDeny && f.Waived })
 	section("waiver warnings", func(f Finding) bool { return f.Severity != policy.SeverityDeny && isWaiverNote(f) })
 	// Other warnings are counted by policy id, as `palisade validate`

@@ -104,6 +104,10 @@ func writeJSON(w io.Writer, c *Check, _ Options) error {
 	d.Freeze = nonNil(d.Freeze)
 	d.Waivers = nonNil(d.Waivers)
 	d.Notes = nonNil(d.Notes)
+	if d.Policies != nil {
+		d.Policies.Files = nonNil(d.Policies.Files)
+		d.Policies.Relaxed = nonNil(d.Policies.Relaxed)
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
