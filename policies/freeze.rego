@@ -10,6 +10,7 @@ import data.palisade.lib
 
 violations contains v if {
 	input.change.changed == true
+	not removed
 	some w in input.windows
 	count(changed_environments) == 0
 	v := freeze_violation(w)
@@ -17,6 +18,7 @@ violations contains v if {
 
 violations contains v if {
 	input.change.changed == true
+	not removed
 	some w in input.windows
 	some env in changed_environments
 	v := object.union(freeze_violation(w), {
@@ -26,6 +28,31 @@ violations contains v if {
 }
 
 changed_environments := object.get(input.change, "environments", [])
+
+removed if input.change.removed == true
+
+# A tenant removed from the estate cannot be held back: its GitOps
+# application and its platform wiring (database, role, network access)
+# go with it, and the controller would delete its workloads. Removing it
+# while a window applies is denied outright, which stops the render.
+violations contains lib.with_path(
+	object.union(
+		lib.tenant_violation(
+			"freeze.tenant-removal", "deny",
+			sprintf("removing tenant %q deletes its environments (%s), its database wiring and its GitOps applications, but %s window %q (%s) applies to it until %s", [input.tenant.name, environments_text, w.kind, w.name, scope_text(w.scope), w.endLocal]),
+			sprintf("keep the tenant in the estate until the window ends (%s), then remove it", [w.endLocal]),
+		),
+		{"window": w.name},
+	),
+	window_path(w),
+) if {
+	removed
+	some w in input.windows
+}
+
+environments_text := concat(", ", changed_environments) if count(changed_environments) > 0
+
+else := "none left"
 
 freeze_violation(w) := lib.with_path(
 	object.union(

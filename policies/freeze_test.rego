@@ -57,3 +57,35 @@ test_scopes_and_paths if {
 		[["platform", "calendar", "cutoff"], `change to "acme" is frozen by warehouse-cutoff window "cutoff" (segment scope) until 2026-12-02 00:00 Europe/Paris`],
 	} with input as inp
 }
+
+removal(windows, envs) := json.patch(fx.shared, [
+	{"op": "replace", "path": "/change", "value": {"changed": true, "new": false, "removed": true, "environments": envs}},
+	{"op": "replace", "path": "/windows", "value": windows},
+	{"op": "replace", "path": "/environments", "value": []},
+	{"op": "replace", "path": "/images", "value": []},
+	{"op": "replace", "path": "/waivers", "value": []},
+])
+
+test_removal_in_window_denied_not_held_back if {
+	month_end := object.union(window, {"name": "month-end", "kind": "financial-close", "calendar": "platform", "scope": {"level": "platform", "name": ""}})
+	inp := removal([month_end], ["production", "staging"])
+	fx.found("freeze.tenant-removal") == [{
+		"id": "freeze.tenant-removal",
+		"severity": "deny",
+		"message": `removing tenant "acme" deletes its environments (production, staging), its database wiring and its GitOps applications, but financial-close window "month-end" (platform scope) applies to it until 2026-12-02 00:00 Europe/Paris`,
+		"remediation": "keep the tenant in the estate until the window ends (2026-12-02 00:00 Europe/Paris), then remove it",
+		"window": "month-end",
+		"path": ["platform", "calendar", "month-end"],
+	}] with input as inp
+	not "freeze.window-active" in fx.ids with input as inp
+}
+
+test_removal_without_environments_left if {
+	some v in fx.found("freeze.tenant-removal") with input as removal([window], [])
+	contains(v.message, "deletes its environments (none left)")
+}
+
+test_removal_outside_windows_passes if {
+	count(fx.found("freeze.tenant-removal")) == 0 with input as removal([], ["production"])
+	count([v | some v in data.palisade.violations; v.severity == "deny"]) == 0 with input as removal([], ["production"])
+}

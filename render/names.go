@@ -20,6 +20,12 @@ const (
 	LabelName        = "app.kubernetes.io/name"
 	LabelComponent   = "app.kubernetes.io/component"
 
+	// AnnotationTimeZone, on a tenant environment's Namespace, is the
+	// tenant's time zone: with the tier and segment labels, what decides
+	// which freeze windows apply to it, readable from the tree when the
+	// tenant is no longer in the estate.
+	AnnotationTimeZone = "palisade.io/time-zone"
+
 	// TaintDedicated is the taint key on a dedicated node pool; its value
 	// is the tenant's name.
 	TaintDedicated = "palisade.io/dedicated"

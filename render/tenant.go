@@ -201,7 +201,9 @@ func (u *unit) namespace() any {
 	labels["pod-security.kubernetes.io/enforce"] = "restricted"
 	labels["pod-security.kubernetes.io/audit"] = "restricted"
 	labels["pod-security.kubernetes.io/warn"] = "restricted"
-	return &corev1.Namespace{TypeMeta: typeMeta("v1", "Namespace"), ObjectMeta: meta(u.ns, labels)}
+	m := meta(u.ns, labels)
+	m.Annotations = map[string]string{AnnotationTimeZone: u.t.TimeZone}
+	return &corev1.Namespace{TypeMeta: typeMeta("v1", "Namespace"), ObjectMeta: m}
 }
 
 func (u *unit) configMaps() []any {

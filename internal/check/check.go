@@ -187,8 +187,11 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	// Head: the same tenants, judged against the base render.
 	headObjs := map[string][]map[string]any{}
 	var out *pipeline.Outcome
-	if len(inHead) > 0 {
-		hp.Options.Tenants = inHead
+	// A tenant head removes is judged too (a freeze still applies to it),
+	// so head renders even when only removals reach tenants.
+	removes := slices.ContainsFunc(inBase, func(t string) bool { return hp.Estate.Tenants[t] == nil })
+	if len(inHead) > 0 || removes {
+		hp.Options.Tenants, hp.Options.NoTenants = inHead, len(inHead) == 0
 		if out, err = hp.Render(ctx, pipeline.NewMapBaseline(baseFiles)); err != nil {
 			return nil, err
 		}

@@ -236,8 +236,33 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
+	var removed []string
+	for _, t := range base.Tenants() {
+		if _, ok := e.Tenants[t]; !ok {
+			removed = append(removed, t)
+		}
+	}
+	// The tenants the change removes are judged too: a freeze window
+	// still applies to what the previous render recorded of them.
+	for _, t := range removed {
+		in, err := removedInput(e, base, t, o.At)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := p.Engine.Evaluate(ctx, []policy.Input{in})
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, rs...)
+		if p.Compare != nil {
+			if rs, err = p.Compare.Evaluate(ctx, []policy.Input{in}); err != nil {
+				return nil, err
+			}
+			compared = append(compared, rs...)
+		}
+	}
 	policy.SortResults(results)
-	rep := &Report{Estate: e, Results: results, Images: p.Images.Facts}
+	rep := &Report{Estate: e, Results: results, Images: p.Images.Facts, Removed: removed}
 	out := &Outcome{Report: rep, Result: res, Tenants: map[string]TenantState{}, images: imgs}
 	if p.Compare != nil {
 		policy.SortResults(compared)
@@ -246,11 +271,6 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	for t, c := range changes {
 		ts := TenantState{Changed: c.Changed, New: c.New, Environments: slices.Compact(c.Environments)}
 		out.Tenants[t] = ts
-	}
-	for _, t := range base.Tenants() {
-		if _, ok := e.Tenants[t]; !ok {
-			rep.Removed = append(rep.Removed, t)
-		}
 	}
 	if policy.DeniedBeyondFreeze(results) {
 		rep.Denied = true

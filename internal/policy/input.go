@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -130,6 +131,12 @@ type Change struct {
 	Changed bool `json:"changed"`
 	// New is true when the tenant did not exist before.
 	New bool `json:"new"`
+	// Removed is true when the tenant is no longer in the estate: the
+	// change deletes its environments, listed in Environments, and its
+	// platform and GitOps wiring. The input then has no environments and
+	// no waivers, and its tenant and tier are what the previous render
+	// recorded (see RemovedInput).
+	Removed bool `json:"removed,omitempty"`
 	// Environments lists the names of the changed environments, sorted.
 	Environments []string `json:"environments"`
 }
@@ -223,6 +230,67 @@ func NewInput(e *estate.Estate, name string, at time.Time) (Input, error) {
 		}
 	}
 	return in, nil
+}
+
+// Removed is what the previous render recorded of a tenant that is no
+// longer in the estate: enough to tell which freeze windows still apply
+// to it.
+type Removed struct {
+	Name, Tier, Segment, TimeZone string
+	// Environments are the names of its environments in the previous
+	// render.
+	Environments []string
+}
+
+// RemovedInput returns the input for a tenant the change removes from the
+// estate: its facts as recorded, the tier of that name in e (if any), the
+// windows of e's platform, tier and segment calendars active for it at at
+// (its own calendar went with it), no environments and no waivers.
+func RemovedInput(e *estate.Estate, r Removed, at time.Time) (Input, error) {
+	t := &estate.Tenant{Name: r.Name, Tier: r.Tier, Segment: r.Segment, TimeZone: r.TimeZone}
+	if t.TimeZone == "" {
+		t.TimeZone = e.Platform.TimeZone
+	}
+	if t.TimeZone == "" {
+		t.TimeZone = "UTC"
+	}
+	e2 := *e
+	e2.Tenants = map[string]*estate.Tenant{r.Name: t}
+	in, err := NewInput(&e2, r.Name, at)
+	if err != nil {
+		// A tier removed with the tenant: the platform's and the
+		// segment's calendars still apply.
+		in, err = NewInput(withTier(&e2, r.Tier), r.Name, at)
+		if err != nil {
+			return Input{}, err
+		}
+	}
+	in.Tenant.File = ""
+	active, err := calendar.ActiveAt(&e2, t, at)
+	if err != nil {
+		return Input{}, err
+	}
+	if in.Windows, err = Windows(active, t); err != nil {
+		return Input{}, err
+	}
+	envs := slices.Clone(r.Environments)
+	slices.Sort(envs)
+	in.Change = Change{Changed: true, Removed: true, Environments: slices.Compact(envs)}
+	if in.Change.Environments == nil {
+		in.Change.Environments = []string{}
+	}
+	return in, nil
+}
+
+// withTier is e with an empty tier of that name added.
+func withTier(e *estate.Estate, name string) *estate.Estate {
+	e2 := *e
+	e2.Tiers = maps.Clone(e.Tiers)
+	if e2.Tiers == nil {
+		e2.Tiers = map[string]*estate.Tier{}
+	}
+	e2.Tiers[name] = &estate.Tier{Name: name}
+	return &e2
 }
 
 // Waivers lists tenant t's waivers sorted by id.

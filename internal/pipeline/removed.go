@@ -1,0 +1,99 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/policy"
+	"github.com/palisade-gitops/palisade/render"
+)
+
+// removedInput is the policy input of tenant t, which the baseline has and
+// the estate no longer: what the previous render recorded of it.
+func removedInput(e *estate.Estate, base Baseline, t string, at time.Time) (policy.Input, error) {
+	r, err := removedFacts(base, t)
+	if err != nil {
+		return policy.Input{}, err
+	}
+	in, err := policy.RemovedInput(e, r, at)
+	if err != nil {
+		return policy.Input{}, fmt.Errorf("removed tenant %q: %w", t, err)
+	}
+	return in, nil
+}
+
+// removedFacts reads what the previous render recorded of tenant t from
+// the Namespaces of its environment directories: its tier and segment
+// (labels) and time zone (annotation; a tree rendered before the
+// annotation existed has none, and the platform's zone is used).
+func removedFacts(base Baseline, t string) (policy.Removed, error) {
+	r := policy.Removed{Name: t}
+	for _, dir := range base.TenantDirs(t) {
+		r.Environments = append(r.Environments, path.Base(dir))
+		files, err := base.DirFiles(dir)
+		if err != nil {
+			return r, err
+		}
+		for _, p := range slices.Sorted(maps.Keys(files)) {
+			if !strings.HasSuffix(p, ".yaml") || !bytes.Contains(files[p], []byte("kind: Namespace")) {
+				continue
+			}
+			ns, err := namespaces(files[p])
+			if err != nil {
+				return r, fmt.Errorf("reading the previous render's %s: %w", p, err)
+			}
+			for _, n := range ns {
+				if n.Metadata.Labels[render.LabelTenant] != t {
+					continue
+				}
+				r.Tier = cmp.Or(r.Tier, n.Metadata.Labels[render.LabelTier])
+				r.Segment = cmp.Or(r.Segment, n.Metadata.Labels[render.LabelSegment])
+				r.TimeZone = cmp.Or(r.TimeZone, n.Metadata.Annotations[render.AnnotationTimeZone])
+			}
+		}
+	}
+	return r, nil
+}
+
+type namespaceDoc struct {
+	Kind     string `json:"kind"`
+	Metadata struct {
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"metadata"`
+}
+
+// namespaces are the Namespace objects of a YAML stream.
+func namespaces(data []byte) ([]namespaceDoc, error) {
+	rd := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var out []namespaceDoc
+	for {
+		doc, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var n namespaceDoc
+		if err := yaml.Unmarshal(doc, &n); err != nil {
+			return nil, err
+		}
+		if n.Kind == "Namespace" {
+			out = append(out, n)
+		}
+	}
+}
