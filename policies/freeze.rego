@@ -79,3 +79,30 @@ window_path(w) := ["platform", "calendar", w.name] if {
 } else := ["tiers", input.tier.name, "calendar", w.name] if {
 	w.calendar == "tier"
 } else := ["tenants", input.tenant.name, "calendar", w.name]
+
+# platform_violations is the rule freeze.platform-change. The engine
+# evaluates it on its own (not through violations), once a render is final,
+# for each tenant whose platform objects the render changes while a window
+# applies to the tenant: its Database and role secret, and the PostgreSQL
+# cluster and backups holding them. Platform objects serve many tenants
+# and cannot be held back for one, so the denial stops the render.
+platform_violations contains lib.with_path(
+	object.union(
+		lib.violation(
+			"freeze.platform-change", "deny", {"name": p.environment},
+			sprintf("platform objects serving %q (%s) change while %s window %q (%s) applies to it until %s: %s", [input.tenant.name, p.environment, w.kind, w.name, scope_text(w.scope), w.endLocal, objects_text(p.objects)]),
+			sprintf("make the platform change after the window ends (%s), or leave it out of this render: platform objects serve several tenants and cannot be held back for one", [w.endLocal]),
+		),
+		{"window": w.name},
+	),
+	window_path(w),
+) if {
+	some p in object.get(input.change, "platform", [])
+	some w in input.windows
+}
+
+objects_text(objs) := concat("; ", [object_text(o) | some o in objs])
+
+object_text(o) := sprintf("%s %s/%s %s (%s)", [o.object.kind, o.object.namespace, o.object.name, o.change, concat(", ", o.fields)]) if {
+	count(object.get(o, "fields", [])) > 0
+} else := sprintf("%s %s/%s %s", [o.object.kind, o.object.namespace, o.object.name, o.change])

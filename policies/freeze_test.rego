@@ -89,3 +89,35 @@ test_removal_outside_windows_passes if {
 	count(fx.found("freeze.tenant-removal")) == 0 with input as removal([], ["production"])
 	count([v | some v in data.palisade.violations; v.severity == "deny"]) == 0 with input as removal([], ["production"])
 }
+
+platform_change(windows) := json.patch(fx.shared, [
+	{"op": "replace", "path": "/change", "value": {"changed": false, "new": false, "environments": [], "platform": [{
+		"environment": "production",
+		"objects": [
+			{"object": {"kind": "Cluster", "namespace": "postgres-shared", "name": "pg-shared"}, "change": "changed", "fields": ["spec.imageName", "spec.storage.size"]},
+			{"object": {"kind": "Database", "namespace": "postgres-shared", "name": "acme-prod"}, "change": "removed"},
+		],
+	}]}},
+	{"op": "replace", "path": "/windows", "value": windows},
+])
+
+test_platform_change_in_window_denied if {
+	month_end := object.union(window, {"name": "month-end", "kind": "financial-close", "calendar": "platform", "scope": {"level": "platform", "name": ""}})
+	data.palisade.rules.freeze.platform_violations == {{
+		"id": "freeze.platform-change",
+		"severity": "deny",
+		"environment": "production",
+		"message": `platform objects serving "acme" (production) change while financial-close window "month-end" (platform scope) applies to it until 2026-12-02 00:00 Europe/Paris: Cluster postgres-shared/pg-shared changed (spec.imageName, spec.storage.size); Database postgres-shared/acme-prod removed`,
+		"remediation": "make the platform change after the window ends (2026-12-02 00:00 Europe/Paris), or leave it out of this render: platform objects serve several tenants and cannot be held back for one",
+		"window": "month-end",
+		"path": ["platform", "calendar", "month-end"],
+	}} with input as platform_change([month_end])
+}
+
+test_platform_change_outside_windows_passes if {
+	count(data.palisade.rules.freeze.platform_violations) == 0 with input as platform_change([])
+}
+
+test_platform_change_is_not_a_violation_of_the_render if {
+	not "freeze.platform-change" in fx.ids with input as platform_change([window])
+}

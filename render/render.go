@@ -65,6 +65,10 @@ type Options struct {
 	SkipManifests bool
 	// KeepObjects keeps each directory's built objects in Unit.Built.
 	KeepObjects bool
+	// KeepPlatform keeps the built objects of the platform directories in
+	// Unit.Built, whatever KeepObjects says: they are few, and a render
+	// compares them with the previous one.
+	KeepPlatform bool
 	// Inspect, when set, is called (from the render's goroutines) with each
 	// tenant's built directories, their objects in Unit.Built, and the
 	// platform directory of every cluster with its objects — as soon as
@@ -185,7 +189,7 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 	// its cluster's platform objects.
 	res.Clusters = slices.Sorted(maps.Keys(byCluster))
 	var jobs []func(*builder) ([]*Unit, error)
-	keepPlatform := o.KeepObjects || o.Inspect != nil
+	keepPlatform := o.KeepObjects || o.KeepPlatform || o.Inspect != nil
 	for _, c := range res.Clusters {
 		if o.TenantsOnly {
 			break
@@ -264,7 +268,7 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !o.KeepObjects {
+	if !o.KeepObjects && !o.KeepPlatform {
 		for _, u := range platform {
 			u.Built = nil
 		}

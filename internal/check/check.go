@@ -156,7 +156,8 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 
 	// Base: the affected tenants as they render today, and the tenants
 	// head renders for a policy change only, as the baseline that finds
-	// them unchanged.
+	// them unchanged; and the platform directories, against which head's
+	// platform changes are judged (freeze.platform-change).
 	baseFiles := map[string][]byte{}
 	baseObjs := map[string][]map[string]any{}
 	renderBase := slices.Clone(inBase)
@@ -169,7 +170,6 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	if bp != nil && len(renderBase) > 0 {
 		res, err := render.Render(bp.Estate, render.Options{
 			Target: o.Target, Tenants: renderBase, At: o.At, Digests: bp.Images.Digests(), KeepObjects: true,
-			TenantsOnly: true,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("rendering the base revision: %w", err)

@@ -203,7 +203,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	pidx := &platformIndexes{}
 	ro := render.Options{
 		Target: o.Target, Tenants: o.Tenants, NoTenants: o.NoTenants, At: o.At, Digests: p.Images.Digests(),
-		SkipManifests: o.Layout != render.LayoutHydrated, KeepObjects: o.KeepObjects,
+		SkipManifests: o.Layout != render.LayoutHydrated, KeepObjects: o.KeepObjects, KeepPlatform: true,
 		// Each tenant is evaluated as soon as it is built, and its objects
 		// dropped: the estate's objects are never all in memory.
 		Inspect: func(tenant string, units []*render.Unit, platform map[string]*render.Unit) error {
@@ -306,6 +306,21 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			return nil, err
 		}
 		out.Result = res
+	}
+	// The platform objects of the final render: what they change reaches
+	// the tenants they serve, held back or not.
+	prs, err := p.platformFreeze(ctx, res, base)
+	if err != nil {
+		return nil, err
+	}
+	if len(prs) > 0 {
+		rep.Results = append(rep.Results, prs...)
+		policy.SortResults(rep.Results)
+		if policy.DeniedBeyondFreeze(prs) {
+			// Nothing is written, so nothing is held back either.
+			rep.Denied, rep.HeldBack = true, nil
+			return out, nil
+		}
 	}
 	files, err := res.Tree(o.Layout)
 	if err != nil {

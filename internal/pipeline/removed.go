@@ -78,8 +78,27 @@ type namespaceDoc struct {
 
 // namespaces are the Namespace objects of a YAML stream.
 func namespaces(data []byte) ([]namespaceDoc, error) {
-	rd := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	docs, err := yamlDocs(data)
+	if err != nil {
+		return nil, err
+	}
 	var out []namespaceDoc
+	for _, doc := range docs {
+		var n namespaceDoc
+		if err := yaml.Unmarshal(doc, &n); err != nil {
+			return nil, err
+		}
+		if n.Kind == "Namespace" {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// yamlDocs splits a YAML stream into its documents.
+func yamlDocs(data []byte) ([][]byte, error) {
+	rd := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var out [][]byte
 	for {
 		doc, err := rd.Read()
 		if errors.Is(err, io.EOF) {
@@ -88,12 +107,6 @@ func namespaces(data []byte) ([]namespaceDoc, error) {
 		if err != nil {
 			return nil, err
 		}
-		var n namespaceDoc
-		if err := yaml.Unmarshal(doc, &n); err != nil {
-			return nil, err
-		}
-		if n.Kind == "Namespace" {
-			out = append(out, n)
-		}
+		out = append(out, doc)
 	}
 }

@@ -29,10 +29,22 @@ const Query = "data.palisade.violations"
 // that positions in them read "policies/isolation.rego:12:3".
 const builtinDir = "policies"
 
+// PlatformQuery is the document the engine evaluates, once a render is
+// final, for the tenants whose platform objects it changes while a freeze
+// window applies to them (Change.Platform): the built-in rule
+// freeze.platform-change alone, which user rules do not extend.
+const PlatformQuery = "data.palisade.rules.freeze.platform_violations"
+
 // Engine evaluates the built-in and the user's policies. It is compiled
 // once by New and safe for concurrent use.
 type Engine struct {
 	query rego.PreparedEvalQuery
+	// platform is PlatformQuery, compiled when first needed.
+	platform struct {
+		once  sync.Once
+		query rego.PreparedEvalQuery
+		err   error
+	}
 	// modules are every module, tests included, by file name.
 	modules map[string]*ast.Module
 	// data are the user's data documents.
@@ -79,22 +91,31 @@ func NewFrom(ctx context.Context, userDirs []Dir) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	e := &Engine{modules: mods, data: data}
+	if e.query, err = e.prepare(ctx, Query); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// prepare compiles the policies other than tests for query.
+func (e *Engine) prepare(ctx context.Context, query string) (rego.PreparedEvalQuery, error) {
 	opts := []func(*rego.Rego){
-		rego.Query(Query),
-		rego.Store(inmem.NewFromObject(data)),
+		rego.Query(query),
+		rego.Store(e.store()),
 		rego.Strict(true),
 		rego.SetRegoVersion(ast.RegoV1),
 	}
-	for _, name := range sortedKeys(mods) {
+	for _, name := range sortedKeys(e.modules) {
 		if !isTest(name) {
-			opts = append(opts, rego.ParsedModule(mods[name]))
+			opts = append(opts, rego.ParsedModule(e.modules[name]))
 		}
 	}
 	pq, err := rego.New(opts...).PrepareForEval(ctx)
 	if err != nil {
-		return nil, compileError(err)
+		return pq, compileError(err)
 	}
-	return &Engine{query: pq, modules: mods, data: data}, nil
+	return pq, nil
 }
 
 func isTest(name string) bool { return strings.HasSuffix(name, "_test.rego") }
@@ -242,6 +263,20 @@ func (e *Engine) store() storage.Store { return inmem.NewFromObject(e.data) }
 // Evaluate evaluates the policies for each input, GOMAXPROCS tenants at a
 // time, applies the tenants' waivers and returns every result, sorted.
 func (e *Engine) Evaluate(ctx context.Context, inputs []Input) ([]Result, error) {
+	return e.evaluateAll(ctx, &e.query, inputs)
+}
+
+// EvaluatePlatform evaluates PlatformQuery for each input, as Evaluate
+// does Query.
+func (e *Engine) EvaluatePlatform(ctx context.Context, inputs []Input) ([]Result, error) {
+	e.platform.once.Do(func() { e.platform.query, e.platform.err = e.prepare(ctx, PlatformQuery) })
+	if e.platform.err != nil {
+		return nil, e.platform.err
+	}
+	return e.evaluateAll(ctx, &e.platform.query, inputs)
+}
+
+func (e *Engine) evaluateAll(ctx context.Context, q *rego.PreparedEvalQuery, inputs []Input) ([]Result, error) {
 	per := make([][]Result, len(inputs))
 	errs := make([]error, len(inputs))
 	workers := min(runtime.GOMAXPROCS(0), len(inputs))
@@ -250,7 +285,7 @@ func (e *Engine) Evaluate(ctx context.Context, inputs []Input) ([]Result, error)
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				per[i], errs[i] = e.evaluate(ctx, &inputs[i])
+				per[i], errs[i] = e.evaluate(ctx, q, &inputs[i])
 			}
 		})
 	}
@@ -277,12 +312,12 @@ func (e *Engine) Evaluate(ctx context.Context, inputs []Input) ([]Result, error)
 }
 
 // evaluate evaluates the policies for one tenant and applies its waivers.
-func (e *Engine) evaluate(ctx context.Context, in *Input) ([]Result, error) {
+func (e *Engine) evaluate(ctx context.Context, q *rego.PreparedEvalQuery, in *Input) ([]Result, error) {
 	v, err := in.value()
 	if err != nil {
 		return nil, fmt.Errorf("tenant %q: building the policy input: %w", in.Tenant.Name, err)
 	}
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(v))
+	rs, err := q.Eval(ctx, rego.EvalParsedInput(v))
 	if err != nil {
 		return nil, evalError(ctx, in.Tenant.Name, err)
 	}

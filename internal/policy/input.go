@@ -139,6 +139,29 @@ type Change struct {
 	Removed bool `json:"removed,omitempty"`
 	// Environments lists the names of the changed environments, sorted.
 	Environments []string `json:"environments"`
+	// Platform lists, per environment, the platform objects serving it
+	// that the render changes: its Database and role secret, and the
+	// PostgreSQL cluster and backups holding them. Set only for
+	// PlatformQuery, which the engine evaluates once the render is final.
+	Platform []PlatformChange `json:"platform,omitempty"`
+}
+
+// PlatformChange is what a render changes in the platform objects that
+// serve one environment of a tenant.
+type PlatformChange struct {
+	Environment string                 `json:"environment"`
+	Objects     []PlatformObjectChange `json:"objects"`
+}
+
+// PlatformObjectChange is one platform object a render adds, changes or
+// removes.
+type PlatformObjectChange struct {
+	Object Object `json:"object"`
+	// Change is added, changed or removed.
+	Change string `json:"change"`
+	// Fields are the paths of the values that differ, such as
+	// "spec.imageName" (changed objects only), sorted.
+	Fields []string `json:"fields,omitempty"`
 }
 
 // Window is a freeze window active at the evaluation instant.

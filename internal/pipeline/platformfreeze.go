@@ -1,0 +1,234 @@
+package pipeline
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/palisade-gitops/palisade/internal/calendar"
+	"github.com/palisade-gitops/palisade/internal/policy"
+	"github.com/palisade-gitops/palisade/internal/tree"
+	"github.com/palisade-gitops/palisade/render"
+)
+
+// platformFreeze judges what the final render changes in the platform
+// directories. A tenant's hold-back keeps its own directories, but the
+// platform objects that serve it — its Database and role secret, and the
+// PostgreSQL cluster and backups holding them — are shared and rendered
+// from the current estate: a PostgreSQL image bump or a tier's backup
+// change would reach a frozen tenant's database through them. For each
+// tenant such a change reaches while a window applies to it, the engine
+// evaluates PlatformQuery (freeze.platform-change).
+//
+// A platform directory the baseline lacks is not compared: a first render,
+// or the base of a pull-request check, which renders tenants only.
+func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base Baseline) ([]policy.Result, error) {
+	e, o := p.Estate, p.Options
+	// changes[tenant][environment class] are the platform objects the
+	// render changes that serve the tenant's environment.
+	changes := map[string]map[string][]policy.PlatformObjectChange{}
+	for _, u := range res.Units {
+		if u.Kind != render.KindPlatform {
+			continue
+		}
+		st, err := base.Compare(unitFiles(u, o.Layout), u.Dir)
+		if err != nil {
+			return nil, err
+		}
+		if st != tree.Changed {
+			continue
+		}
+		prevFiles, err := base.DirFiles(u.Dir)
+		if err != nil {
+			return nil, err
+		}
+		prev, err := yamlObjects(prevFiles)
+		if err != nil {
+			return nil, fmt.Errorf("reading the previous render's %s: %w", u.Dir, err)
+		}
+		cur, err := normalized(u.Built)
+		if err != nil {
+			return nil, err
+		}
+		px, cx := newPlatformIndex(prev), newPlatformIndex(cur)
+		for _, te := range servedEnvironments(prev, cur) {
+			if e.Tenants[te.tenant] == nil {
+				continue // removed: freeze.tenant-removal judges it
+			}
+			objs := objectChanges(px.concerning(te.tenant, te.ns), cx.concerning(te.tenant, te.ns))
+			if len(objs) == 0 {
+				continue
+			}
+			if changes[te.tenant] == nil {
+				changes[te.tenant] = map[string][]policy.PlatformObjectChange{}
+			}
+			changes[te.tenant][te.class] = append(changes[te.tenant][te.class], objs...)
+		}
+	}
+	var inputs []policy.Input
+	for _, name := range slices.Sorted(maps.Keys(changes)) {
+		t := e.Tenants[name]
+		active, err := calendar.ActiveAt(e, t, o.At)
+		if err != nil {
+			return nil, err
+		}
+		if len(active) == 0 {
+			continue
+		}
+		in, err := policy.NewInput(e, name, o.At)
+		if err != nil {
+			return nil, err
+		}
+		if in.Windows, err = policy.Windows(active, t); err != nil {
+			return nil, err
+		}
+		// Not waivable: the platform change is made for every tenant at
+		// once. Shortening the window in the estate is the visible way
+		// through.
+		in.Waivers = []policy.Waiver{}
+		for _, env := range slices.Sorted(maps.Keys(changes[name])) {
+			objs := changes[name][env]
+			slices.SortFunc(objs, func(a, b policy.PlatformObjectChange) int {
+				return cmp.Or(cmp.Compare(a.Object.Kind, b.Object.Kind), cmp.Compare(a.Object.Namespace, b.Object.Namespace), cmp.Compare(a.Object.Name, b.Object.Name))
+			})
+			in.Change.Platform = append(in.Change.Platform, policy.PlatformChange{Environment: env, Objects: slices.CompactFunc(objs, func(a, b policy.PlatformObjectChange) bool { return a.Object == b.Object })})
+		}
+		inputs = append(inputs, in)
+	}
+	if len(inputs) == 0 {
+		return nil, nil
+	}
+	return p.Engine.EvaluatePlatform(ctx, inputs)
+}
+
+// tenantEnv is a tenant environment a platform directory serves: its
+// Database's tenant and environment class labels, and its namespace (the
+// Database's name).
+type tenantEnv struct{ tenant, class, ns string }
+
+// servedEnvironments are the tenant environments the Databases of either
+// object list serve, sorted.
+func servedEnvironments(lists ...[]map[string]any) []tenantEnv {
+	seen := map[tenantEnv]bool{}
+	for _, objs := range lists {
+		for _, o := range objs {
+			if o["kind"] != "Database" {
+				continue
+			}
+			md, _ := o["metadata"].(map[string]any)
+			labels, _ := md["labels"].(map[string]any)
+			t, _ := labels[render.LabelTenant].(string)
+			class, _ := labels[render.LabelEnvironment].(string)
+			ns, _ := md["name"].(string)
+			if t != "" {
+				seen[tenantEnv{t, class, ns}] = true
+			}
+		}
+	}
+	return slices.SortedFunc(maps.Keys(seen), func(a, b tenantEnv) int {
+		return cmp.Or(cmp.Compare(a.tenant, b.tenant), cmp.Compare(a.class, b.class), cmp.Compare(a.ns, b.ns))
+	})
+}
+
+// objectChanges compares two lists of objects by kind, namespace and name.
+func objectChanges(prev, cur []map[string]any) []policy.PlatformObjectChange {
+	byRef := func(objs []map[string]any) map[policy.Object]map[string]any {
+		m := map[policy.Object]map[string]any{}
+		for _, o := range objs {
+			m[objectRef(o)] = o
+		}
+		return m
+	}
+	pm, cm := byRef(prev), byRef(cur)
+	var out []policy.PlatformObjectChange
+	for ref, c := range cm {
+		p, ok := pm[ref]
+		switch {
+		case !ok:
+			out = append(out, policy.PlatformObjectChange{Object: ref, Change: "added"})
+		case !reflect.DeepEqual(p, c):
+			var fields []string
+			diffPaths(p, c, "", &fields)
+			slices.Sort(fields)
+			out = append(out, policy.PlatformObjectChange{Object: ref, Change: "changed", Fields: fields})
+		}
+	}
+	for ref := range pm {
+		if _, ok := cm[ref]; !ok {
+			out = append(out, policy.PlatformObjectChange{Object: ref, Change: "removed"})
+		}
+	}
+	return out
+}
+
+func objectRef(o map[string]any) policy.Object {
+	md, _ := o["metadata"].(map[string]any)
+	kind, _ := o["kind"].(string)
+	ns, _ := md["namespace"].(string)
+	name, _ := md["name"].(string)
+	return policy.Object{Kind: kind, Namespace: ns, Name: name}
+}
+
+// diffPaths adds the dotted paths at which a and b differ: the deepest
+// object keys, a list as a whole.
+func diffPaths(a, b any, at string, out *[]string) {
+	am, aok := a.(map[string]any)
+	bm, bok := b.(map[string]any)
+	if !aok || !bok {
+		if !reflect.DeepEqual(a, b) {
+			*out = append(*out, at)
+		}
+		return
+	}
+	for _, k := range slices.Sorted(maps.Keys(am)) {
+		diffPaths(am[k], bm[k], strings.TrimPrefix(at+"."+k, "."), out)
+	}
+	for _, k := range slices.Sorted(maps.Keys(bm)) {
+		if _, ok := am[k]; !ok {
+			*out = append(*out, strings.TrimPrefix(at+"."+k, "."))
+		}
+	}
+}
+
+// yamlObjects are the objects of a directory's YAML files other than its
+// kustomization, as JSON decodes them.
+func yamlObjects(files map[string][]byte) ([]map[string]any, error) {
+	var out []map[string]any
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		if !strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, "/kustomization.yaml") {
+			continue
+		}
+		docs, err := yamlDocs(files[p])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		for _, d := range docs {
+			var o map[string]any
+			if err := yaml.Unmarshal(d, &o); err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+			if o != nil && o["kind"] != nil {
+				out = append(out, o)
+			}
+		}
+	}
+	return out, nil
+}
+
+// normalized are objects as JSON decodes them (numbers as float64), to
+// compare with objects read back from YAML.
+func normalized(objs []map[string]any) ([]map[string]any, error) {
+	data, err := json.Marshal(objs)
+	if err != nil {
+		return nil, err
+	}
+	var out []map[string]any
+	return out, json.Unmarshal(data, &out)
+}

@@ -1,0 +1,116 @@
+package pipeline
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/estategen"
+	"github.com/palisade-gitops/palisade/internal/policy"
+	"github.com/palisade-gitops/palisade/render"
+)
+
+func TestObjectChanges(t *testing.T) {
+	obj := func(kind, name string, spec map[string]any) map[string]any {
+		return map[string]any{"kind": kind, "metadata": map[string]any{"name": name, "namespace": "postgres-shared"}, "spec": spec}
+	}
+	prev := []map[string]any{
+		obj("Cluster", "pg", map[string]any{"imageName": "pg@sha256:1", "storage": map[string]any{"size": "20Gi", "storageClass": "fast"}, "instances": 3.0}),
+		obj("Database", "acme-prod", map[string]any{"name": "acme_prod"}),
+		obj("ScheduledBackup", "pg", map[string]any{"schedule": "0 0 2 * * *"}),
+	}
+	cur := []map[string]any{
+		obj("Cluster", "pg", map[string]any{"imageName": "pg@sha256:2", "storage": map[string]any{"size": "30Gi", "storageClass": "fast"}, "instances": 3.0, "monitoring": true}),
+		obj("ScheduledBackup", "pg", map[string]any{"schedule": "0 0 2 * * *"}),
+		obj("ExternalSecret", "role-acme-prod", nil),
+	}
+	got := map[policy.Object]policy.PlatformObjectChange{}
+	for _, c := range objectChanges(prev, cur) {
+		got[c.Object] = c
+	}
+	ref := func(kind, name string) policy.Object {
+		return policy.Object{Kind: kind, Namespace: "postgres-shared", Name: name}
+	}
+	want := map[policy.Object]policy.PlatformObjectChange{
+		ref("Cluster", "pg"): {Object: ref("Cluster", "pg"), Change: "changed",
+			Fields: []string{"spec.imageName", "spec.monitoring", "spec.storage.size"}},
+		ref("Database", "acme-prod"):            {Object: ref("Database", "acme-prod"), Change: "removed"},
+		ref("ExternalSecret", "role-acme-prod"): {Object: ref("ExternalSecret", "role-acme-prod"), Change: "added"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+// Numbers rendered as Go integers compare equal to the same numbers read
+// back from YAML.
+func TestNormalizedNumbers(t *testing.T) {
+	prev, err := yamlObjects(map[string][]byte{
+		"p/kustomization.yaml": []byte("resources:\n- a.yaml\n"),
+		"p/a.yaml":             []byte("apiVersion: v1\nkind: X\nmetadata:\n  name: a\nspec:\n  count: 3\n---\n# empty\n"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := normalized([]map[string]any{{"apiVersion": "v1", "kind": "X", "metadata": map[string]any{"name": "a"}, "spec": map[string]any{"count": 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch := objectChanges(prev, cur); len(ch) != 0 {
+		t.Errorf("changes %+v, want none", ch)
+	}
+}
+
+// What a render writes into its platform directories reads back as the
+// objects it built, in both layouts: a platform object that did not change
+// is never reported as changed.
+func TestPlatformObjectsReadBack(t *testing.T) {
+	root := t.TempDir()
+	if err := estategen.Write(root, estategen.Options{Tenants: 40, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := estate.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, layout := range []string{render.LayoutKustomize, render.LayoutHydrated} {
+		res, err := render.Render(e, render.Options{At: time.Date(2026, 10, 14, 9, 0, 0, 0, time.UTC), KeepPlatform: true, NoTenants: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := res.Tree(layout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := NewMapBaseline(files)
+		n := 0
+		for _, u := range res.Units {
+			if u.Kind != render.KindPlatform {
+				continue
+			}
+			prevFiles, err := base.DirFiles(u.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prev, err := yamlObjects(prevFiles)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cur, err := normalized(u.Built)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(prev) != len(cur) || len(cur) == 0 {
+				t.Fatalf("%s %s: %d objects read back, %d built", layout, u.Dir, len(prev), len(cur))
+			}
+			if ch := objectChanges(prev, cur); len(ch) != 0 {
+				t.Errorf("%s %s: %+v", layout, u.Dir, ch)
+			}
+			n += len(cur)
+		}
+		if n == 0 {
+			t.Fatalf("%s: no platform objects", layout)
+		}
+	}
+}
