@@ -206,9 +206,9 @@ func syncWindows(e *estate.Estate, units []*unit, at time.Time) ([]any, error) {
 // weeklySyncWindows expresses a weekly window as cron windows, which Argo
 // CD reads on the local wall clock exactly as the calendar does.
 func weeklySyncWindows(w *estate.WeeklyRule, zone string) []calendar.SyncWindow {
-	from, _ := time.Parse("15:04", w.From)
-	to, _ := time.Parse("15:04", w.To)
-	d := to.Sub(from)
+	from, _ := calendar.ParseClock(w.From)
+	to, _ := calendar.ParseClock(w.To)
+	d := to - from
 	if d <= 0 {
 		d += 24 * time.Hour
 	}
@@ -219,7 +219,7 @@ func weeklySyncWindows(w *estate.WeeklyRule, zone string) []calendar.SyncWindow 
 	var out []calendar.SyncWindow
 	for _, day := range w.Days {
 		out = append(out, calendar.SyncWindow{
-			Schedule: fmt.Sprintf("%d %d * * %s", from.Minute(), from.Hour(), cronDays([]string{day})),
+			Schedule: fmt.Sprintf("%d %d * * %s", int(from.Minutes())%60, int(from.Hours()), cronDays([]string{day})),
 			Duration: dur,
 			TimeZone: zone,
 		})

@@ -43,7 +43,7 @@ type expander func(lo, hi time.Time) []Interval
 //     days, covering the weekends and holidays between them; plus each
 //     listed day of the month as a whole day, skipped in months too short.
 //   - weekly: on each listed weekday from `from` to `to`, into the next day
-//     when `to` is earlier than `from`.
+//     when `to` is earlier than `from`; `to` "24:00" is the day's end.
 //   - rrule: each RFC 5545 occurrence starts at the rule's local date and
 //     time and lasts its duration. Following RFC 5545, a duration in days
 //     is nominal (the same local time n days later, 23 or 25 hours for a day
@@ -287,7 +287,14 @@ var weekdays = map[string]time.Weekday{
 	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
 }
 
+// ParseClock reads a weekly window's HH:MM clock time as the time since
+// midnight; "24:00" is the end of the day.
+func ParseClock(s string) (time.Duration, error) { return parseClock(s) }
+
 func parseClock(s string) (time.Duration, error) {
+	if s == "24:00" {
+		return 24 * time.Hour, nil // the end of the day
+	}
 	t, err := time.Parse("15:04", s)
 	if err != nil {
 		return 0, fmt.Errorf("invalid clock time %q", s)
