@@ -30,7 +30,7 @@ func platformObjects(e *estate.Estate, cluster string, units []*unit, digests ma
 	groups := map[string]*pgGroup{}
 	sharedRedis := false
 	for _, u := range units {
-		if u.standby {
+		if u.standby || u.tenv == nil {
 			continue
 		}
 		if u.tenv.Redis.Mode != "dedicated" {

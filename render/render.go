@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,6 +82,17 @@ type Options struct {
 	// database in a platform cluster, not listed in the cluster's
 	// kustomization: the new environments of tenants held back by a freeze.
 	Exclude map[string]bool
+	// Retain are tenant environment directories ("clusters/<cluster>/
+	// tenants/<tenant>/<environment>") the estate no longer has that a
+	// previous render wrote and the caller keeps as they are: a frozen
+	// tenant's removed or moved environments. They are not rendered, but
+	// keep their wiring — their Application or Kustomization, their
+	// AppProject destination, their place in the cluster's kustomization
+	// and their database in a platform cluster (when the tenant's tier
+	// still has the environment's class) — so that the GitOps controller
+	// does not prune what is kept. A directory of a tenant no longer in the
+	// estate, or that the estate still has, is ignored.
+	Retain []string
 }
 
 // Engines that build the hydrated objects.
@@ -161,7 +173,7 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 	}
 	res := &Result{Bases: map[string][]byte{}, clusterDirs: map[string][]string{}}
 	byCluster := map[string][]*unit{}
-	for _, u := range all {
+	for _, u := range withRetained(e, all, o.Retain) {
 		byCluster[u.place.Cluster] = append(byCluster[u.place.Cluster], u)
 		res.clusterDirs[u.place.Cluster] = append(res.clusterDirs[u.place.Cluster], u.Dir())
 	}
@@ -300,6 +312,42 @@ func planUnits(e *estate.Estate) []*unit {
 				out = append(out, &s)
 			}
 		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Dir() < out[j].Dir() })
+	return out
+}
+
+// withRetained adds to the planned units, in directory order, a unit for
+// each directory of Options.Retain: one that is wired but never built.
+func withRetained(e *estate.Estate, all []*unit, retain []string) []*unit {
+	if len(retain) == 0 {
+		return all
+	}
+	have := map[string]bool{}
+	for _, u := range all {
+		have[u.Dir()] = true
+	}
+	out := slices.Clone(all)
+	for _, dir := range retain {
+		parts := strings.Split(dir, "/")
+		if len(parts) != 5 || parts[0] != "clusters" || parts[2] != "tenants" || have[dir] {
+			continue
+		}
+		t := e.Tenants[parts[3]]
+		cl, known := e.Platform.Clusters[parts[1]]
+		class, standby := strings.CutSuffix(parts[4], "-standby")
+		if t == nil || !known || !slices.Contains(estate.EnvironmentClasses, class) {
+			continue
+		}
+		tier := e.Tiers[t.Tier]
+		place := estate.Placement{Region: cl.Region, Cluster: parts[1]}
+		u := &unit{e: e, t: t, tier: tier, env: &estate.TenantEnvironment{Placement: place}, class: class,
+			ns: Namespace(t.Name, class), place: place, standby: standby, retained: true}
+		if tier != nil {
+			u.tenv = tier.Environments[class]
+		}
+		have[dir] = true
+		out = append(out, u)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Dir() < out[j].Dir() })
 	return out

@@ -32,6 +32,10 @@ type unit struct {
 	ns      string
 	place   estate.Placement
 	standby bool
+	// retained is a directory kept from a previous render
+	// (Options.Retain): wired, never built; tenv is nil when the tenant's
+	// tier no longer has the environment's class.
+	retained bool
 }
 
 // Dir is the unit's directory in the environment tree.

@@ -286,6 +286,10 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 		// baseline, and its environments that do not exist yet stay out
 		// of the platform and GitOps wiring.
 		exclude := map[string]bool{}
+		// Its removed (or moved) environments are kept, and so is their
+		// wiring: without their Application the controller would prune
+		// them.
+		var retain []string
 		for _, t := range frozen {
 			for _, d := range states[t] {
 				if d.state == tree.Absent {
@@ -297,11 +301,12 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			}
 			for _, d := range removedDirs(base, t, res) {
 				keep = append(keep, d)
+				retain = append(retain, d)
 				held[d] = len(rep.HeldBack)
 			}
 			rep.HeldBack = append(rep.HeldBack, HoldBack{Tenant: t, Windows: windows[t]})
 		}
-		ro.Exclude, ro.Inspect = exclude, nil
+		ro.Exclude, ro.Retain, ro.Inspect = exclude, retain, nil
 		if res, err = render.Render(e, ro); err != nil {
 			return nil, err
 		}
