@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/palisade-gitops/palisade/internal/calendar"
+	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/policy"
 	"github.com/palisade-gitops/palisade/internal/tree"
 	"github.com/palisade-gitops/palisade/render"
@@ -20,10 +21,11 @@ import (
 
 // platformFreeze judges what the final render changes in the platform
 // directories. A tenant's hold-back keeps its own directories, but the
-// platform objects that serve it — its Database and role secret, and the
-// PostgreSQL cluster and backups holding them — are shared and rendered
-// from the current estate: a PostgreSQL image bump or a tier's backup
-// change would reach a frozen tenant's database through them. For each
+// platform objects that serve it — its Database and role secret, the
+// PostgreSQL cluster, backups and network policy of the namespace holding
+// them, and the cluster's shared Redis — are shared and rendered from the
+// current estate: a PostgreSQL or Redis image bump or a tier's backup
+// change would reach a frozen tenant through them. For each
 // tenant such a change reaches while a window applies to it, the engine
 // evaluates PlatformQuery (freeze.platform-change).
 //
@@ -57,12 +59,11 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		if err != nil {
 			return nil, err
 		}
-		px, cx := newPlatformIndex(prev), newPlatformIndex(cur)
-		for _, te := range servedEnvironments(prev, cur) {
+		for _, te := range servedEnvironments(e, u.Cluster, prev, cur) {
 			if e.Tenants[te.tenant] == nil {
 				continue // removed: freeze.tenant-removal judges it
 			}
-			objs := objectChanges(px.concerning(te.tenant, te.ns), cx.concerning(te.tenant, te.ns))
+			objs := objectChanges(serving(prev, te), serving(cur, te))
 			if len(objs) == 0 {
 				continue
 			}
@@ -108,14 +109,16 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 	return p.Engine.EvaluatePlatform(ctx, inputs)
 }
 
-// tenantEnv is a tenant environment a platform directory serves: its
-// Database's tenant and environment class labels, and its namespace (the
-// Database's name).
-type tenantEnv struct{ tenant, class, ns string }
+// tenantEnv is a tenant environment served by a platform namespace of its
+// cluster: tenant, environment class, the environment's namespace, and the
+// platform namespace serving it.
+type tenantEnv struct{ tenant, class, ns, platformNS string }
 
-// servedEnvironments are the tenant environments the Databases of either
-// object list serve, sorted.
-func servedEnvironments(lists ...[]map[string]any) []tenantEnv {
+// servedEnvironments are the tenant environments a cluster's platform
+// namespaces serve, sorted: each PostgreSQL namespace serves the
+// environments whose Database it holds (in either object list), and the
+// shared Redis serves the cluster's environments whose tier uses it.
+func servedEnvironments(e *estate.Estate, cluster string, lists ...[]map[string]any) []tenantEnv {
 	seen := map[tenantEnv]bool{}
 	for _, objs := range lists {
 		for _, o := range objs {
@@ -127,14 +130,64 @@ func servedEnvironments(lists ...[]map[string]any) []tenantEnv {
 			t, _ := labels[render.LabelTenant].(string)
 			class, _ := labels[render.LabelEnvironment].(string)
 			ns, _ := md["name"].(string)
+			pns, _ := md["namespace"].(string)
 			if t != "" {
-				seen[tenantEnv{t, class, ns}] = true
+				seen[tenantEnv{t, class, ns, pns}] = true
+			}
+		}
+	}
+	for _, name := range e.TenantNames() {
+		t := e.Tenants[name]
+		tier := e.Tiers[t.Tier]
+		for class, env := range t.Environments {
+			if env == nil || env.Placement.Cluster != cluster || tier == nil || tier.Environments[class] == nil {
+				continue
+			}
+			if tier.Environments[class].Redis.Mode != "dedicated" {
+				seen[tenantEnv{name, class, render.Namespace(name, class), render.NamespaceRedis}] = true
 			}
 		}
 	}
 	return slices.SortedFunc(maps.Keys(seen), func(a, b tenantEnv) int {
-		return cmp.Or(cmp.Compare(a.tenant, b.tenant), cmp.Compare(a.class, b.class), cmp.Compare(a.ns, b.ns))
+		return cmp.Or(cmp.Compare(a.tenant, b.tenant), cmp.Compare(a.class, b.class), cmp.Compare(a.ns, b.ns), cmp.Compare(a.platformNS, b.platformNS))
 	})
+}
+
+// serving are the objects of te's platform namespace that serve it: the
+// namespace's shared objects — a PostgreSQL cluster narrowed to te's own
+// role — and te's own Database and role secret, but not other tenants'.
+func serving(objs []map[string]any, te tenantEnv) []map[string]any {
+	var out []map[string]any
+	for _, o := range objs {
+		ref := objectRef(o)
+		if ref.Namespace != te.platformNS {
+			continue
+		}
+		if owner, ok := tenantScoped(ref); ok {
+			if owner == te.ns {
+				out = append(out, o)
+			}
+			continue
+		}
+		if ref.Kind == "Cluster" {
+			o = ownRoles(o, "role-"+te.ns)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// tenantScoped tells whether a platform object belongs to one tenant
+// environment (its Database, named after the environment's namespace, and
+// its role secret, "role-<namespace>"), and to which namespace.
+func tenantScoped(ref policy.Object) (string, bool) {
+	switch {
+	case ref.Kind == "Database":
+		return ref.Name, true
+	case ref.Kind == "ExternalSecret" && strings.HasPrefix(ref.Name, "role-"):
+		return strings.TrimPrefix(ref.Name, "role-"), true
+	}
+	return "", false
 }
 
 // objectChanges compares two lists of objects by kind, namespace and name.

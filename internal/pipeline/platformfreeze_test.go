@@ -114,3 +114,71 @@ func TestPlatformObjectsReadBack(t *testing.T) {
 		}
 	}
 }
+
+// A platform namespace serves the environments whose Database it holds,
+// and the shared Redis the cluster's environments whose tier uses it; each
+// sees the namespace's shared objects and its own, not its neighbours'.
+func TestServing(t *testing.T) {
+	root := t.TempDir()
+	if err := estategen.Write(root, estategen.Options{Tenants: 40, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := estate.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := render.Render(e, render.Options{At: time.Date(2026, 10, 14, 9, 0, 0, 0, time.UTC), KeepPlatform: true, NoTenants: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pg, redis int
+	for _, u := range res.Units {
+		if u.Kind != render.KindPlatform {
+			continue
+		}
+		objs, err := normalized(u.Built)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, te := range servedEnvironments(e, u.Cluster, objs) {
+			got := serving(objs, te)
+			own, shared := 0, 0
+			for _, o := range got {
+				ref := objectRef(o)
+				if ref.Namespace != te.platformNS {
+					t.Fatalf("%+v: %s is in another namespace", te, ref)
+				}
+				if owner, ok := tenantScoped(ref); ok {
+					if owner != te.ns {
+						t.Errorf("%+v: serves another tenant's %s", te, ref)
+					}
+					own++
+					continue
+				}
+				shared++
+				if ref.Kind == "Cluster" {
+					spec := o["spec"].(map[string]any)
+					roles := spec["managed"].(map[string]any)["roles"].([]any)
+					if len(roles) != 1 || roles[0].(map[string]any)["passwordSecret"].(map[string]any)["name"] != "role-"+te.ns {
+						t.Errorf("%+v: cluster roles not narrowed to its own: %v", te, roles)
+					}
+				}
+			}
+			switch te.platformNS {
+			case render.NamespaceRedis:
+				redis++
+				if own != 0 || shared == 0 {
+					t.Errorf("%+v: redis serves %d own and %d shared objects", te, own, shared)
+				}
+			default:
+				pg++
+				if own != 2 || shared < 3 {
+					t.Errorf("%+v: postgres serves %d own and %d shared objects, want its Database and role secret and the cluster's", te, own, shared)
+				}
+			}
+		}
+	}
+	if pg == 0 || redis == 0 {
+		t.Fatalf("%d postgres and %d redis environments served", pg, redis)
+	}
+}
