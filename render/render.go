@@ -317,6 +317,18 @@ func planUnits(e *estate.Estate) []*unit {
 	return out
 }
 
+// TenantDirs lists, sorted, the environment directories the estate plans
+// for a tenant (none for an unknown tenant).
+func TenantDirs(e *estate.Estate, tenant string) []string {
+	var out []string
+	for _, u := range planUnits(e) {
+		if u.t.Name == tenant {
+			out = append(out, u.Dir())
+		}
+	}
+	return out
+}
+
 // withRetained adds to the planned units, in directory order, a unit for
 // each directory of Options.Retain: one that is wired but never built.
 func withRetained(e *estate.Estate, all []*unit, retain []string) []*unit {

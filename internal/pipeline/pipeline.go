@@ -232,6 +232,29 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			return nil
 		},
 	}
+	// A tenant --tenant leaves out keeps its output as it is: environments
+	// the estate no longer has stay, wired, and new ones stay out (neither
+	// is judged in this render). A tenant the baseline has nothing of is
+	// wired as the estate says: a new tenant, or one a partial baseline
+	// (a pull-request check's) does not hold.
+	if len(o.Tenants) > 0 {
+		for t := range e.Tenants {
+			have := base.TenantDirs(t)
+			if slices.Contains(o.Tenants, t) || len(have) == 0 {
+				continue
+			}
+			ro.Retain = append(ro.Retain, have...)
+			for _, d := range render.TenantDirs(e, t) {
+				if !slices.Contains(have, d) {
+					if ro.Exclude == nil {
+						ro.Exclude = map[string]bool{}
+					}
+					ro.Exclude[d] = true
+				}
+			}
+		}
+		slices.Sort(ro.Retain)
+	}
 	res, err := render.Render(e, ro)
 	if err != nil {
 		return nil, err
@@ -285,7 +308,10 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 		// Held back: the tenant's directories stay as they are in the
 		// baseline, and its environments that do not exist yet stay out
 		// of the platform and GitOps wiring.
-		exclude := map[string]bool{}
+		exclude := maps.Clone(ro.Exclude)
+		if exclude == nil {
+			exclude = map[string]bool{}
+		}
 		// Its removed (or moved) environments are kept, and so is their
 		// wiring: without their Application the controller would prune
 		// them.
@@ -306,7 +332,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			}
 			rep.HeldBack = append(rep.HeldBack, HoldBack{Tenant: t, Windows: windows[t]})
 		}
-		ro.Exclude, ro.Retain, ro.Inspect = exclude, retain, nil
+		ro.Exclude, ro.Retain, ro.Inspect = exclude, append(ro.Retain, retain...), nil
 		if res, err = render.Render(e, ro); err != nil {
 			return nil, err
 		}
