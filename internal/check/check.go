@@ -321,13 +321,21 @@ type policySources struct {
 // extracted copy under baseTree and headTree), as committed, and named by
 // its repository path: head is judged by the policies it would merge
 // with, whatever the working tree holds, and a change to them is seen. A
-// directory outside the repository is the same for both. A directory head
-// has and base lacks gives base no policies from it.
+// directory outside the repository, or inside its work tree but not in
+// head's tree, is read from the disk for both. A directory head has and
+// base lacks gives base no policies from it.
 func mapPolicyDirs(repo *gitsrc.Repo, dirs []string, baseTree, headTree string, base, head *gitsrc.Commit) (policySources, error) {
 	var ps policySources
 	baseFS, headFS := os.DirFS(baseTree), os.DirFS(headTree)
 	for _, d := range dirs {
 		rel, ok := repoPath(repo.Dir, d)
+		if ok {
+			// Committed at head; a directory inside the work tree that
+			// git does not track (say, a checkout of the platform team's
+			// policies) is read from the disk.
+			st, err := fs.Stat(headFS, rel)
+			ok = err == nil && st.IsDir()
+		}
 		if !ok {
 			ps.base = append(ps.base, policy.Dir{Path: d})
 			ps.head = append(ps.head, policy.Dir{Path: d})
