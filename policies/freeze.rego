@@ -23,11 +23,23 @@ violations contains v if {
 	some env in changed_environments
 	v := object.union(freeze_violation(w), {
 		"environment": env,
-		"message": sprintf("change to %q (%s) is frozen by %s window %q (%s) until %s", [input.tenant.name, env, w.kind, w.name, scope_text(w.scope), w.endLocal]),
+		"message": sprintf("change to %q (%s) is frozen by %s window %q (%s) until %s%s", [input.tenant.name, env, w.kind, w.name, scope_text(w.scope), w.endLocal, free_text(w)]),
 	})
 }
 
 changed_environments := object.get(input.change, "environments", [])
+
+# free_local is when the tenant is next free of every window: the window's
+# end, or later when other windows follow it (input.freeLocal).
+free_local(w) := input.freeLocal if {
+	input.freeLocal != ""
+} else := w.endLocal
+
+# free_text tells when the tenant is next free, if windows that follow keep
+# it frozen past this window's end.
+free_text(w) := sprintf(" (and by the windows that follow, until %s)", [free_local(w)]) if {
+	free_local(w) != w.endLocal
+} else := ""
 
 removed if input.change.removed == true
 
@@ -39,8 +51,8 @@ violations contains lib.with_path(
 	object.union(
 		lib.tenant_violation(
 			"freeze.tenant-removal", "deny",
-			sprintf("removing tenant %q deletes its environments (%s), its database wiring and its GitOps applications, but %s window %q (%s) applies to it until %s", [input.tenant.name, environments_text, w.kind, w.name, scope_text(w.scope), w.endLocal]),
-			sprintf("keep the tenant in the estate until the window ends (%s), then remove it", [w.endLocal]),
+			sprintf("removing tenant %q deletes its environments (%s), its database wiring and its GitOps applications, but %s window %q (%s) applies to it until %s%s", [input.tenant.name, environments_text, w.kind, w.name, scope_text(w.scope), w.endLocal, free_text(w)]),
+			sprintf("keep the tenant in the estate until it is free (%s), then remove it", [free_local(w)]),
 		),
 		{"window": w.name},
 	),
@@ -58,7 +70,7 @@ freeze_violation(w) := lib.with_path(
 	object.union(
 		lib.tenant_violation(
 			"freeze.window-active", "deny",
-			sprintf("change to %q is frozen by %s window %q (%s) until %s", [input.tenant.name, w.kind, w.name, scope_text(w.scope), w.endLocal]),
+			sprintf("change to %q is frozen by %s window %q (%s) until %s%s", [input.tenant.name, w.kind, w.name, scope_text(w.scope), w.endLocal, free_text(w)]),
 			sprintf("wait until the window ends, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window %q, breakGlass: true, expiring within 72 hours)", [w.name]),
 		),
 		{"window": w.name},
@@ -90,8 +102,8 @@ platform_violations contains lib.with_path(
 	object.union(
 		lib.violation(
 			"freeze.platform-change", "deny", {"name": p.environment},
-			sprintf("platform objects serving %q (%s) change while %s window %q (%s) applies to it until %s: %s", [input.tenant.name, p.environment, w.kind, w.name, scope_text(w.scope), w.endLocal, objects_text(p.objects)]),
-			sprintf("make the platform change after the window ends (%s), or leave it out of this render: platform objects serve several tenants and cannot be held back for one", [w.endLocal]),
+			sprintf("platform objects serving %q (%s) change while %s window %q (%s) applies to it until %s%s: %s", [input.tenant.name, p.environment, w.kind, w.name, scope_text(w.scope), w.endLocal, free_text(w), objects_text(p.objects)]),
+			sprintf("make the platform change once the tenant is free (%s), or leave it out of this render: platform objects serve several tenants and cannot be held back for one", [free_local(w)]),
 		),
 		{"window": w.name},
 	),

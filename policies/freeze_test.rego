@@ -73,7 +73,7 @@ test_removal_in_window_denied_not_held_back if {
 		"id": "freeze.tenant-removal",
 		"severity": "deny",
 		"message": `removing tenant "acme" deletes its environments (production, staging), its database wiring and its GitOps applications, but financial-close window "month-end" (platform scope) applies to it until 2026-12-02 00:00 Europe/Paris`,
-		"remediation": "keep the tenant in the estate until the window ends (2026-12-02 00:00 Europe/Paris), then remove it",
+		"remediation": "keep the tenant in the estate until it is free (2026-12-02 00:00 Europe/Paris), then remove it",
 		"window": "month-end",
 		"path": ["platform", "calendar", "month-end"],
 	}] with input as inp
@@ -108,7 +108,7 @@ test_platform_change_in_window_denied if {
 		"severity": "deny",
 		"environment": "production",
 		"message": `platform objects serving "acme" (production) change while financial-close window "month-end" (platform scope) applies to it until 2026-12-02 00:00 Europe/Paris: Cluster postgres-shared/pg-shared changed (spec.imageName, spec.storage.size); Database postgres-shared/acme-prod removed`,
-		"remediation": "make the platform change after the window ends (2026-12-02 00:00 Europe/Paris), or leave it out of this render: platform objects serve several tenants and cannot be held back for one",
+		"remediation": "make the platform change once the tenant is free (2026-12-02 00:00 Europe/Paris), or leave it out of this render: platform objects serve several tenants and cannot be held back for one",
 		"window": "month-end",
 		"path": ["platform", "calendar", "month-end"],
 	}} with input as platform_change([month_end])
@@ -120,4 +120,18 @@ test_platform_change_outside_windows_passes if {
 
 test_platform_change_is_not_a_violation_of_the_render if {
 	not "freeze.platform-change" in fx.ids with input as platform_change([window])
+}
+
+test_windows_that_follow_are_named if {
+	inp := json.patch(frozen({"changed": true, "new": false, "environments": []}, [window]), [
+		{"op": "add", "path": "/freeLocal", "value": "2026-12-05 00:00 Europe/Paris"},
+	])
+	[v.message | some v in fx.found("freeze.window-active")] == [`change to "acme" is frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris (and by the windows that follow, until 2026-12-05 00:00 Europe/Paris)`] with input as inp
+}
+
+test_free_at_the_window_end_is_not_repeated if {
+	inp := json.patch(frozen({"changed": true, "new": false, "environments": []}, [window]), [
+		{"op": "add", "path": "/freeLocal", "value": "2026-12-02 00:00 Europe/Paris"},
+	])
+	[v.message | some v in fx.found("freeze.window-active")] == [`change to "acme" is frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris`] with input as inp
 }

@@ -181,7 +181,11 @@ func printReport(out io.Writer, rep *pipeline.Report) {
 	printResults(out, rep.Estate, rep.Results)
 	printImages(out, rep.Images)
 	for _, h := range rep.HeldBack {
-		fmt.Fprintf(out, "held back %s: %s\n", h.Tenant, describeWindows(h.Windows))
+		free := ""
+		if n := len(h.Windows); h.Free != "" && n > 0 && h.Free != h.Windows[n-1].EndLocal {
+			free = "; free from " + h.Free + ", as the windows that follow end"
+		}
+		fmt.Fprintf(out, "held back %s: %s%s\n", h.Tenant, describeWindows(h.Windows), free)
 		for _, d := range h.Pinned {
 			fmt.Fprintf(out, "  %s keeps building on its previous tier base, copied into %s/%s: the tier changed\n", d, d, pipeline.FrozenBase)
 		}

@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/palisade-gitops/palisade/internal/calendar"
 	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/policy"
 	"github.com/palisade-gitops/palisade/internal/tree"
@@ -59,6 +58,10 @@ type Options struct {
 type HoldBack struct {
 	Tenant  string          `json:"tenant"`
 	Windows []policy.Window `json:"windows"`
+	// Free is when the tenant is next free of every window, in its time
+	// zone ("2026-12-02 00:00 Europe/Paris"): the windows' end, or later
+	// when other windows follow them.
+	Free string `json:"free,omitempty"`
 	// Pinned are the tenant's directories (kustomize layout) whose tier
 	// base changed: they keep their files and get a copy of the previous
 	// base, under FrozenBase, to build on instead of the shared one.
@@ -198,6 +201,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	var results, compared []policy.Result
 	states := map[string][]dirState{}
 	windows := map[string][]policy.Window{}
+	frees := map[string]string{}
 	changes := map[string]policy.Change{}
 	imgs := map[string][]policy.Image{}
 	pidx := &platformIndexes{}
@@ -227,6 +231,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			compared = append(compared, cs...)
 			states[tenant] = st
 			windows[tenant] = in.Windows
+			frees[tenant] = in.FreeLocal
 			changes[tenant] = in.Change
 			imgs[tenant] = in.Images
 			return nil
@@ -330,7 +335,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 				retain = append(retain, d)
 				held[d] = len(rep.HeldBack)
 			}
-			rep.HeldBack = append(rep.HeldBack, HoldBack{Tenant: t, Windows: windows[t]})
+			rep.HeldBack = append(rep.HeldBack, HoldBack{Tenant: t, Windows: windows[t], Free: frees[t]})
 		}
 		ro.Exclude, ro.Retain, ro.Inspect = exclude, append(ro.Retain, retain...), nil
 		if res, err = render.Render(e, ro); err != nil {
@@ -452,11 +457,7 @@ func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[stri
 	if err != nil {
 		return in, nil, err
 	}
-	active, err := calendar.ActiveAt(e, t, o.At)
-	if err != nil {
-		return in, nil, err
-	}
-	if in.Windows, err = policy.Windows(active, t); err != nil {
+	if err := in.SetWindows(e, t, o.At); err != nil {
 		return in, nil, err
 	}
 	var states []dirState

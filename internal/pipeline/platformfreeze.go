@@ -12,7 +12,6 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/palisade-gitops/palisade/internal/calendar"
 	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/policy"
 	"github.com/palisade-gitops/palisade/internal/tree"
@@ -76,19 +75,15 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 	var inputs []policy.Input
 	for _, name := range slices.Sorted(maps.Keys(changes)) {
 		t := e.Tenants[name]
-		active, err := calendar.ActiveAt(e, t, o.At)
-		if err != nil {
-			return nil, err
-		}
-		if len(active) == 0 {
-			continue
-		}
 		in, err := policy.NewInput(e, name, o.At)
 		if err != nil {
 			return nil, err
 		}
-		if in.Windows, err = policy.Windows(active, t); err != nil {
+		if err := in.SetWindows(e, t, o.At); err != nil {
 			return nil, err
+		}
+		if len(in.Windows) == 0 {
+			continue
 		}
 		// Not waivable: the platform change is made for every tenant at
 		// once. Shortening the window in the estate is the visible way

@@ -31,6 +31,13 @@ type Input struct {
 	Change      Change      `json:"change"`
 	// Windows are the freeze windows active for the tenant at At.
 	Windows []Window `json:"windows"`
+	// FreeAt is, when a window is active, the first instant no window
+	// applies to the tenant: the windows' end, followed through windows
+	// that begin before or when others end (RFC 3339, UTC); FreeLocal is
+	// it in the tenant's zone, as Window.EndLocal. Empty when no window is
+	// active, or when the tenant is not free within two years.
+	FreeAt    string `json:"freeAt,omitempty"`
+	FreeLocal string `json:"freeLocal,omitempty"`
 	// Waivers are the tenant's waivers, for information: the engine, not
 	// the rules, applies them.
 	Waivers []Waiver `json:"waivers"`
@@ -289,11 +296,7 @@ func RemovedInput(e *estate.Estate, r Removed, at time.Time) (Input, error) {
 		}
 	}
 	in.Tenant.File = ""
-	active, err := calendar.ActiveAt(&e2, t, at)
-	if err != nil {
-		return Input{}, err
-	}
-	if in.Windows, err = Windows(active, t); err != nil {
+	if err := in.SetWindows(&e2, t, at); err != nil {
 		return Input{}, err
 	}
 	envs := slices.Clone(r.Environments)
@@ -332,6 +335,33 @@ func Waivers(t *estate.Tenant) []Waiver {
 		})
 	}
 	return out
+}
+
+// SetWindows sets the windows active for tenant t at at, and when the
+// tenant is next free of them.
+func (in *Input) SetWindows(e *estate.Estate, t *estate.Tenant, at time.Time) error {
+	active, err := calendar.ActiveAt(e, t, at)
+	if err != nil {
+		return err
+	}
+	if in.Windows, err = Windows(active, t); err != nil {
+		return err
+	}
+	in.FreeAt, in.FreeLocal = "", ""
+	if len(active) == 0 {
+		return nil
+	}
+	free, err := calendar.NextFree(e, t, at)
+	if err != nil {
+		return nil // not free within two years: the windows' ends say enough
+	}
+	loc, err := time.LoadLocation(t.TimeZone)
+	if err != nil {
+		return fmt.Errorf("tenant %q: time zone %q: %w", t.Name, t.TimeZone, err)
+	}
+	in.FreeAt = free.UTC().Format(time.RFC3339)
+	in.FreeLocal = free.In(loc).Format("2006-01-02 15:04") + " " + t.TimeZone
+	return nil
 }
 
 // Windows converts the windows calendar.ActiveAt returns for tenant t into
