@@ -32,3 +32,45 @@ func TestWeeklySyncWindows(t *testing.T) {
 		}
 	}
 }
+
+// Retained directories are wired like the estate's own, and only those of
+// a tenant still in the estate, on a known cluster, that the estate no
+// longer plans.
+func TestWithRetained(t *testing.T) {
+	e := syntheticEstate(t, 12, 5)
+	all := planUnits(e)
+	u := all[0]
+	name, cluster := u.t.Name, u.place.Cluster
+	var other string
+	for c := range e.Platform.Clusters {
+		if c != cluster {
+			other = c
+			break
+		}
+	}
+	moved := "clusters/" + other + "/tenants/" + name + "/development"
+	got := withRetained(e, all, []string{
+		u.Dir(), // still planned
+		moved,
+		"clusters/" + cluster + "/tenants/no-such-tenant/production",
+		"clusters/no-such-cluster/tenants/" + name + "/production",
+		"clusters/" + cluster + "/tenants/" + name + "/qa",
+		"clusters/" + cluster + "/platform",
+		moved, // twice
+	})
+	if len(got) != len(all)+1 {
+		t.Fatalf("%d units, want %d: one retained", len(got), len(all)+1)
+	}
+	var r *unit
+	for i, x := range got {
+		if i > 0 && got[i-1].Dir() > x.Dir() {
+			t.Errorf("units not in directory order: %s before %s", got[i-1].Dir(), x.Dir())
+		}
+		if x.retained {
+			r = x
+		}
+	}
+	if r == nil || r.Dir() != moved || r.class != "development" || r.ns != Namespace(name, "development") || r.App() != AppName(name, "development") {
+		t.Errorf("retained unit %+v, want %s", r, moved)
+	}
+}
