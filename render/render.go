@@ -48,6 +48,10 @@ type Options struct {
 	// directories: for a caller that only compares tenant environments
 	// (the base side of a pull-request check).
 	TenantsOnly bool
+	// NoGitOps leaves out the clusters' GitOps directories (their sync
+	// windows cost a calendar expansion per tenant), keeping the platform
+	// ones: a baseline that only needs those.
+	NoGitOps bool
 	// Digests maps image references, as the estate writes them, to the
 	// verified digests to pin them to.
 	Digests map[string]string
@@ -213,6 +217,9 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 				return []*Unit{u}, err
 			},
 			func(b *builder) ([]*Unit, error) {
+				if o.NoGitOps {
+					return nil, nil
+				}
 				files, err := gitopsObjects(e, c, units, o)
 				if err != nil {
 					return nil, err

@@ -46,6 +46,10 @@ func writeGitHub(w io.Writer, c *Check, _ Options) error {
 					where(r.Result), r.Message, strings.Join(c.Policies.Files, ", "), why))
 		}
 	}
+	for _, cc := range c.Calendar {
+		p.command("warning", c.repoPos(cc.Position), "freeze window ended early · "+cc.Window,
+			cc.describe()+"\nreview: editing the calendar is how a change gets through a freeze")
+	}
 	for _, f := range c.Freeze {
 		title := "freeze forecast · " + subject(f.Tenant, f.Environment)
 		msg := fmt.Sprintf("if merged now, %s is held back by freeze window %s (%s) until %s",

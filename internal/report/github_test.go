@@ -31,6 +31,7 @@ func TestGitHub(t *testing.T) {
 ::notice file=estate/tenants/acme.cue,title=waived%3A freeze.window-active · acme/production::acme/production: freeze window black-friday is active%0Awaived by bg-1
 ::warning title=platform.note · ghost::ghost: no file known
 ::error file=estate/tenants/nordlys-kids.cue,line=14,col=9,title=replicas.min-production · nordlys-kids/production::nordlys-kids/production Deployment nordlys-kids-prod/web: web has 1 replica | want >= 2 <b>now</b>%0Afix: set replicas.web to 2
+::warning file=estate/platform.cue,line=40,col=3,title=freeze window ended early · black-friday::window "black-friday" (platform) ends earlier: it froze nordlys-kids until 2026-11-30T23:00:00Z, now until 2026-11-29T23:00:00Z%0Areview: editing the calendar is how a change gets through a freeze
 ::notice file=estate/tenants/acme.cue,title=freeze forecast · acme/production::freeze window black-friday (platform) is active until 2026-11-30T23:00:00Z, but break-glass waiver bg-1 lets acme/production through
 ::notice file=estate/tenants/nordlys-kids.cue,title=freeze forecast · nordlys-kids/production::if merged now, nordlys-kids/production is held back by freeze window black-friday (platform) until 2026-11-30T23:00:00Z Europe/Oslo
 palisade check: fail: 1 denial, 2 warnings, 1 waived; blast radius 2 tenants, 3 environments (2 production); 2 objects changed; 1 tenant frozen if merged now

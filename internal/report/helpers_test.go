@@ -59,6 +59,9 @@ func sample() *Check {
 			{Tenant: "acme", ID: "bg-1", Policy: policy.FreezePolicy, Expires: at.Add(48 * time.Hour), State: WaiverUsed},
 			{Tenant: "acme", ID: "old", Policy: "images.signed", Expires: at.Add(-time.Hour), State: WaiverExpired},
 		},
+		Calendar: []CalendarChange{{Window: "black-friday", Calendar: "platform", Change: WindowShortened,
+			Tenants: []string{"nordlys-kids"}, Ends: ends, EndsNow: ends.Add(-24 * time.Hour),
+			Position: Position{File: "platform.cue", Line: 40, Column: 3}}},
 		Notes: []string{"base and head render 2 tenants differently"},
 	}
 }

@@ -46,7 +46,7 @@ func writeMarkdown(w io.Writer, c *Check, opts Options) error {
 	m := &mdWriter{limit: limit, blobURL: strings.TrimSuffix(opts.BlobURL, "/")}
 	// The footer, which names sections that did not fit, is reserved
 	// first so it always fits.
-	footerMax := width(m.footer([]string{"notes", "denials", "policy changes", "freeze forecast", "waivers", "blast radius", "warnings", "waived denials", "rendered changes"}))
+	footerMax := width(m.footer([]string{"notes", "denials", "policy changes", "freeze windows ended early", "freeze forecast", "waivers", "blast radius", "warnings", "waived denials", "rendered changes"}))
 	m.reserve(footerMax)
 	m.summary(c)
 	m.body(c)
@@ -139,6 +139,14 @@ func (m *mdWriter) summary(c *Check) {
 		m.add(fmt.Sprintf("- **Waivers:** %d used, %d expiring, %d expired, %d unused\n",
 			t.waivers[WaiverUsed], t.waivers[WaiverExpiring], t.waivers[WaiverExpired], t.waivers[WaiverUnused]))
 	}
+	if n := len(c.Calendar); n > 0 {
+		tenants := 0
+		for _, cc := range c.Calendar {
+			tenants += len(cc.Tenants)
+		}
+		m.add(fmt.Sprintf("- **Freeze windows ended early:** %s, for %s (review)\n",
+			plural(n, "window", "windows"), plural(tenants, "tenant", "tenants")))
+	}
 	if p := c.Policies; p != nil {
 		m.add(fmt.Sprintf("- **Policy changes:** %s · %s relaxed, **%d for tenants this change alters**\n",
 			plural(len(p.Files), "file", "files"), plural(len(p.Relaxed), "denial", "denials"), len(p.SelfApproved())))
@@ -210,6 +218,25 @@ func (m *mdWriter) body(c *Check) {
 				[]string{"Tenant", "Environment", "Policy", "Object", "Message", "Tenant altered", "Source"}, relaxed, share(15))
 		}
 	}
+
+	var cal [][]string
+	for _, cc := range c.Calendar {
+		where := cc.Calendar
+		if cc.Owner != "" {
+			where += " " + cc.Owner
+		}
+		now := ""
+		if !cc.EndsNow.IsZero() {
+			now = cc.EndsNow.UTC().Format(time.RFC3339)
+		}
+		cal = append(cal, []string{
+			escMD(clip(cc.Window, mdMaxCell)), escMD(clip(where, mdMaxCell)), escMD(cc.Change),
+			escMD(clip(strings.Join(cc.Tenants, ", "), mdMaxCell)), escMD(cc.Ends.UTC().Format(time.RFC3339)), escMD(now),
+			m.source(c.repoPos(cc.Position)),
+		})
+	}
+	m.table("freeze windows ended early", "windows", "### Freeze windows ended early\n\nActive now and ended early by this change (editing the calendar is how a change gets through a freeze):\n\n", "",
+		[]string{"Window", "Defined in", "Change", "Tenants", "Froze until", "Now until", "Source"}, cal, share(5))
 
 	var freeze [][]string
 	for _, f := range c.Freeze {

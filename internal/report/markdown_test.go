@@ -16,7 +16,7 @@ import (
 // emoji that are two UTF-16 units) and markdown-hostile messages.
 func huge(tenants, objects, lines int) *Check {
 	c := sample()
-	c.Blast.Tenants, c.Diffs, c.Results, c.Freeze, c.Waivers = nil, nil, nil, nil, nil
+	c.Blast.Tenants, c.Diffs, c.Results, c.Freeze, c.Waivers, c.Calendar = nil, nil, nil, nil, nil, nil
 	for i := range tenants {
 		name := fmt.Sprintf("tenant-%04d", i)
 		c.Blast.Tenants = append(c.Blast.Tenants, TenantImpact{
@@ -44,6 +44,8 @@ func huge(tenants, objects, lines int) *Check {
 			})
 		}
 		c.Freeze = append(c.Freeze, Forecast{Tenant: name, Environment: "production", Window: "black-friday", Scope: "platform", Ends: ends, TimeZone: "Europe/Paris"})
+		c.Calendar = append(c.Calendar, CalendarChange{Window: fmt.Sprintf("w-%d | <b>", i), Calendar: "tenant", Owner: name,
+			Change: WindowRemoved, Tenants: []string{name}, Ends: ends, Position: Position{File: "tenants/" + name + ".cue", Line: 9, Column: 2}})
 		if c.Policies == nil {
 			c.Policies = &PolicyChange{}
 		}
@@ -110,12 +112,14 @@ func TestMarkdownHugeShowsEverySection(t *testing.T) {
 		"- **Denials:** 1000 standing, 0 waived · **Warnings:** 1000",
 		"- **Frozen if merged now:** 1000 tenants: tenant-0000, tenant-0001, ",
 		"and 990 more",
+		"- **Freeze windows ended early:** 1000 windows, for 1000 tenants (review)",
 		"- **Policy changes:** 1000 files · 1000 denials relaxed, **500 for tenants this change alters**",
 		"**Notes**",
 		"### Denials",
 		"### Policy changes",
 		"This change edits guard/rule-0000\\|&lt;b&gt;.rego, ",
 		"and 990 more. Head is judged by its own policies; the base revision's policies would also deny:",
+		"### Freeze windows ended early",
 		"### Freeze forecast",
 		"### Waivers",
 		"<details><summary>Blast radius: 1000 tenants</summary>",

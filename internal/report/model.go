@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -67,6 +68,9 @@ type Check struct {
 	Freeze []Forecast `json:"freeze"`
 	// Waivers are the waivers of the affected tenants and their state.
 	Waivers []WaiverNote `json:"waivers"`
+	// Calendar lists the freeze windows active at At that the change ends
+	// early for some tenants: for review, it does not fail the check.
+	Calendar []CalendarChange `json:"calendar"`
 	// Policies is what the change does to the policies themselves: set
 	// when it changes a policy file of a --policy directory inside the
 	// repository.
@@ -74,6 +78,32 @@ type Check struct {
 	// Notes are remarks for a person, printed as given, in order.
 	Notes []string `json:"notes"`
 }
+
+// CalendarChange is a freeze window active at a check's instant that the
+// change ends early for some tenants.
+type CalendarChange struct {
+	Window string `json:"window"`
+	// Calendar is where the window is defined: platform, tier or tenant;
+	// Owner names the tier or tenant.
+	Calendar string `json:"calendar"`
+	Owner    string `json:"owner,omitempty"`
+	// Change is WindowRemoved, WindowNoLongerApplies or WindowShortened.
+	Change  string   `json:"change"`
+	Tenants []string `json:"tenants"`
+	// Ends is when the window ends on base (the latest, over the tenants);
+	// EndsNow when it ends on head, for WindowShortened.
+	Ends    time.Time `json:"ends"`
+	EndsNow time.Time `json:"endsNow,omitzero"`
+	// Position is the window's definition on head, else its owner's.
+	Position Position `json:"position,omitzero"`
+}
+
+// Changes of a calendar change.
+const (
+	WindowRemoved         = "removed"
+	WindowNoLongerApplies = "no longer applies"
+	WindowShortened       = "ends earlier"
+)
 
 // PolicyChange is a change to the user policies a check evaluates with.
 type PolicyChange struct {
@@ -297,6 +327,7 @@ func (c *Check) finalized() *Check {
 	d.Freeze = slices.Clone(c.Freeze)
 	d.Waivers = slices.Clone(c.Waivers)
 	d.Notes = slices.Clone(c.Notes)
+	d.Calendar = slices.Clone(c.Calendar)
 	if c.Policies != nil {
 		p := *c.Policies
 		p.Files = slices.Clone(p.Files)
@@ -461,4 +492,24 @@ func plural(n int, one, many string) string {
 		return itoa(n) + " " + one
 	}
 	return itoa(n) + " " + many
+}
+
+// describe is the calendar change in words, for the text and github
+// formats: `window "x" (tenant acme) removed: it froze acme, bolt until …`.
+func (cc CalendarChange) describe() string {
+	where := cc.Calendar
+	if cc.Owner != "" {
+		where += " " + cc.Owner
+	}
+	names := cc.Tenants
+	more := ""
+	if len(names) > 10 {
+		names, more = names[:10], fmt.Sprintf(" and %d more", len(cc.Tenants)-10)
+	}
+	s := fmt.Sprintf("window %q (%s) %s: it froze %s%s until %s", cc.Window, where, cc.Change,
+		strings.Join(names, ", "), more, cc.Ends.UTC().Format(time.RFC3339))
+	if !cc.EndsNow.IsZero() {
+		s += ", now until " + cc.EndsNow.UTC().Format(time.RFC3339)
+	}
+	return s
 }

@@ -27,6 +27,9 @@ func writeText(w io.Writer, c *Check, opts Options) error {
 	if len(t.frozen) > 0 {
 		p.line("  frozen if merged now: %s (%s)", clean(strings.Join(t.frozen, ", ")), plural(len(t.frozen), "tenant", "tenants"))
 	}
+	if len(c.Calendar) > 0 {
+		p.line("  freeze windows ended early: %d (review)", len(c.Calendar))
+	}
 	if c.Policies != nil {
 		p.line("  policy changes: %s, %s relaxed (%d for tenants the change alters)", plural(len(c.Policies.Files), "file", "files"),
 			plural(len(c.Policies.Relaxed), "denial", "denials"), len(c.Policies.SelfApproved()))
@@ -113,6 +116,16 @@ func writeText(w io.Writer, c *Check, opts Options) error {
 		p.line("warnings: %s (--format json lists them)", strings.Join(parts, ", "))
 	}
 
+	if len(c.Calendar) > 0 {
+		p.blank()
+		p.line("freeze windows this change ends early (review):")
+		for _, cc := range c.Calendar {
+			p.line("  %s", clean(cc.describe()))
+			if loc := c.repoPos(cc.Position); loc.IsValid() {
+				p.line("      at %s", clean(loc.String()))
+			}
+		}
+	}
 	if len(c.Freeze) > 0 {
 		p.blank()
 		p.line("freeze forecast (held back if merged now):")

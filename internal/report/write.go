@@ -104,6 +104,7 @@ func writeJSON(w io.Writer, c *Check, _ Options) error {
 	d.Freeze = nonNil(d.Freeze)
 	d.Waivers = nonNil(d.Waivers)
 	d.Notes = nonNil(d.Notes)
+	d.Calendar = nonNil(d.Calendar)
 	if d.Policies != nil {
 		d.Policies.Files = nonNil(d.Policies.Files)
 		d.Policies.Relaxed = nonNil(d.Policies.Relaxed)

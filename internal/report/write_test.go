@@ -26,6 +26,7 @@ func TestText(t *testing.T) {
   blast radius: 2 tenants (1 added, 0 removed), 2 tiers, 3 environments (2 production)
   denials: 1 (+1 waived), warnings: 4
   frozen if merged now: nordlys-kids (1 tenant)
+  freeze windows ended early: 1 (review)
   changed objects: 2 (1 added, 0 removed, 1 changed) in 2 tenants
 
 denials:
@@ -43,6 +44,10 @@ waiver warnings:
       at estate/tenants/acme.cue:30:5
 
 warnings: images.signed ×1, platform.note ×2 (--format json lists them)
+
+freeze windows this change ends early (review):
+  window "black-friday" (platform) ends earlier: it froze nordlys-kids until 2026-11-30T23:00:00Z, now until 2026-11-29T23:00:00Z
+      at estate/platform.cue:40:3
 
 freeze forecast (held back if merged now):
   acme/production: window black-friday (platform) until 2026-11-30T23:00:00Z Europe/Paris, waived by bg-1
