@@ -324,14 +324,12 @@ func planUnits(e *estate.Estate) []*unit {
 	return out
 }
 
-// TenantDirs lists, sorted, the environment directories the estate plans
-// for a tenant (none for an unknown tenant).
-func TenantDirs(e *estate.Estate, tenant string) []string {
-	var out []string
+// PlannedDirs lists, by tenant and sorted, the environment directories the
+// estate plans.
+func PlannedDirs(e *estate.Estate) map[string][]string {
+	out := map[string][]string{}
 	for _, u := range planUnits(e) {
-		if u.t.Name == tenant {
-			out = append(out, u.Dir())
-		}
+		out[u.t.Name] = append(out[u.t.Name], u.Dir())
 	}
 	return out
 }

@@ -110,7 +110,7 @@ files.`,
 func runRender(ctx context.Context, out io.Writer, o *RenderOptions) error {
 	at, _ := o.At.Time()
 	po := pipeline.Options{
-		Root: o.Estate.Root, Out: o.Out, Tenants: o.Tenants, Target: o.Target,
+		Root: o.Estate.Root, Out: o.Out, Tenants: o.Tenants, KeepOthers: len(o.Tenants) > 0, Target: o.Target,
 		Layout: o.Layout, At: at, PolicyDirs: o.Policy.Dirs, Images: o.Images.Stage(),
 	}
 	if o.Repo.Location != "" {

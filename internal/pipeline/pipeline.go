@@ -32,6 +32,12 @@ type Options struct {
 	// evaluate (Prepare and Render).
 	Out     string
 	Tenants []string
+	// KeepOthers (--tenant) keeps the output of the tenants Tenants leaves
+	// out as it is: an environment the estate drops stays, wired, and one
+	// it adds stays out, until a render that includes the tenant. Without
+	// it (an incremental render, whose other tenants have not changed, or a
+	// pull-request check) they are wired as the estate says.
+	KeepOthers bool
 	// NoTenants renders no tenant (with an empty Tenants): see
 	// render.Options.NoTenants.
 	NoTenants bool
@@ -240,16 +246,16 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	// A tenant --tenant leaves out keeps its output as it is: environments
 	// the estate no longer has stay, wired, and new ones stay out (neither
 	// is judged in this render). A tenant the baseline has nothing of is
-	// wired as the estate says: a new tenant, or one a partial baseline
-	// (a pull-request check's) does not hold.
-	if len(o.Tenants) > 0 {
+	// wired as the estate says: a new tenant.
+	if o.KeepOthers && len(o.Tenants) > 0 {
+		planned := render.PlannedDirs(e)
 		for t := range e.Tenants {
 			have := base.TenantDirs(t)
 			if slices.Contains(o.Tenants, t) || len(have) == 0 {
 				continue
 			}
 			ro.Retain = append(ro.Retain, have...)
-			for _, d := range render.TenantDirs(e, t) {
+			for _, d := range planned[t] {
 				if !slices.Contains(have, d) {
 					if ro.Exclude == nil {
 						ro.Exclude = map[string]bool{}
