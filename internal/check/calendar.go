@@ -24,6 +24,16 @@ func calendarChanges(base, head *estate.Estate, at time.Time) ([]report.Calendar
 		change string
 	}
 	byKey := map[aggKey]*report.CalendarChange{}
+	keyOf := func(a calendar.Active, t *estate.Tenant) key {
+		k := key{calendar: a.Calendar, window: a.Window.Name}
+		switch a.Calendar {
+		case estate.ScopeTier:
+			k.owner = t.Tier
+		case estate.ScopeTenant:
+			k.owner = t.Name
+		}
+		return k
+	}
 	for _, name := range head.TenantNames() {
 		bt, ht := base.Tenants[name], head.Tenants[name]
 		if bt == nil || sameCalendar(base, head, bt, ht) {
@@ -36,16 +46,6 @@ func calendarChanges(base, head *estate.Estate, at time.Time) ([]report.Calendar
 		now, err := calendar.ActiveAt(head, ht, at)
 		if err != nil {
 			return nil, err
-		}
-		keyOf := func(a calendar.Active, t *estate.Tenant) key {
-			k := key{calendar: a.Calendar, window: a.Window.Name}
-			switch a.Calendar {
-			case estate.ScopeTier:
-				k.owner = t.Tier
-			case estate.ScopeTenant:
-				k.owner = t.Name
-			}
-			return k
 		}
 		for _, a := range was {
 			k := keyOf(a, bt)

@@ -300,7 +300,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	out := &Outcome{Report: rep, Result: res, Tenants: map[string]TenantState{}, images: imgs}
 	if p.Compare != nil {
 		policy.SortResults(compared)
-		out.Compared = nonNilResults(compared)
+		out.Compared = orEmpty(compared)
 	}
 	for t, c := range changes {
 		ts := TenantState{Changed: c.Changed, New: c.New, Environments: slices.Compact(c.Environments)}
@@ -646,15 +646,8 @@ func ownRoles(cluster map[string]any, secret string) map[string]any {
 	view := maps.Clone(cluster)
 	view["spec"] = maps.Clone(spec)
 	view["spec"].(map[string]any)["managed"] = maps.Clone(managed)
-	view["spec"].(map[string]any)["managed"].(map[string]any)["roles"] = orEmptyList(own)
+	view["spec"].(map[string]any)["managed"].(map[string]any)["roles"] = orEmpty(own)
 	return view
-}
-
-func orEmptyList(l []any) []any {
-	if l == nil {
-		return []any{}
-	}
-	return l
 }
 
 // removedDirs are a tenant's directories on disk the render no longer has.
@@ -743,10 +736,3 @@ func pinBase(base Baseline, dir string, files map[string][]byte) (map[string][]b
 // baseRef is the resources entry of an overlay's kustomization.yaml that
 // names its tier base, relative to the overlay.
 var baseRef = regexp.MustCompile(`\n- ((?:\.\./)+bases/[^\s]+)\n`)
-
-func nonNilResults(rs []policy.Result) []policy.Result {
-	if rs == nil {
-		return []policy.Result{}
-	}
-	return rs
-}

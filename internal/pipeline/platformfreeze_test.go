@@ -66,19 +66,8 @@ func TestNormalizedNumbers(t *testing.T) {
 // objects it built, in both layouts: a platform object that did not change
 // is never reported as changed.
 func TestPlatformObjectsReadBack(t *testing.T) {
-	root := t.TempDir()
-	if err := estategen.Write(root, estategen.Options{Tenants: 40, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	e, err := estate.Load(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, res := platformRender(t)
 	for _, layout := range []string{render.LayoutKustomize, render.LayoutHydrated} {
-		res, err := render.Render(e, render.Options{At: time.Date(2026, 10, 14, 9, 0, 0, 0, time.UTC), KeepPlatform: true, NoTenants: true})
-		if err != nil {
-			t.Fatal(err)
-		}
 		files, err := res.Tree(layout)
 		if err != nil {
 			t.Fatal(err)
@@ -119,18 +108,7 @@ func TestPlatformObjectsReadBack(t *testing.T) {
 // and the shared Redis the cluster's environments whose tier uses it; each
 // sees the namespace's shared objects and its own, not its neighbours'.
 func TestServing(t *testing.T) {
-	root := t.TempDir()
-	if err := estategen.Write(root, estategen.Options{Tenants: 40, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	e, err := estate.Load(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := render.Render(e, render.Options{At: time.Date(2026, 10, 14, 9, 0, 0, 0, time.UTC), KeepPlatform: true, NoTenants: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, res := platformRender(t)
 	var pg, redis int
 	for _, u := range res.Units {
 		if u.Kind != render.KindPlatform {
@@ -181,4 +159,23 @@ func TestServing(t *testing.T) {
 	if pg == 0 || redis == 0 {
 		t.Fatalf("%d postgres and %d redis environments served", pg, redis)
 	}
+}
+
+// platformRender renders the platform directories (no tenant) of a small
+// synthetic estate, keeping their objects.
+func platformRender(t *testing.T) (*estate.Estate, *render.Result) {
+	t.Helper()
+	root := t.TempDir()
+	if err := estategen.Write(root, estategen.Options{Tenants: 40, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := estate.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := render.Render(e, render.Options{At: time.Date(2026, 10, 14, 9, 0, 0, 0, time.UTC), KeepPlatform: true, NoTenants: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, res
 }
