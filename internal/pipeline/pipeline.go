@@ -245,15 +245,17 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	}
 	// A tenant --tenant leaves out keeps its output as it is: environments
 	// the estate no longer has stay, wired, and new ones stay out (neither
-	// is judged in this render). A tenant the baseline has nothing of is
-	// wired as the estate says: a new tenant.
+	// is judged in this render). A tenant the baseline has nothing of stays
+	// out altogether, platform and GitOps wiring included: wired without
+	// its directories, the controller would find a missing path, and its
+	// onboarding would go unjudged.
 	if o.KeepOthers && len(o.Tenants) > 0 {
 		planned := render.PlannedDirs(e)
 		for t := range e.Tenants {
-			have := base.TenantDirs(t)
-			if slices.Contains(o.Tenants, t) || len(have) == 0 {
+			if slices.Contains(o.Tenants, t) {
 				continue
 			}
+			have := base.TenantDirs(t)
 			ro.Retain = append(ro.Retain, have...)
 			for _, d := range planned[t] {
 				if !slices.Contains(have, d) {
