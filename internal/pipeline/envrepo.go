@@ -15,6 +15,7 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/envrepo"
 	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/render"
 )
 
 // Commit says who commits a render into the environment repository.
@@ -206,8 +207,8 @@ type state struct {
 
 // incremental narrows the render to the tenants whose inputs differ from
 // the state of the last commit: a copy of p rendering only those. A tenant
-// is redone when its fingerprint changed, its directories are missing, or
-// one of its waivers expired since the last render.
+// is redone when its fingerprint changed, one of its directories is
+// missing, or one of its waivers expired since the last render.
 //
 // It also returns the state it went by: the committed one, or the one kept
 // beside the repository for the tip (localState); none when it renders
@@ -243,17 +244,32 @@ func (p *Prepared) incremental(all map[string][]byte, base *MapBaseline, c Commi
 		return &q, fps, global, state{}, nil
 	}
 	var redo []string
+	planned := render.PlannedDirs(p.Estate)
 	for t, fp := range fps {
 		if len(o.Tenants) > 0 && !slices.Contains(o.Tenants, t) {
 			continue
 		}
-		if prev.Tenants[t] != fp || len(base.TenantDirs(t)) == 0 || waiverExpired(p.Estate.Tenants[t].Waivers, prev.At, o.At) {
+		if prev.Tenants[t] != fp || missingDir(planned[t], base.TenantDirs(t)) || waiverExpired(p.Estate.Tenants[t].Waivers, prev.At, o.At) {
 			redo = append(redo, t)
 		}
 	}
 	slices.Sort(redo)
 	q.Options.Tenants, q.Options.NoTenants = redo, len(redo) == 0
 	return &q, fps, global, prev, nil
+}
+
+// missingDir reports whether one of the directories planned for a tenant
+// is not in the tree: deleted by hand, its wiring would point the GitOps
+// controller at a missing path. (A new environment a freeze holds back is
+// missing too; its tenant is redone anyway, as the state kept its former
+// fingerprint.)
+func missingDir(planned, have []string) bool {
+	for _, d := range planned {
+		if !slices.Contains(have, d) {
+			return true
+		}
+	}
+	return len(have) == 0
 }
 
 func waiverExpired(ws map[string]estate.Waiver, from, to time.Time) bool {
