@@ -3,7 +3,9 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -17,6 +19,16 @@ import (
 // move.
 const fingerprintKey = "palisadeFinding/v1"
 
+// Rule ids of the review items a check reports beside the policy results.
+const (
+	// RuleRelaxed is a denial the base revision's policies give on head
+	// and the change to the policies lets through.
+	RuleRelaxed = "check.policy-relaxed"
+	// RuleWindowEndedEarly is a freeze window active at the check's
+	// instant that the change removes, reschedules or shortens.
+	RuleWindowEndedEarly = "check.window-ended-early"
+)
+
 // writeSARIF writes a SARIF 2.1.0 log with one run: one rule per policy id
 // (its help is the remediation), one result per policy result, level error
 // for a denial and warning for a warning. A waived denial keeps its level
@@ -26,6 +38,12 @@ const fingerprintKey = "palisadeFinding/v1"
 // file; without that, at the platform file; without that, nowhere (no
 // locations, which the SARIF specification allows but GitHub code scanning
 // refuses).
+//
+// The review items follow, under rules of their own: each denial a change
+// to the policies relaxes (RuleRelaxed: an error when the change also
+// alters the tenant, as the check then fails, else a warning), and each
+// freeze window the change ends early (RuleWindowEndedEarly, a warning at
+// the window's definition).
 func writeSARIF(w io.Writer, c *Check, opts Options) error {
 	rep := buildSARIF(c, opts)
 	if err := rep.PrettyWrite(w); err != nil {
@@ -33,6 +51,18 @@ func writeSARIF(w io.Writer, c *Check, opts Options) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// sarifRule is a rule of the run, as its results make it: the help is the
+// first remediation given, the level the highest.
+type sarifRule struct{ short, help, level string }
+
+// sarifResult is a result before it is added to the run.
+type sarifResult struct {
+	rule, level, text, fingerprint string
+	props                          *sarif.PropertyBag
+	at                             Position
+	waiver                         string
 }
 
 func buildSARIF(c *Check, opts Options) *sarif.Report {
@@ -47,37 +77,23 @@ func buildSARIF(c *Check, opts Options) *sarif.Report {
 		Add("at", c.At.UTC().Format("2006-01-02T15:04:05Z")).
 		Add("verdict", c.Verdict))
 
-	// Rules first, in policy-id order, so result rule indexes are stable.
-	type rule struct{ help, level string }
-	rules := map[string]*rule{}
-	var ids []string
-	for _, f := range c.Results {
-		r, ok := rules[f.PolicyID]
-		if !ok {
-			r = &rule{level: sarif.LevelWarning}
-			rules[f.PolicyID] = r
-			ids = append(ids, f.PolicyID)
-		}
-		if r.help == "" && f.Remediation != "" {
-			r.help = f.Remediation
-		}
-		if f.Severity == policy.SeverityDeny {
-			r.level = sarif.LevelError
-		}
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		r := rules[id]
-		d := run.AddRule(id).
-			WithName(ruleName(id)).
-			WithShortDescription(sarif.NewMultiformatMessageString().WithText("palisade policy " + id)).
-			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(r.level))
-		if r.help != "" {
-			d.WithHelp(sarif.NewMultiformatMessageString().WithText(r.help))
-		}
-	}
-
 	files := c.tenantFiles()
+	rules := map[string]*sarifRule{}
+	var results []sarifResult
+	add := func(r sarifResult, short, help string) {
+		d, ok := rules[r.rule]
+		if !ok {
+			d = &sarifRule{short: short, level: sarif.LevelWarning}
+			rules[r.rule] = d
+		}
+		if d.help == "" {
+			d.help = help
+		}
+		if r.level == sarif.LevelError {
+			d.level = sarif.LevelError
+		}
+		results = append(results, r)
+	}
 	for _, f := range c.Results {
 		level := sarif.LevelWarning
 		if f.Severity == policy.SeverityDeny {
@@ -87,45 +103,103 @@ func buildSARIF(c *Check, opts Options) *sarif.Report {
 		if f.Remediation != "" {
 			text += "\nFix: " + f.Remediation
 		}
-		res := run.CreateResultForRule(f.PolicyID).
-			WithLevel(level).
-			WithMessage(sarif.NewTextMessage(text)).
-			WithPartialFingerprints(map[string]string{fingerprintKey: fingerprint(f.Result)})
-		props := sarif.NewPropertyBag().Add("tenant", f.Tenant).Add("severity", f.Severity)
-		if f.Environment != "" {
-			props.Add("environment", f.Environment)
-		}
-		if !f.Object.IsZero() {
-			props.Add("object", f.Object.String())
-		}
-		if len(f.Path) > 0 {
-			props.Add("path", strings.Join(f.Path, "."))
-		}
-		res.WithProperties(props)
-		if loc := c.repoPos(c.anchor(f, files)); loc.IsValid() {
-			region := sarif.NewRegion()
-			if loc.Line > 0 {
-				region.WithStartLine(loc.Line)
-				if loc.Column > 0 {
-					region.WithStartColumn(loc.Column)
-				}
-			}
-			phys := sarif.NewPhysicalLocation().
-				WithArtifactLocation(sarif.NewSimpleArtifactLocation(loc.File).WithURIBaseID("%SRCROOT%"))
-			if loc.Line > 0 {
-				phys.WithRegion(region)
-			}
-			res.AddLocation(sarif.NewLocationWithPhysicalLocation(phys))
-		}
+		r := sarifResult{rule: f.PolicyID, level: level, text: text, fingerprint: fingerprint(f.Result),
+			props: findingProps(f), at: c.anchor(f, files)}
 		if f.Severity == policy.SeverityDeny && f.Waived {
+			r.waiver = f.WaiverID
+		}
+		add(r, "palisade policy "+f.PolicyID, f.Remediation)
+	}
+	if c.Policies != nil {
+		for _, f := range c.Policies.Relaxed {
+			level, why := sarif.LevelWarning, "review the policy change"
+			if f.InputsChanged {
+				level, why = sarif.LevelError, "the change also alters the tenant, so it may not relax its own policies"
+			}
+			text := fmt.Sprintf("%s: the base revision's policies deny it (%s: %s); this change's policy files (%s) let it through: %s",
+				where(f.Result), f.PolicyID, f.Message, strings.Join(c.Policies.Files, ", "), why)
+			add(sarifResult{rule: RuleRelaxed, level: level, text: text, fingerprint: fingerprint(f.Result),
+				props: findingProps(f.Finding).Add("inputsChanged", f.InputsChanged), at: c.anchor(f.Finding, files)},
+				"a denial a change to the policies lets through",
+				"keep the policy change and the tenant change in separate pull requests, reviewed by the policies' owners")
+		}
+	}
+	for _, cc := range c.Calendar {
+		h := sha256.Sum256([]byte(strings.Join([]string{RuleWindowEndedEarly, cc.Calendar, cc.Owner, cc.Window}, "\x00")))
+		props := sarif.NewPropertyBag().Add("window", cc.Window).Add("calendar", cc.Calendar).
+			Add("change", cc.Change).Add("tenants", cc.Tenants)
+		if cc.Owner != "" {
+			props.Add("owner", cc.Owner)
+		}
+		at := cc.Position
+		if !at.IsValid() {
+			at = Position{File: c.PlatformFile}
+		}
+		add(sarifResult{rule: RuleWindowEndedEarly, level: sarif.LevelWarning, fingerprint: hex.EncodeToString(h[:16]),
+			text: cc.describe() + "\nReview: editing the calendar is how a change gets through a freeze.", props: props, at: at},
+			"a freeze window active now that the change ends early",
+			"confirm with the window's owner that the freeze may end early")
+	}
+
+	// Rules in id order, so result rule indexes are stable.
+	for _, id := range slices.Sorted(maps.Keys(rules)) {
+		r := rules[id]
+		d := run.AddRule(id).
+			WithName(ruleName(id)).
+			WithShortDescription(sarif.NewMultiformatMessageString().WithText(r.short)).
+			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(r.level))
+		if r.help != "" {
+			d.WithHelp(sarif.NewMultiformatMessageString().WithText(r.help))
+		}
+	}
+	for _, r := range results {
+		res := run.CreateResultForRule(r.rule).
+			WithLevel(r.level).
+			WithMessage(sarif.NewTextMessage(r.text)).
+			WithPartialFingerprints(map[string]string{fingerprintKey: r.fingerprint}).
+			WithProperties(r.props)
+		if loc := c.repoPos(r.at); loc.IsValid() {
+			res.AddLocation(sarifLocation(loc))
+		}
+		if r.waiver != "" {
 			res.AddSuppression(sarif.NewSuppression().
 				WithKind("inSource").
 				WithStatus("accepted").
-				WithJustification("waiver " + f.WaiverID))
+				WithJustification("waiver " + r.waiver))
 		}
 	}
 	rep.AddRun(run)
 	return rep
+}
+
+// findingProps are the properties of a result about a policy finding.
+func findingProps(f Finding) *sarif.PropertyBag {
+	props := sarif.NewPropertyBag().Add("tenant", f.Tenant).Add("severity", f.Severity)
+	if f.Environment != "" {
+		props.Add("environment", f.Environment)
+	}
+	if !f.Object.IsZero() {
+		props.Add("object", f.Object.String())
+	}
+	if len(f.Path) > 0 {
+		props.Add("path", strings.Join(f.Path, "."))
+	}
+	return props
+}
+
+// sarifLocation is a location in the repository: a file, and a region when
+// the line is known.
+func sarifLocation(loc Position) *sarif.Location {
+	phys := sarif.NewPhysicalLocation().
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(loc.File).WithURIBaseID("%SRCROOT%"))
+	if loc.Line > 0 {
+		region := sarif.NewRegion().WithStartLine(loc.Line)
+		if loc.Column > 0 {
+			region.WithStartColumn(loc.Column)
+		}
+		phys.WithRegion(region)
+	}
+	return sarif.NewLocationWithPhysicalLocation(phys)
 }
 
 // ruleName turns a policy id such as "replicas.min-production" into a

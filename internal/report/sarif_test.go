@@ -2,11 +2,14 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+
+	"github.com/palisade-gitops/palisade/internal/policy"
 )
 
 func readSARIF(t *testing.T, c *Check) (*sarif.Report, string) {
@@ -38,13 +41,13 @@ func TestSARIF(t *testing.T) {
 	for _, r := range d.Rules {
 		ids = append(ids, *r.ID)
 	}
-	if want := []string{"freeze.window-active", "images.signed", "platform.note", "replicas.min-production"}; !slices.Equal(ids, want) {
+	if want := []string{RuleWindowEndedEarly, "freeze.window-active", "images.signed", "platform.note", "replicas.min-production"}; !slices.Equal(ids, want) {
 		t.Errorf("rules %q, want %q", ids, want)
 	}
-	if h := d.Rules[3].Help; h == nil || *h.Text != "set replicas.web to 2" {
+	if h := d.Rules[4].Help; h == nil || *h.Text != "set replicas.web to 2" {
 		t.Errorf("rule help %+v", h)
 	}
-	if lvl := d.Rules[3].DefaultConfiguration.Level; lvl != "error" {
+	if lvl := d.Rules[4].DefaultConfiguration.Level; lvl != "error" {
 		t.Errorf("deny rule default level %q", lvl)
 	}
 
@@ -90,6 +93,8 @@ func TestSARIF(t *testing.T) {
 		"freeze.window-active error": {uri: "estate/tenants/acme.cue", suppressed: "inSource accepted waiver bg-1"},
 		// Neither position nor a known tenant file: no location at all.
 		"platform.note warning": {},
+		// A freeze window the change ends early: at its definition.
+		RuleWindowEndedEarly + " warning": {uri: "estate/platform.cue", line: 40, col: 3},
 	}
 	for k, w := range want {
 		if got[k] != w {
@@ -145,7 +150,7 @@ func TestSARIFEstateAtRoot(t *testing.T) {
 	rep, _ := readSARIF(t, c)
 	for _, r := range rep.Runs[0].Results {
 		for _, l := range r.Locations {
-			if u := *l.PhysicalLocation.ArtifactLocation.URI; !strings.HasPrefix(u, "tenants/") {
+			if u := *l.PhysicalLocation.ArtifactLocation.URI; !strings.HasPrefix(u, "tenants/") && u != "platform.cue" {
 				t.Errorf("uri %q, want relative to the repository root", u)
 			}
 		}
@@ -166,6 +171,62 @@ func TestSARIFEmpty(t *testing.T) {
 	}
 	if string(raw.Runs[0]["results"]) != "[]" {
 		t.Errorf("results = %s, want []", raw.Runs[0]["results"])
+	}
+}
+
+// The review items of a check: relaxed denials (an error when the change
+// also alters the tenant, as the check fails) and freeze windows ended
+// early, each under a rule of its own, where the text formats put them.
+func TestSARIFReviewItems(t *testing.T) {
+	c := sample()
+	c.Results = nil
+	kids := Finding{Result: policy.Result{PolicyID: "isolation.network-policy", Severity: policy.SeverityDeny, Tenant: "nordlys-kids",
+		Environment: "production", Message: "no default-deny NetworkPolicy"},
+		Position: Position{File: "tenants/nordlys-kids.cue", Line: 3, Column: 1}}
+	acme := Finding{Result: policy.Result{PolicyID: "security.run-as-non-root", Severity: policy.SeverityDeny, Tenant: "acme",
+		Environment: "staging", Message: "runs as root"}}
+	c.Policies = &PolicyChange{Files: []string{"org-policies/net.rego"}, Relaxed: []Relaxed{
+		{Finding: kids, InputsChanged: true}, {Finding: acme},
+	}}
+	rep, _ := readSARIF(t, c)
+	run := rep.Runs[0]
+	var ids []string
+	for _, r := range run.Tool.Driver.Rules {
+		ids = append(ids, *r.ID)
+	}
+	if want := []string{RuleRelaxed, RuleWindowEndedEarly}; !slices.Equal(ids, want) {
+		t.Fatalf("rules %q, want %q", ids, want)
+	}
+	if lvl := run.Tool.Driver.Rules[0].DefaultConfiguration.Level; lvl != "error" {
+		t.Errorf("relaxed rule level %q, want error: one relaxation fails the check", lvl)
+	}
+	got := map[string]string{}
+	for _, r := range run.Results {
+		if len(r.Locations) != 1 {
+			t.Fatalf("%s: %d locations", *r.RuleID, len(r.Locations))
+		}
+		l := r.Locations[0].PhysicalLocation
+		key := fmt.Sprintf("%s %s %s", *r.RuleID, r.Level, *l.ArtifactLocation.URI)
+		if l.Region != nil {
+			key += fmt.Sprintf(":%d", *l.Region.StartLine)
+		}
+		got[key] = *r.Message.Text
+	}
+	want := map[string]string{
+		RuleRelaxed + " error estate/tenants/nordlys-kids.cue:3": "nordlys-kids/production: the base revision's policies deny it (isolation.network-policy: no default-deny NetworkPolicy); " +
+			"this change's policy files (org-policies/net.rego) let it through: the change also alters the tenant, so it may not relax its own policies",
+		RuleRelaxed + " warning estate/tenants/acme.cue": "acme/staging: the base revision's policies deny it (security.run-as-non-root: runs as root); " +
+			"this change's policy files (org-policies/net.rego) let it through: review the policy change",
+		RuleWindowEndedEarly + " warning estate/platform.cue:40": `window "black-friday" (platform) ends earlier: it froze nordlys-kids until 2026-11-30T23:00:00Z, now until 2026-11-29T23:00:00Z` +
+			"\nReview: editing the calendar is how a change gets through a freeze.",
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s:\n got %q\nwant %q", k, got[k], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("results %q", got)
 	}
 }
 
