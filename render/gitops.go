@@ -21,6 +21,13 @@ const SyncWindowHorizon = 6 // months
 // controller: with Argo CD, an AppProject per tier whose deny sync windows
 // mirror the freeze calendar, and an Application per tenant environment;
 // with Flux, a GitRepository and a Kustomization per directory.
+//
+// Beyond each tenant environment's own directory, namespace, tier and
+// labels, the Applications, Kustomizations and GitRepository are rendered
+// from the platform's GitOps settings and the cluster's API server only:
+// the pull-request check renders the base's GitOps directories, to judge
+// the wiring head changes under a freeze, only when those differ
+// (internal/check's wiringInputsDiffer). Keep the two in step.
 func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options) (map[string][]any, error) {
 	if o.Target == TargetFlux {
 		return fluxObjects(e, cluster, units), nil

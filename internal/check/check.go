@@ -181,9 +181,14 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 		return nil, err
 	}
 	if bp != nil && len(renderBase) > 0 {
+		// The GitOps directories too when the change can alter the
+		// wiring that every tenant environment's Application or Flux
+		// Kustomization shares: at a thousand tenants they cost more
+		// than the platform's.
+		wiring := frozenAny && wiringInputsDiffer(bp.Estate, hp.Estate)
 		res, err := render.Render(bp.Estate, render.Options{
 			Target: o.Target, Tenants: renderBase, At: o.At, Digests: bp.Images.Digests(), KeepObjects: true,
-			NoGitOps: true, TenantsOnly: !frozenAny,
+			NoGitOps: !wiring, TenantsOnly: !frozenAny,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("rendering the base revision: %w", err)
@@ -295,6 +300,24 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	}
 	c.Finalize()
 	return c, nil
+}
+
+// wiringInputsDiffer reports whether two estates differ in what the GitOps
+// objects of a cluster's tenant environments are rendered from beyond the
+// tenants themselves: the platform's GitOps settings and the clusters' API
+// servers (see render's gitopsObjects). When they agree, what head
+// changes in the GitOps directories follows its tenants' own changes,
+// which their own evaluation judges.
+func wiringInputsDiffer(base, head *estate.Estate) bool {
+	if base.Platform.GitOps != head.Platform.GitOps {
+		return true
+	}
+	for name, c := range head.Platform.Clusters {
+		if b, ok := base.Platform.Clusters[name]; ok && b.Server != c.Server {
+			return true
+		}
+	}
+	return false
 }
 
 // anyWindowActive reports whether a freeze window applies to any tenant

@@ -28,8 +28,15 @@ import (
 // tenant such a change reaches while a window applies to it, the engine
 // evaluates PlatformQuery (freeze.platform-change).
 //
-// A platform directory the baseline lacks is not compared: a first render,
-// or the base of a pull-request check, which renders tenants only.
+// The GitOps wiring is judged the same way: a tenant environment's
+// Application or Flux Kustomization, and the cluster's platform
+// Application or GitRepository that every one of them depends on, are
+// rendered from the platform's GitOps settings, so a new repository URL,
+// revision or sync policy would reach a frozen tenant through them.
+//
+// A platform or GitOps directory the baseline lacks is not compared: a
+// first render, or the base of a pull-request check when no window is
+// active.
 func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base Baseline) ([]policy.Result, error) {
 	e, o := p.Estate, p.Options
 	// changes[tenant][environment class] are the platform objects the
@@ -72,6 +79,39 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 			changes[te.tenant][te.class] = append(changes[te.tenant][te.class], objs...)
 		}
 	}
+	for _, u := range res.Units {
+		if u.Kind != render.KindGitOps {
+			continue
+		}
+		st, err := base.Compare(unitFiles(u, o.Layout), u.Dir)
+		if err != nil {
+			return nil, err
+		}
+		if st != tree.Changed {
+			continue
+		}
+		prevFiles, err := base.DirFiles(u.Dir)
+		if err != nil {
+			return nil, err
+		}
+		prev, err := yamlObjects(prevFiles)
+		if err != nil {
+			return nil, fmt.Errorf("reading the previous render's %s: %w", u.Dir, err)
+		}
+		cur, err := yamlObjects(unitFiles(u, o.Layout))
+		if err != nil {
+			return nil, err
+		}
+		for te, objs := range wiringChanges(prev, cur) {
+			if e.Tenants[te.tenant] == nil {
+				continue
+			}
+			if changes[te.tenant] == nil {
+				changes[te.tenant] = map[string][]policy.PlatformObjectChange{}
+			}
+			changes[te.tenant][te.class] = append(changes[te.tenant][te.class], objs...)
+		}
+	}
 	var inputs []policy.Input
 	for _, name := range slices.Sorted(maps.Keys(changes)) {
 		t := e.Tenants[name]
@@ -91,9 +131,7 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		in.Waivers = []policy.Waiver{}
 		for _, env := range slices.Sorted(maps.Keys(changes[name])) {
 			objs := changes[name][env]
-			slices.SortFunc(objs, func(a, b policy.PlatformObjectChange) int {
-				return cmp.Or(cmp.Compare(a.Object.Kind, b.Object.Kind), cmp.Compare(a.Object.Namespace, b.Object.Namespace), cmp.Compare(a.Object.Name, b.Object.Name))
-			})
+			slices.SortFunc(objs, func(a, b policy.PlatformObjectChange) int { return compareRefs(a.Object, b.Object) })
 			in.Change.Platform = append(in.Change.Platform, policy.PlatformChange{Environment: env, Objects: slices.CompactFunc(objs, func(a, b policy.PlatformObjectChange) bool { return a.Object == b.Object })})
 		}
 		inputs = append(inputs, in)
@@ -102,6 +140,79 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		return nil, nil
 	}
 	return p.Engine.EvaluatePlatform(ctx, inputs)
+}
+
+// wiringChanges are the changes of a cluster's GitOps objects, by the
+// tenant environment they reach. A tenant environment's own Application
+// or Kustomization (labelled with its tenant and environment) reaches it
+// when it changes in a way the controller acts on: its spec, the Argo CD
+// project aside (moving to another tier's project changes no workload),
+// and its finalizers. An object it is added or removed with follows the
+// tenant's own directories, which the tenant's own evaluation judged. The
+// cluster-wide objects — the platform's Application, Flux's GitRepository
+// and the platform's Kustomization — reach every tenant environment wired
+// on the cluster. AppProjects are left out: their destinations follow the
+// tenants, their sync windows the calendar, which a check reviews.
+func wiringChanges(prev, cur []map[string]any) map[tenantEnv][]policy.PlatformObjectChange {
+	type wired struct {
+		te  tenantEnv
+		obj map[string]any
+	}
+	view := func(objs []map[string]any) (map[policy.Object]wired, map[tenantEnv]bool) {
+		m, envs := map[policy.Object]wired{}, map[tenantEnv]bool{}
+		for _, o := range objs {
+			ref := objectRef(o)
+			if ref.Kind == "AppProject" {
+				continue
+			}
+			md, _ := o["metadata"].(map[string]any)
+			labels, _ := md["labels"].(map[string]any)
+			t, _ := labels[render.LabelTenant].(string)
+			class, _ := labels[render.LabelEnvironment].(string)
+			spec, _ := o["spec"].(map[string]any)
+			spec = maps.Clone(spec)
+			delete(spec, "project")
+			w := wired{obj: map[string]any{"spec": spec, "finalizers": md["finalizers"]}}
+			if t != "" {
+				w.te = tenantEnv{tenant: t, class: class}
+				envs[w.te] = true
+			}
+			m[ref] = w
+		}
+		return m, envs
+	}
+	pm, penvs := view(prev)
+	cm, cenvs := view(cur)
+	out := map[tenantEnv][]policy.PlatformObjectChange{}
+	for _, ref := range slices.SortedFunc(maps.Keys(cm), compareRefs) {
+		c, p := cm[ref], pm[ref]
+		if p.obj == nil || reflect.DeepEqual(p.obj, c.obj) {
+			continue
+		}
+		var fields []string
+		diffPaths(p.obj, c.obj, "", &fields)
+		for i, f := range fields {
+			if f == "finalizers" {
+				fields[i] = "metadata.finalizers"
+			}
+		}
+		slices.Sort(fields)
+		ch := policy.PlatformObjectChange{Object: ref, Change: "changed", Fields: fields}
+		if c.te.tenant != "" {
+			out[c.te] = append(out[c.te], ch)
+			continue
+		}
+		for te := range penvs {
+			if cenvs[te] {
+				out[te] = append(out[te], ch)
+			}
+		}
+	}
+	return out
+}
+
+func compareRefs(a, b policy.Object) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 }
 
 // tenantEnv is a tenant environment served by a platform namespace of its

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,4 +180,66 @@ func platformRender(t *testing.T) (*estate.Estate, *render.Result) {
 		t.Fatal(err)
 	}
 	return e, res
+}
+
+// wiringChanges reports what a controller acts on — an Application's
+// source, a GitRepository's URL, finalizers — by the tenant environments
+// it reaches, and leaves out what changes no workload: a move to another
+// tier's project, labels, AppProjects, and Applications added or removed
+// with their tenant's directories.
+func TestWiringChanges(t *testing.T) {
+	app := func(name, tenant, project, repo string, finalizers ...any) map[string]any {
+		labels := map[string]any{render.LabelManagedBy: "palisade", render.LabelTier: project}
+		if tenant != "" {
+			labels[render.LabelTenant], labels[render.LabelEnvironment] = tenant, "production"
+		}
+		md := map[string]any{"name": name, "namespace": "argocd", "labels": labels}
+		if len(finalizers) > 0 {
+			md["finalizers"] = finalizers
+		}
+		return map[string]any{"kind": "Application", "metadata": md, "spec": map[string]any{
+			"project": project, "source": map[string]any{"repoURL": repo, "path": "clusters/c/tenants/" + name},
+		}}
+	}
+	project := func(windows string) map[string]any {
+		return map[string]any{"kind": "AppProject", "metadata": map[string]any{"name": "shared-c", "namespace": "argocd"},
+			"spec": map[string]any{"syncWindows": windows}}
+	}
+	const repo, repo2 = "https://git.example/env.git", "https://git.example/env-2.git"
+	fin := "resources-finalizer.argocd.argoproj.io"
+	a := tenantEnv{tenant: "a", class: "production"}
+
+	prev := []map[string]any{project("x"), app("platform-c", "", "platform-c", repo), app("a-prod", "a", "shared-c", repo, fin), app("b-prod", "b", "shared-c", repo, fin)}
+	for _, tc := range []struct {
+		name string
+		cur  []map[string]any
+		want map[tenantEnv][]string
+	}{
+		{"unchanged", prev, map[tenantEnv][]string{}},
+		{"tier switch: project and labels", []map[string]any{project("y"), app("platform-c", "", "platform-c", repo),
+			app("a-prod", "a", "dedicated-c", repo, fin), app("b-prod", "b", "shared-c", repo, fin)}, map[tenantEnv][]string{}},
+		{"added with a new tenant", append(slices.Clone(prev), app("n-prod", "n", "shared-c", repo, fin)), map[tenantEnv][]string{}},
+		{"removed with its tenant", prev[:3], map[tenantEnv][]string{}},
+		{"one tenant's source", []map[string]any{project("x"), app("platform-c", "", "platform-c", repo),
+			app("a-prod", "a", "shared-c", repo2, fin), app("b-prod", "b", "shared-c", repo, fin)},
+			map[tenantEnv][]string{a: {"Application argocd/a-prod changed spec.source.repoURL"}}},
+		{"finalizer dropped", []map[string]any{project("x"), app("platform-c", "", "platform-c", repo),
+			app("a-prod", "a", "shared-c", repo), app("b-prod", "b", "shared-c", repo, fin)},
+			map[tenantEnv][]string{a: {"Application argocd/a-prod changed metadata.finalizers"}}},
+		{"the platform's Application reaches every tenant wired before and after", []map[string]any{project("x"),
+			app("platform-c", "", "platform-c", repo2), app("a-prod", "a", "shared-c", repo, fin)},
+			map[tenantEnv][]string{a: {"Application argocd/platform-c changed spec.source.repoURL"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[tenantEnv][]string{}
+			for te, chs := range wiringChanges(prev, tc.cur) {
+				for _, c := range chs {
+					got[te] = append(got[te], c.Object.Kind+" "+c.Object.Namespace+"/"+c.Object.Name+" "+c.Change+" "+strings.Join(c.Fields, ","))
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
 }
