@@ -113,6 +113,40 @@ platform_violations contains lib.with_path(
 	some w in input.windows
 }
 
+# A tenant's change that alters the platform objects serving a frozen
+# neighbour (a new tenant's database grows the shared PostgreSQL cluster)
+# is held back until the neighbour is free, and the other changes
+# proceed. The engine finds such changes by rendering without them, and
+# lists what each alters under input.change.neighbours. One denial per
+# neighbour.
+platform_violations contains object.union(
+	lib.tenant_violation(
+		"freeze.platform-neighbour", "deny",
+		sprintf("change to %q alters platform objects serving %q, frozen by %s%s: %s", [input.tenant.name, n.tenant, windows_text(n.windows), neighbour_free_text(n), neighbour_objects_text(n)]),
+		sprintf("it is held back until %q is free (%s): the platform objects serve both tenants and cannot change for one of them alone", [n.tenant, neighbour_free(n)]),
+	),
+	{"window": n.windows[0].name},
+) if {
+	some n in object.get(input.change, "neighbours", [])
+	count(n.windows) > 0
+}
+
+windows_text(ws) := concat(" and ", [sprintf("%s window %q (%s) until %s", [w.kind, w.name, scope_text(w.scope), w.endLocal]) | some w in ws])
+
+# neighbour_free is when the neighbour is next free of every window.
+neighbour_free(n) := n.freeLocal if n.freeLocal != ""
+
+else := n.windows[count(n.windows) - 1].endLocal
+
+neighbour_free_text(n) := sprintf(" (and by the windows that follow, until %s)", [n.freeLocal]) if {
+	n.freeLocal != ""
+	every w in n.windows {
+		w.endLocal != n.freeLocal
+	}
+} else := ""
+
+neighbour_objects_text(n) := concat("; ", [sprintf("%s: %s", [p.environment, objects_text(p.objects)]) | some p in n.platform])
+
 objects_text(objs) := concat("; ", [object_text(o) | some o in objs])
 
 object_text(o) := sprintf("%s %s/%s %s (%s)", [o.object.kind, o.object.namespace, o.object.name, o.change, concat(", ", o.fields)]) if {

@@ -122,6 +122,40 @@ test_platform_change_is_not_a_violation_of_the_render if {
 	not "freeze.platform-change" in fx.ids with input as platform_change([window])
 }
 
+neighbour_change(windows, free) := json.patch(fx.shared, [
+	{"op": "replace", "path": "/change", "value": {"changed": true, "new": true, "environments": ["production"], "neighbours": [{
+		"tenant": "bolt",
+		"windows": windows,
+		"freeLocal": free,
+		"platform": [{
+			"environment": "production",
+			"objects": [{"object": {"kind": "Cluster", "namespace": "postgres-shared", "name": "pg-shared"}, "change": "changed", "fields": ["spec.storage.size"]}],
+		}],
+	}]}},
+	{"op": "replace", "path": "/windows", "value": []},
+])
+
+test_platform_neighbour_held_back if {
+	data.palisade.rules.freeze.platform_violations == {{
+		"id": "freeze.platform-neighbour",
+		"severity": "deny",
+		"message": `change to "acme" alters platform objects serving "bolt", frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris: production: Cluster postgres-shared/pg-shared changed (spec.storage.size)`,
+		"remediation": `it is held back until "bolt" is free (2026-12-02 00:00 Europe/Paris): the platform objects serve both tenants and cannot change for one of them alone`,
+		"window": "black-friday-2026",
+	}} with input as neighbour_change([window], "")
+}
+
+test_platform_neighbour_windows_that_follow_are_named if {
+	close := object.union(window, {"name": "month-end", "kind": "financial-close", "calendar": "platform", "scope": {"level": "platform", "name": ""}})
+	[v.message | some v in data.palisade.rules.freeze.platform_violations] == [`change to "acme" alters platform objects serving "bolt", frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris and financial-close window "month-end" (platform scope) until 2026-12-02 00:00 Europe/Paris (and by the windows that follow, until 2026-12-05 00:00 Europe/Paris): production: Cluster postgres-shared/pg-shared changed (spec.storage.size)`] with input as neighbour_change([window, close], "2026-12-05 00:00 Europe/Paris")
+	[v.remediation | some v in data.palisade.rules.freeze.platform_violations] == [`it is held back until "bolt" is free (2026-12-05 00:00 Europe/Paris): the platform objects serve both tenants and cannot change for one of them alone`] with input as neighbour_change([window, close], "2026-12-05 00:00 Europe/Paris")
+}
+
+test_platform_neighbour_without_windows_passes if {
+	count(data.palisade.rules.freeze.platform_violations) == 0 with input as neighbour_change([], "")
+	not "freeze.platform-neighbour" in fx.ids with input as neighbour_change([window], "")
+}
+
 test_windows_that_follow_are_named if {
 	inp := json.patch(frozen({"changed": true, "new": false, "environments": []}, [window]), [
 		{"op": "add", "path": "/freeLocal", "value": "2026-12-05 00:00 Europe/Paris"},

@@ -180,14 +180,17 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	if err != nil {
 		return nil, err
 	}
-	if bp != nil && len(renderBase) > 0 {
+	// With a window active, the base's platform directories are rendered
+	// even when head only adds tenants: a new tenant's database grows the
+	// shared cluster serving frozen ones (freeze.platform-neighbour).
+	if bp != nil && (len(renderBase) > 0 || frozenAny) {
 		// The GitOps directories too when the change can alter the
 		// wiring that every tenant environment's Application or Flux
 		// Kustomization shares: at a thousand tenants they cost more
 		// than the platform's.
 		wiring := frozenAny && wiringInputsDiffer(bp.Estate, hp.Estate)
 		res, err := render.Render(bp.Estate, render.Options{
-			Target: o.Target, Tenants: renderBase, At: o.At, Digests: bp.Images.Digests(), KeepObjects: true,
+			Target: o.Target, Tenants: renderBase, NoTenants: len(renderBase) == 0, At: o.At, Digests: bp.Images.Digests(), KeepObjects: true,
 			NoGitOps: !wiring, TenantsOnly: !frozenAny,
 		})
 		if err != nil {

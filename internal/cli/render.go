@@ -154,6 +154,14 @@ func describeWindows(ws []policy.Window) string {
 	return strings.Join(parts, "; ")
 }
 
+// namesText lists names, at most max of them and how many more.
+func namesText(names []string, max int) string {
+	if len(names) <= max {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:max], ", "), len(names)-max)
+}
+
 // printImages summarises the image stage: how many images were pinned and
 // verified, by which keys.
 func printImages(out io.Writer, facts []pipeline.ImageFact) {
@@ -185,7 +193,16 @@ func printReport(out io.Writer, rep *pipeline.Report) {
 		if n := len(h.Windows); h.Free != "" && n > 0 && h.Free != h.Windows[n-1].EndLocal {
 			free = "; free from " + h.Free + ", as the windows that follow end"
 		}
-		fmt.Fprintf(out, "held back %s: %s%s\n", h.Tenant, describeWindows(h.Windows), free)
+		if len(h.Serving) > 0 {
+			// Its own change waits for frozen neighbours.
+			if h.Free != "" {
+				free = "; free from " + h.Free
+			}
+			fmt.Fprintf(out, "held back %s: its change alters platform objects serving %s, frozen by %s%s\n",
+				h.Tenant, namesText(h.Serving, 5), describeWindows(h.Windows), free)
+		} else {
+			fmt.Fprintf(out, "held back %s: %s%s\n", h.Tenant, describeWindows(h.Windows), free)
+		}
 		for _, d := range h.Pinned {
 			fmt.Fprintf(out, "  %s keeps building on its previous tier base, copied into %s/%s: the tier changed\n", d, d, pipeline.FrozenBase)
 		}

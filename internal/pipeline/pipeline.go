@@ -72,6 +72,11 @@ type HoldBack struct {
 	// base changed: they keep their files and get a copy of the previous
 	// base, under FrozenBase, to build on instead of the shared one.
 	Pinned []string `json:"pinned,omitempty"`
+	// Serving are, when no window applies to the tenant itself, the
+	// frozen tenants whose platform objects its change would alter
+	// (freeze.platform-neighbour): Windows are theirs, and Free when the
+	// last of them is free.
+	Serving []string `json:"serving,omitempty"`
 }
 
 // Report is the outcome of a run.
@@ -313,58 +318,114 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 		return out, nil
 	}
 	frozen := policy.Frozen(results)
+	first := res
 	var keep []string
 	// held are the kept directories of held-back tenants, by the index of
 	// their hold-back in the report.
 	held := map[string]int{}
+	exclude := maps.Clone(ro.Exclude)
+	if exclude == nil {
+		exclude = map[string]bool{}
+	}
+	retain := slices.Clone(ro.Retain)
+	// holdBack keeps a tenant's directories as they are in the baseline;
+	// its environments that do not exist yet stay out of the platform and
+	// GitOps wiring, and its removed (or moved) environments are kept, and
+	// so is their wiring: without their Application the controller would
+	// prune them.
+	holdBack := func(t string, hb HoldBack) {
+		for _, d := range states[t] {
+			if d.state == tree.Absent {
+				exclude[d.dir] = true
+			} else {
+				keep = append(keep, d.dir)
+				held[d.dir] = len(rep.HeldBack)
+			}
+		}
+		for _, d := range removedDirs(base, t, first) {
+			keep = append(keep, d)
+			retain = append(retain, d)
+			held[d] = len(rep.HeldBack)
+		}
+		rep.HeldBack = append(rep.HeldBack, hb)
+	}
+	rerender := func() error {
+		ro.Exclude, ro.Retain, ro.Inspect = exclude, slices.Sorted(slices.Values(retain)), nil
+		var err error
+		res, err = render.Render(e, ro)
+		out.Result = res
+		return err
+	}
+	for _, t := range frozen {
+		holdBack(t, HoldBack{Tenant: t, Windows: windows[t], Free: frees[t]})
+	}
 	if len(frozen) > 0 {
-		// Held back: the tenant's directories stay as they are in the
-		// baseline, and its environments that do not exist yet stay out
-		// of the platform and GitOps wiring.
-		exclude := maps.Clone(ro.Exclude)
-		if exclude == nil {
-			exclude = map[string]bool{}
-		}
-		// Its removed (or moved) environments are kept, and so is their
-		// wiring: without their Application the controller would prune
-		// them.
-		var retain []string
-		for _, t := range frozen {
-			for _, d := range states[t] {
-				if d.state == tree.Absent {
-					exclude[d.dir] = true
-				} else {
-					keep = append(keep, d.dir)
-					held[d.dir] = len(rep.HeldBack)
-				}
-			}
-			for _, d := range removedDirs(base, t, res) {
-				keep = append(keep, d)
-				retain = append(retain, d)
-				held[d] = len(rep.HeldBack)
-			}
-			rep.HeldBack = append(rep.HeldBack, HoldBack{Tenant: t, Windows: windows[t], Free: frees[t]})
-		}
-		ro.Exclude, ro.Retain, ro.Inspect = exclude, append(ro.Retain, retain...), nil
-		if res, err = render.Render(e, ro); err != nil {
+		if err := rerender(); err != nil {
 			return nil, err
 		}
-		out.Result = res
 	}
 	// The platform objects of the final render: what they change reaches
 	// the tenants they serve, held back or not.
-	prs, err := p.platformFreeze(ctx, res, base)
+	prs, _, err := p.platformFreeze(ctx, res, base)
 	if err != nil {
 		return nil, err
 	}
+	if policy.DeniedBeyondFreeze(prs) {
+		// Other tenants' changes may be what alters them — a new tenant's
+		// database grows the shared cluster — and those can be held back
+		// instead, while the rest proceeds.
+		var cands []string
+		for _, t := range first.Tenants() {
+			if out.Tenants[t].Changed && !slices.Contains(frozen, t) {
+				cands = append(cands, t)
+			}
+		}
+		trial := func(hold []string) ([]policy.Result, map[string]policy.Input, error) {
+			to := ro
+			to.Exclude, to.Retain = maps.Clone(exclude), slices.Clone(retain)
+			for _, t := range hold {
+				for _, d := range states[t] {
+					if d.state == tree.Absent {
+						to.Exclude[d.dir] = true
+					}
+				}
+				to.Retain = append(to.Retain, removedDirs(base, t, first)...)
+			}
+			slices.Sort(to.Retain)
+			to.NoTenants, to.NoGitOps, to.Tenants, to.Inspect = true, true, nil, nil
+			r, err := render.Render(e, to)
+			if err != nil {
+				return nil, nil, err
+			}
+			return p.platformFreeze(ctx, r, base)
+		}
+		nrs, hbs, err := p.neighbourHoldBacks(ctx, cands, changes, trial)
+		if err != nil {
+			return nil, err
+		}
+		if hold := policy.Frozen(nrs); len(hold) > 0 {
+			for _, t := range hold {
+				holdBack(t, hbs[t])
+			}
+			frozen = append(frozen, hold...)
+			slices.Sort(frozen)
+			if err := rerender(); err != nil {
+				return nil, err
+			}
+			rep.Results = append(rep.Results, nrs...)
+			if prs, _, err = p.platformFreeze(ctx, res, base); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if len(prs) > 0 {
 		rep.Results = append(rep.Results, prs...)
-		policy.SortResults(rep.Results)
-		if policy.DeniedBeyondFreeze(prs) {
-			// Nothing is written, so nothing is held back either.
-			rep.Denied, rep.HeldBack = true, nil
-			return out, nil
-		}
+	}
+	policy.SortResults(rep.Results)
+	if policy.DeniedBeyondFreeze(prs) {
+		// Nothing is written, so nothing is held back either.
+		rep.Denied, rep.HeldBack = true, nil
+		return out, nil
 	}
 	files, err := res.Tree(o.Layout)
 	if err != nil {

@@ -37,7 +37,10 @@ import (
 // A platform or GitOps directory the baseline lacks is not compared: a
 // first render, or the base of a pull-request check when no window is
 // active.
-func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base Baseline) ([]policy.Result, error) {
+//
+// It also returns the inputs it evaluated, by tenant: the tenants the
+// changes reach while a window applies, with the changes.
+func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base Baseline) ([]policy.Result, map[string]policy.Input, error) {
 	e, o := p.Estate, p.Options
 	// changes[tenant][environment class] are the platform objects the
 	// render changes that serve the tenant's environment.
@@ -48,22 +51,22 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		}
 		st, err := base.Compare(unitFiles(u, o.Layout), u.Dir)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if st != tree.Changed {
 			continue
 		}
 		prevFiles, err := base.DirFiles(u.Dir)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		prev, err := yamlObjects(prevFiles)
 		if err != nil {
-			return nil, fmt.Errorf("reading the previous render's %s: %w", u.Dir, err)
+			return nil, nil, fmt.Errorf("reading the previous render's %s: %w", u.Dir, err)
 		}
 		cur, err := normalized(u.Built)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, te := range servedEnvironments(e, u.Cluster, prev, cur) {
 			if e.Tenants[te.tenant] == nil {
@@ -85,22 +88,22 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		}
 		st, err := base.Compare(unitFiles(u, o.Layout), u.Dir)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if st != tree.Changed {
 			continue
 		}
 		prevFiles, err := base.DirFiles(u.Dir)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		prev, err := yamlObjects(prevFiles)
 		if err != nil {
-			return nil, fmt.Errorf("reading the previous render's %s: %w", u.Dir, err)
+			return nil, nil, fmt.Errorf("reading the previous render's %s: %w", u.Dir, err)
 		}
 		cur, err := yamlObjects(unitFiles(u, o.Layout))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for te, objs := range wiringChanges(prev, cur) {
 			if e.Tenants[te.tenant] == nil {
@@ -113,14 +116,15 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		}
 	}
 	var inputs []policy.Input
+	byTenant := map[string]policy.Input{}
 	for _, name := range slices.Sorted(maps.Keys(changes)) {
 		t := e.Tenants[name]
 		in, err := policy.NewInput(e, name, o.At)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := in.SetWindows(e, t, o.At); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(in.Windows) == 0 {
 			continue
@@ -135,11 +139,117 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 			in.Change.Platform = append(in.Change.Platform, policy.PlatformChange{Environment: env, Objects: slices.CompactFunc(objs, func(a, b policy.PlatformObjectChange) bool { return a.Object == b.Object })})
 		}
 		inputs = append(inputs, in)
+		byTenant[name] = in
 	}
 	if len(inputs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return p.Engine.EvaluatePlatform(ctx, inputs)
+	rs, err := p.Engine.EvaluatePlatform(ctx, inputs)
+	return rs, byTenant, err
+}
+
+// neighbourHoldBacks finds, among the tenants whose changes the render
+// lets through (cands), a smallest set whose hold-back leaves the platform
+// objects serving frozen tenants as they are — trial renders the platform
+// directories with the tenants it is given held back, and judges them —
+// and has the policies judge each tenant of the set
+// (freeze.platform-neighbour) with what its change alone would alter, and
+// for whom. It finds none when holding every candidate back does not
+// clear the denials: then the platform change is the platform's own.
+//
+// The set is found by releasing halves of the candidates while the
+// denials stay cleared, so that a handful of culprits among many changed
+// tenants costs a few trials per culprit, not one per candidate.
+func (p *Prepared) neighbourHoldBacks(ctx context.Context, cands []string, changes map[string]policy.Change,
+	trial func(hold []string) ([]policy.Result, map[string]policy.Input, error)) ([]policy.Result, map[string]HoldBack, error) {
+	if len(cands) == 0 {
+		return nil, nil, nil
+	}
+	cleared := func(hold []string) (bool, error) {
+		rs, _, err := trial(hold)
+		return err == nil && !policy.DeniedBeyondFreeze(rs), err
+	}
+	if ok, err := cleared(cands); err != nil || !ok {
+		return nil, nil, err
+	}
+	hold := slices.Clone(cands)
+	var release func(part []string) error
+	release = func(part []string) error {
+		rest := slices.DeleteFunc(slices.Clone(hold), func(t string) bool { return slices.Contains(part, t) })
+		ok, err := cleared(rest)
+		switch {
+		case err != nil:
+			return err
+		case ok:
+			hold = rest
+			return nil
+		case len(part) == 1:
+			return nil
+		}
+		if err := release(part[:len(part)/2]); err != nil {
+			return err
+		}
+		return release(part[len(part)/2:])
+	}
+	// Releasing them all at once is the render that was denied.
+	if len(cands) > 1 {
+		if err := release(cands[:len(cands)/2]); err != nil {
+			return nil, nil, err
+		}
+		if err := release(cands[len(cands)/2:]); err != nil {
+			return nil, nil, err
+		}
+	}
+	var inputs []policy.Input
+	hbs := map[string]HoldBack{}
+	for _, t := range hold {
+		rs, frozen, err := trial(slices.DeleteFunc(slices.Clone(hold), func(h string) bool { return h == t }))
+		if err != nil {
+			return nil, nil, err
+		}
+		in, err := policy.NewInput(p.Estate, t, p.Options.At)
+		if err != nil {
+			return nil, nil, err
+		}
+		// Not waivable, as freeze.platform-change is not: the neighbours'
+		// windows are not the tenant's to waive.
+		in.Waivers = []policy.Waiver{}
+		in.Change = changes[t]
+		hb := HoldBack{Tenant: t}
+		latest := ""
+		var denied []string
+		for _, r := range rs {
+			if r.Denies() && r.PolicyID != policy.NeighbourPolicy {
+				denied = append(denied, r.Tenant)
+			}
+		}
+		slices.Sort(denied)
+		for _, f := range slices.Compact(denied) {
+			fi := frozen[f]
+			in.Change.Neighbours = append(in.Change.Neighbours, policy.Neighbour{
+				Tenant: f, Windows: fi.Windows, FreeLocal: fi.FreeLocal, Platform: fi.Change.Platform,
+			})
+			hb.Serving = append(hb.Serving, f)
+			for _, w := range fi.Windows {
+				if !slices.ContainsFunc(hb.Windows, func(x policy.Window) bool { return x.Name == w.Name && x.EndLocal == w.EndLocal }) {
+					hb.Windows = append(hb.Windows, w)
+				}
+			}
+			if fi.FreeAt > latest {
+				latest, hb.Free = fi.FreeAt, fi.FreeLocal
+			}
+		}
+		if len(hb.Serving) == 0 {
+			continue
+		}
+		inputs = append(inputs, in)
+		hbs[t] = hb
+	}
+	if len(inputs) == 0 {
+		return nil, nil, nil
+	}
+	rs, err := p.Engine.EvaluatePlatform(ctx, inputs)
+	return rs, hbs, err
 }
 
 // wiringChanges are the changes of a cluster's GitOps objects, by the

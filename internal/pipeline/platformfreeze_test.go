@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -239,6 +241,88 @@ func TestWiringChanges(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// neighbourHoldBacks finds the tenants whose changes alter the platform
+// objects serving a frozen tenant — two among sixteen changed ones — in
+// a few trials per culprit, and has the policies hold each back, naming
+// the neighbour; when holding back every candidate does not help, the
+// platform change is the platform's own and nothing is held back.
+func TestNeighbourHoldBacks(t *testing.T) {
+	root := t.TempDir()
+	if err := estategen.Write(root, estategen.Options{Tenants: 17, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p, err := Prepare(ctx, Options{Root: root, Target: render.TargetArgoCD, Layout: render.LayoutKustomize,
+		At: time.Date(2026, 10, 14, 9, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := p.Estate.TenantNames()
+	frozen, cands := names[0], names[1:]
+	culprits := []string{cands[3], cands[11]}
+	window := policy.Window{Name: "month-end", Kind: "financial-close", Calendar: "platform",
+		Scope: policy.WindowScope{Level: "platform"}, EndLocal: "2026-11-03 00:00 Europe/Paris"}
+	changes := map[string]policy.Change{}
+	for _, c := range cands {
+		changes[c] = policy.Change{Changed: true, New: true, Environments: []string{"production"}}
+	}
+	for _, tc := range []struct {
+		name     string
+		own      bool // the platform changes of its own too
+		wantHeld []string
+	}{{"tenants' changes", false, culprits}, {"the platform's own change", true, nil}} {
+		t.Run(tc.name, func(t *testing.T) {
+			trials := 0
+			trial := func(hold []string) ([]policy.Result, map[string]policy.Input, error) {
+				trials++
+				var objs []policy.PlatformObjectChange
+				for _, c := range culprits {
+					if !slices.Contains(hold, c) {
+						objs = append(objs, policy.PlatformObjectChange{Object: policy.Object{Kind: "Database", Namespace: "postgres-shared", Name: c + "-prod"}, Change: "added"})
+					}
+				}
+				if tc.own {
+					objs = append(objs, policy.PlatformObjectChange{Object: policy.Object{Kind: "Cluster", Namespace: "postgres-shared", Name: "pg-shared"}, Change: "changed", Fields: []string{"spec.imageName"}})
+				}
+				if len(objs) == 0 {
+					return nil, nil, nil
+				}
+				in := policy.Input{Windows: []policy.Window{window}, FreeLocal: window.EndLocal, FreeAt: "2026-11-02T23:00:00Z",
+					Change: policy.Change{Platform: []policy.PlatformChange{{Environment: "production", Objects: objs}}}}
+				return []policy.Result{{PolicyID: "freeze.platform-change", Severity: policy.SeverityDeny, Tenant: frozen}},
+					map[string]policy.Input{frozen: in}, nil
+			}
+			rs, hbs, err := p.neighbourHoldBacks(ctx, cands, changes, trial)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if held := policy.Frozen(rs); !slices.Equal(held, tc.wantHeld) {
+				t.Fatalf("held back %q, want %q", held, tc.wantHeld)
+			}
+			if tc.own {
+				if trials != 1 {
+					t.Errorf("%d trials, want 1: holding every candidate back does not help", trials)
+				}
+				return
+			}
+			// 1 with every candidate held, at most 2·log2(16) releases
+			// per culprit, 1 per culprit to name its neighbours.
+			if trials > 1+2*2*4+2 {
+				t.Errorf("%d trials", trials)
+			}
+			for _, r := range rs {
+				want := fmt.Sprintf(`change to %q alters platform objects serving %q, frozen by financial-close window "month-end" (platform scope) until 2026-11-03 00:00 Europe/Paris: production: Database postgres-shared/%s-prod added`, r.Tenant, frozen, r.Tenant)
+				if r.PolicyID != policy.NeighbourPolicy || r.Message != want {
+					t.Errorf("result %s %q\nwant %q", r.PolicyID, r.Message, want)
+				}
+				if hb := hbs[r.Tenant]; !slices.Equal(hb.Serving, []string{frozen}) || hb.Free != window.EndLocal || len(hb.Windows) != 1 {
+					t.Errorf("hold-back %+v", hb)
+				}
 			}
 		})
 	}

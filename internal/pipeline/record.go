@@ -202,7 +202,11 @@ func (r *Record) CommitMessage() string {
 			for _, w := range h.Windows {
 				ws = append(ws, fmt.Sprintf("%s %q until %s", w.Kind, w.Name, w.EndLocal))
 			}
-			fmt.Fprintf(&b, "  %s: %s\n", h.Tenant, strings.Join(ws, "; "))
+			serving := ""
+			if len(h.Serving) > 0 {
+				serving = fmt.Sprintf(" (its change alters platform objects serving %s)", strings.Join(h.Serving, ", "))
+			}
+			fmt.Fprintf(&b, "  %s: %s%s\n", h.Tenant, strings.Join(ws, "; "), serving)
 			for _, d := range h.Pinned {
 				fmt.Fprintf(&b, "    %s keeps building on its previous tier base (%s/)\n", d, FrozenBase)
 			}

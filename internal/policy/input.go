@@ -151,6 +151,24 @@ type Change struct {
 	// PostgreSQL cluster and backups holding them. Set only for
 	// PlatformQuery, which the engine evaluates once the render is final.
 	Platform []PlatformChange `json:"platform,omitempty"`
+	// Neighbours are the frozen tenants whose platform objects the
+	// tenant's change would alter (a new tenant's database growing the
+	// shared PostgreSQL cluster they are served by): holding the change
+	// back leaves those objects as they are. Set only for PlatformQuery.
+	Neighbours []Neighbour `json:"neighbours,omitempty"`
+}
+
+// Neighbour is a tenant a freeze window applies to, and what another
+// tenant's change would alter in the platform objects serving it.
+type Neighbour struct {
+	Tenant string `json:"tenant"`
+	// Windows are the windows that apply to it, FreeLocal when it is next
+	// free of every window, as in its own input.
+	Windows   []Window `json:"windows"`
+	FreeLocal string   `json:"freeLocal"`
+	// Platform are the platform objects serving its environments that the
+	// change alters.
+	Platform []PlatformChange `json:"platform"`
 }
 
 // PlatformChange is what a render changes in the platform objects that

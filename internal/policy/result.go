@@ -16,6 +16,10 @@ const (
 const (
 	// FreezePolicy is the rule a change-freeze denial comes from.
 	FreezePolicy = "freeze.window-active"
+	// NeighbourPolicy is the rule that holds a tenant's change back
+	// because it would alter the platform objects serving a frozen
+	// tenant (Change.Neighbours).
+	NeighbourPolicy = "freeze.platform-neighbour"
 
 	WaiverExpired       = "waiver.expired"
 	WaiverUnused        = "waiver.unused"
@@ -81,7 +85,7 @@ func Denied(results []Result) bool {
 func Frozen(results []Result) []string {
 	var out []string
 	for _, r := range results {
-		if r.Denies() && r.PolicyID == FreezePolicy {
+		if r.Denies() && holdsBack(r.PolicyID) {
 			out = append(out, r.Tenant)
 		}
 	}
@@ -93,9 +97,13 @@ func Frozen(results []Result) []string {
 // the change: then nothing may be rendered.
 func DeniedBeyondFreeze(results []Result) bool {
 	return slices.ContainsFunc(results, func(r Result) bool {
-		return r.Denies() && r.PolicyID != FreezePolicy
+		return r.Denies() && !holdsBack(r.PolicyID)
 	})
 }
+
+// holdsBack tells the rules whose denials hold the tenant's change back
+// rather than stop the render.
+func holdsBack(id string) bool { return id == FreezePolicy || id == NeighbourPolicy }
 
 // SortResults sorts results by tenant, environment, policy id, object and
 // message, the order reports print them in.
