@@ -24,6 +24,9 @@ type sigEntry struct {
 	Digest   string `json:"digest"`
 	Key      string `json:"key"`
 	Verified bool   `json:"verified"`
+	// Identity is, for a keyless signer, who signed: kept so that a
+	// cached verification carries the same evidence as a looked-up one.
+	Identity *Identity `json:"identity,omitempty"`
 }
 
 type tagEntry struct {
@@ -41,23 +44,23 @@ func (c *diskCache) tagPath(ref string) string {
 }
 
 // positive reports whether a signature by the key with fingerprint fp was
-// verified for h before.
-func (c *diskCache) positive(h v1.Hash, fp string) bool {
+// verified for h before, and for a keyless signer by whom.
+func (c *diskCache) positive(h v1.Hash, fp string) (bool, *Identity) {
 	if c == nil {
-		return false
+		return false, nil
 	}
 	var e sigEntry
 	if !readJSON(c.sigPath(h, fp), &e) {
-		return false
+		return false, nil
 	}
-	return e.Verified && e.Digest == h.String() && e.Key == fp
+	return e.Verified && e.Digest == h.String() && e.Key == fp, e.Identity
 }
 
-func (c *diskCache) putPositive(h v1.Hash, fp string) {
+func (c *diskCache) putPositive(h v1.Hash, fp string, id *Identity) {
 	if c == nil {
 		return
 	}
-	writeJSON(c.sigPath(h, fp), sigEntry{Digest: h.String(), Key: fp, Verified: true})
+	writeJSON(c.sigPath(h, fp), sigEntry{Digest: h.String(), Key: fp, Verified: true, Identity: id})
 }
 
 // tag returns the digest ref (a canonical tag reference) last resolved to.

@@ -1,22 +1,69 @@
 package images
 
 import (
+	"bytes"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"sort"
 
+	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/tuf"
 )
 
-// trustedKey is one parsed trusted public key.
+// Keyless is a keyless signer the platform trusts, as `cosign sign`
+// without a key makes them: a short-lived certificate a Fulcio CA issued
+// to an OIDC identity, and a Rekor inclusion bundle proving when the
+// signature was logged. It is verified offline, against the roots and the
+// log key pinned here, never a root fetched at run time: the certificate
+// must chain to RootsPEM, name Issuer and the identity, and have been
+// valid when the log integrated the signature, whose bundle LogPublicKeyPEM
+// must have signed.
+type Keyless struct {
+	// RootsPEM are the trusted CA certificates, PEM: roots, and any
+	// intermediates a signature may not carry.
+	RootsPEM []byte
+	// LogPublicKeyPEM is the transparency log's public key (ECDSA, PEM).
+	LogPublicKeyPEM []byte
+	// Issuer is the OIDC issuer the certificate must name, exactly
+	// ("https://token.actions.githubusercontent.com").
+	Issuer string
+	// Subject is the identity (e-mail address or URI) the certificate
+	// must name exactly; SubjectRegExp, if Subject is empty, a regular
+	// expression (RE2) the whole identity must match.
+	Subject       string
+	SubjectRegExp string
+}
+
+// trustedKey is one parsed trusted signer: a public key or a keyless
+// identity.
 type trustedKey struct {
 	name string
-	// fp is the key's fingerprint: hex SHA-256 of its DER (PKIX) encoding.
-	fp  string
-	ver signature.Verifier
+	// fp identifies what the key trusts, for the cache: the hex SHA-256
+	// of a public key's DER (PKIX) encoding, or of a keyless signer's
+	// roots, log key and identity.
+	fp string
+	// checkOpts are cosign's options verifying a signature by this key,
+	// without a claim verifier.
+	checkOpts cosign.CheckOpts
+	keyless   bool
+}
+
+// opts returns the key's cosign options, with the claim verifier when
+// claims is set: without one, cosign does not check that a signature's
+// payload claims the image's digest.
+func (k trustedKey) opts(claims bool) *cosign.CheckOpts {
+	co := k.checkOpts
+	if claims {
+		co.ClaimVerifier = cosign.SimpleClaimVerifier
+	}
+	return &co
 }
 
 // KeyFingerprint returns the fingerprint the cache uses for a PEM public
@@ -38,16 +85,15 @@ func fingerprint(pub crypto.PublicKey) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// parseKeys parses the trusted keys, sorted by name.
-func parseKeys(keys map[string][]byte) ([]trustedKey, error) {
-	names := make([]string, 0, len(keys))
-	for n := range keys {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	out := make([]trustedKey, 0, len(names))
-	for _, n := range names {
-		pub, err := cryptoutils.UnmarshalPEMToPublicKey(keys[n])
+// parseKeys parses the trusted public keys and keyless signers, sorted by
+// name.
+func parseKeys(keys map[string][]byte, keyless map[string]Keyless) ([]trustedKey, error) {
+	var out []trustedKey
+	for n, pemBytes := range keys {
+		if _, dup := keyless[n]; dup {
+			return nil, fmt.Errorf("trusted key %q is both a public key and a keyless signer", n)
+		}
+		pub, err := cryptoutils.UnmarshalPEMToPublicKey(pemBytes)
 		if err != nil {
 			return nil, fmt.Errorf("trusted key %q: not a PEM public key: %w", n, err)
 		}
@@ -59,7 +105,98 @@ func parseKeys(keys map[string][]byte) ([]trustedKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("trusted key %q: %w", n, err)
 		}
-		out = append(out, trustedKey{name: n, fp: fp, ver: ver})
+		out = append(out, trustedKey{name: n, fp: fp, checkOpts: cosign.CheckOpts{
+			SigVerifier: ver, IgnoreTlog: true, IgnoreSCT: true,
+		}})
 	}
+	for n, k := range keyless {
+		tk, err := parseKeyless(n, k)
+		if err != nil {
+			return nil, fmt.Errorf("trusted keyless signer %q: %w", n, err)
+		}
+		out = append(out, tk)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out, nil
+}
+
+// ParseKeyless checks a keyless signer as New would parse it, for the
+// estate's validation.
+func ParseKeyless(k Keyless) error {
+	_, err := parseKeyless("", k)
+	return err
+}
+
+func parseKeyless(n string, k Keyless) (trustedKey, error) {
+	certs, err := cryptoutils.UnmarshalCertificatesFromPEM(k.RootsPEM)
+	if err != nil || len(certs) == 0 {
+		return trustedKey{}, fmt.Errorf("roots: want PEM CA certificates: %v", orNoCertificates(err))
+	}
+	roots, inters := x509.NewCertPool(), x509.NewCertPool()
+	nInters := 0
+	for _, c := range certs {
+		if !c.IsCA {
+			return trustedKey{}, fmt.Errorf("roots: %q is not a CA certificate", c.Subject.String())
+		}
+		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
+			roots.AddCert(c)
+		} else {
+			inters.AddCert(c)
+			nInters++
+		}
+	}
+	logPub, err := cryptoutils.UnmarshalPEMToPublicKey(k.LogPublicKeyPEM)
+	if err != nil {
+		return trustedKey{}, fmt.Errorf("transparency log key: not a PEM public key: %w", err)
+	}
+	if _, ok := logPub.(*ecdsa.PublicKey); !ok {
+		return trustedKey{}, fmt.Errorf("transparency log key: want an ECDSA key, as Rekor's, not %T", logPub)
+	}
+	logKeys := cosign.NewTrustedTransparencyLogPubKeys()
+	if err := logKeys.AddTransparencyLogPubKey(k.LogPublicKeyPEM, tuf.Active); err != nil {
+		return trustedKey{}, fmt.Errorf("transparency log key: %w", err)
+	}
+	id := cosign.Identity{Issuer: k.Issuer, Subject: k.Subject}
+	switch {
+	case k.Issuer == "":
+		return trustedKey{}, fmt.Errorf("no OIDC issuer: a keyless signer is trusted for one issuer")
+	case k.Subject == "" && k.SubjectRegExp == "":
+		return trustedKey{}, fmt.Errorf("no subject nor subject pattern: any identity of the issuer would do")
+	case k.Subject == "":
+		// cosign matches the pattern anywhere in the identity; anchor it,
+		// so "https://github.com/acme/" does not admit
+		// "https://evil.example/?https://github.com/acme/".
+		id.SubjectRegExp = "^(?:" + k.SubjectRegExp + ")$"
+		if _, err := regexp.Compile(id.SubjectRegExp); err != nil {
+			return trustedKey{}, fmt.Errorf("subject pattern: %w", err)
+		}
+	}
+	h := sha256.New()
+	for _, part := range [][]byte{k.RootsPEM, k.LogPublicKeyPEM, []byte(k.Issuer), []byte(k.Subject), []byte(k.SubjectRegExp)} {
+		fmt.Fprintf(h, "%d:", len(part))
+		h.Write(part)
+	}
+	co := cosign.CheckOpts{
+		RootCerts:    roots,
+		Identities:   []cosign.Identity{id},
+		RekorPubKeys: &logKeys,
+		// Offline: the inclusion bundle must be on the signature, and it
+		// dates the signature; without it, nothing shows the short-lived
+		// certificate was valid when the image was signed.
+		Offline: true,
+		// Certificate transparency is not checked: the roots are pinned
+		// here, not trusted from a public log.
+		IgnoreSCT: true,
+	}
+	if nInters > 0 {
+		co.IntermediateCerts = inters
+	}
+	return trustedKey{name: n, fp: "keyless-" + hex.EncodeToString(h.Sum(nil)), checkOpts: co, keyless: true}, nil
+}
+
+func orNoCertificates(err error) error {
+	if err == nil {
+		return fmt.Errorf("none found")
+	}
+	return err
 }

@@ -1,9 +1,7 @@
 package images
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +23,7 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 )
 
@@ -61,6 +60,9 @@ type Options struct {
 	// port if the references carry one) to the directory of its OCI image
 	// layout mirror. References to a mirrored host never touch the network.
 	Mirrors map[string]string
+	// Keyless are the trusted keyless signers, by name, beside the public
+	// keys New is given (the names of both are one namespace).
+	Keyless map[string]Keyless
 }
 
 // Request is one image reference to verify.
@@ -101,6 +103,19 @@ type Result struct {
 	Reason string
 	// Cached is set when VerifiedBy came from the cache, without a look-up.
 	Cached bool
+	// Identities are, for the keyless signers in VerifiedBy, the identity
+	// their verified signature was made by: the evidence an audit asks
+	// for.
+	Identities map[string]Identity
+}
+
+// Identity is who made a keyless signature, as its certificate names them,
+// and where the transparency log recorded it.
+type Identity struct {
+	Subject  string    `json:"subject"`
+	Issuer   string    `json:"issuer"`
+	LogIndex int64     `json:"logIndex"`
+	LoggedAt time.Time `json:"loggedAt"`
 }
 
 // Verified reports whether some trusted key verified the image.
@@ -179,7 +194,7 @@ type Verifier struct {
 
 // New makes a Verifier trusting keys (key name → PEM public key).
 func New(keys map[string][]byte, opts Options) (*Verifier, error) {
-	tk, err := parseKeys(keys)
+	tk, err := parseKeys(keys, opts.Keyless)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +295,8 @@ type target struct {
 	cached   map[string]bool // key names with a cached positive
 	looked   bool
 	verified map[string]bool // key names that verified in the look-up
+	// identities are the keyless signers' identities, cached or looked up.
+	identities map[string]Identity
 	fail     outcome         // the look-up's outcome when nothing verified
 }
 
@@ -327,10 +344,13 @@ func (v *Verifier) Verify(ctx context.Context, reqs []Request) ([]Result, error)
 		t, ok := targets[id]
 		if !ok {
 			h, _ := v1.NewHash(rf.digest.DigestStr())
-			t = &target{d: rf.digest, h: h, cached: map[string]bool{}}
+			t = &target{d: rf.digest, h: h, cached: map[string]bool{}, identities: map[string]Identity{}}
 			for _, k := range v.keys {
-				if v.cache.positive(h, k.fp) {
+				if ok, id := v.cache.positive(h, k.fp); ok {
 					t.cached[k.name] = true
+					if id != nil {
+						t.identities[k.name] = *id
+					}
 				}
 			}
 			targets[id] = t
@@ -434,6 +454,12 @@ func (v *Verifier) result(q Request, rf *ref, targets map[string]*target) Result
 	}
 	for k := range by {
 		res.VerifiedBy = append(res.VerifiedBy, k)
+		if id, ok := t.identities[k]; ok {
+			if res.Identities == nil {
+				res.Identities = map[string]Identity{}
+			}
+			res.Identities[k] = id
+		}
 	}
 	sort.Strings(res.VerifiedBy)
 	return res
@@ -586,19 +612,19 @@ func (r *run) lookup(ctx context.Context, t *target) {
 		t.fail = outcome{kind: KindUnsigned, reason: "no signature found for " + t.d.String()}
 		return
 	}
-	t.verified = map[string]bool{}
+	t.verified, t.identities = map[string]bool{}, map[string]Identity{}
 	var claims []string
 	for _, k := range v.keys {
-		co := &cosign.CheckOpts{
-			SigVerifier:   k.ver,
-			ClaimVerifier: cosign.SimpleClaimVerifier,
-			IgnoreTlog:    true,
-			IgnoreSCT:     true,
-		}
+		co := k.opts(true)
 		for _, s := range sigs {
 			if _, err := cosign.VerifyImageSignature(octx, s, t.h, co); err == nil {
 				t.verified[k.name] = true
-				v.cache.putPositive(t.h, k.fp)
+				var id *Identity
+				if k.keyless {
+					id = identityOf(s)
+					t.identities[k.name] = *id
+				}
+				v.cache.putPositive(t.h, k.fp, id)
 				break
 			}
 			// Not accepted: say why, for the message. A signature that is
@@ -661,20 +687,30 @@ func claimedDigest(s oci.Signature) string {
 	return sci.Critical.Image.DockerManifestDigest
 }
 
+// validUnder reports whether s is a valid signature by k, whatever digest
+// its payload claims.
 func validUnder(ctx context.Context, k trustedKey, s oci.Signature) bool {
-	b64, err := s.Base64Signature()
-	if err != nil {
-		return false
+	_, err := cosign.VerifyImageSignature(ctx, s, v1.Hash{}, k.opts(false))
+	return err == nil
+}
+
+// identityOf is the evidence of a keyless signature cosign verified: the
+// identity and issuer its certificate names, and its transparency log
+// entry.
+func identityOf(s oci.Signature) *Identity {
+	id := &Identity{}
+	if cert, err := s.Cert(); err == nil && cert != nil {
+		if sans := cryptoutils.GetSubjectAlternateNames(cert); len(sans) > 0 {
+			id.Subject = sans[0]
+		}
+		ce := cosign.CertExtensions{Cert: cert}
+		id.Issuer = ce.GetIssuer()
 	}
-	raw, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return false
+	if b, err := s.Bundle(); err == nil && b != nil {
+		id.LogIndex = b.Payload.LogIndex
+		id.LoggedAt = time.Unix(b.Payload.IntegratedTime, 0).UTC()
 	}
-	p, err := s.Payload()
-	if err != nil {
-		return false
-	}
-	return k.ver.VerifySignature(bytes.NewReader(raw), bytes.NewReader(p)) == nil
+	return id
 }
 
 func orNone(s string) string {

@@ -1,0 +1,248 @@
+// Package sigstoretest is a certificate authority and a transparency log
+// for tests: it signs images as `cosign sign` does without a key — an
+// ephemeral key, a short-lived certificate for an OIDC identity issued
+// under a Fulcio-like root, and a Rekor inclusion bundle (a signed entry
+// timestamp over a hashedrekord entry) — all in memory, so that keyless
+// verification is tested offline against roots and a log key the test
+// pins, with the real cosign verifier.
+package sigstoretest
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
+	"github.com/google/go-containerregistry/pkg/name"
+	cbundle "github.com/sigstore/cosign/v2/pkg/cosign/bundle"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+	"github.com/sigstore/cosign/v2/pkg/oci/static"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/signature/payload"
+)
+
+// Fulcio's certificate extensions: the OIDC issuer, as a raw string (v1)
+// and DER-encoded (v2).
+var (
+	oidIssuerV1 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 1}
+	oidIssuerV2 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}
+)
+
+// Authority is a root and an intermediate CA, as Fulcio's, and a
+// transparency log key, as Rekor's.
+type Authority struct {
+	root, inter       *x509.Certificate
+	rootKey, interKey *ecdsa.PrivateKey
+	logKey            *ecdsa.PrivateKey
+	logIndex          atomic.Int64
+	// RootsPEM is the root certificate, as a trusted-roots file holds it.
+	RootsPEM []byte
+	// ChainPEM is the intermediate and the root, as a signature carries
+	// them.
+	ChainPEM []byte
+	// LogPublicKeyPEM is the transparency log's public key.
+	LogPublicKeyPEM []byte
+}
+
+// NewAuthority makes an authority whose certificates are valid from
+// notBefore for ten years.
+func NewAuthority(notBefore time.Time) (*Authority, error) {
+	a := &Authority{}
+	var err error
+	if a.rootKey, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader); err != nil {
+		return nil, err
+	}
+	if a.interKey, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader); err != nil {
+		return nil, err
+	}
+	if a.logKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+		return nil, err
+	}
+	ca := func(cn string, serial int64) *x509.Certificate {
+		return &x509.Certificate{
+			SerialNumber:          big.NewInt(serial),
+			Subject:               pkix.Name{Organization: []string{"sigstore test"}, CommonName: cn},
+			NotBefore:             notBefore,
+			NotAfter:              notBefore.AddDate(10, 0, 0),
+			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+			ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+			BasicConstraintsValid: true,
+			IsCA:                  true,
+		}
+	}
+	rootTmpl := ca("sigstore-test-root", 1)
+	der, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, a.rootKey.Public(), a.rootKey)
+	if err != nil {
+		return nil, err
+	}
+	if a.root, err = x509.ParseCertificate(der); err != nil {
+		return nil, err
+	}
+	interTmpl := ca("sigstore-test-intermediate", 2)
+	interTmpl.MaxPathLenZero = true
+	if der, err = x509.CreateCertificate(rand.Reader, interTmpl, a.root, a.interKey.Public(), a.rootKey); err != nil {
+		return nil, err
+	}
+	if a.inter, err = x509.ParseCertificate(der); err != nil {
+		return nil, err
+	}
+	if a.RootsPEM, err = cryptoutils.MarshalCertificatesToPEM([]*x509.Certificate{a.root}); err != nil {
+		return nil, err
+	}
+	if a.ChainPEM, err = cryptoutils.MarshalCertificatesToPEM([]*x509.Certificate{a.inter, a.root}); err != nil {
+		return nil, err
+	}
+	if a.LogPublicKeyPEM, err = cryptoutils.MarshalPublicKeyToPEM(a.logKey.Public()); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// SignOptions vary a signature, for tests of what verification refuses.
+type SignOptions struct {
+	// LoggedAt is when the log integrated the entry; default the
+	// certificate's issue time plus a minute.
+	LoggedAt time.Time
+	// TamperSET corrupts the log's signed entry timestamp.
+	TamperSET bool
+	// NoBundle leaves the log's bundle out, as a signature never logged.
+	NoBundle bool
+}
+
+// Sign signs image d for an OIDC identity (an e-mail address or a URI, such
+// as a CI workflow's) issued by issuer, with a certificate issued at
+// issuedAt and valid ten minutes, as Fulcio's.
+func (a *Authority) Sign(d name.Digest, subject, issuer string, issuedAt time.Time, o SignOptions) (oci.Signature, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	issuerV2, err := asn1.Marshal(issuer)
+	if err != nil {
+		return nil, err
+	}
+	leaf := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		NotBefore:    issuedAt,
+		NotAfter:     issuedAt.Add(10 * time.Minute),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+		ExtraExtensions: []pkix.Extension{
+			{Id: oidIssuerV1, Value: []byte(issuer)},
+			{Id: oidIssuerV2, Value: issuerV2},
+		},
+	}
+	if strings.Contains(subject, "@") && !strings.Contains(subject, "://") {
+		leaf.EmailAddresses = []string{subject}
+	} else {
+		u, err := url.Parse(subject)
+		if err != nil {
+			return nil, fmt.Errorf("subject %q: %w", subject, err)
+		}
+		leaf.URIs = []*url.URL{u}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, leaf, a.inter, key.Public(), a.interKey)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	certPEM, err := cryptoutils.MarshalCertificateToPEM(cert)
+	if err != nil {
+		return nil, err
+	}
+
+	p, err := (&payload.Cosign{Image: d}).MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	signer, err := signature.LoadECDSASigner(key, crypto.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := signer.SignMessage(bytes.NewReader(p))
+	if err != nil {
+		return nil, err
+	}
+	b64 := base64.StdEncoding.EncodeToString(raw)
+	opts := []static.Option{static.WithCertChain(certPEM, a.ChainPEM)}
+	if !o.NoBundle {
+		at := o.LoggedAt
+		if at.IsZero() {
+			at = issuedAt.Add(time.Minute)
+		}
+		b, err := a.bundle(p, b64, certPEM, at, o.TamperSET)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, static.WithBundle(b))
+	}
+	return static.NewSignature(p, b64, opts...)
+}
+
+// bundle enters a hashedrekord entry for the signature into the log, at
+// at, and returns its inclusion bundle.
+func (a *Authority) bundle(p []byte, b64sig string, certPEM []byte, at time.Time, tamper bool) (*cbundle.RekorBundle, error) {
+	sum := sha256.Sum256(p)
+	entry := map[string]any{
+		"apiVersion": "0.0.1",
+		"kind":       "hashedrekord",
+		"spec": map[string]any{
+			"data": map[string]any{"hash": map[string]any{"algorithm": "sha256", "value": hex.EncodeToString(sum[:])}},
+			"signature": map[string]any{
+				"content":   b64sig,
+				"publicKey": map[string]any{"content": base64.StdEncoding.EncodeToString(certPEM)},
+			},
+		},
+	}
+	body, err := json.Marshal(entry)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKIXPublicKey(a.logKey.Public())
+	if err != nil {
+		return nil, err
+	}
+	logID := sha256.Sum256(der)
+	rp := cbundle.RekorPayload{
+		Body:           base64.StdEncoding.EncodeToString(body),
+		IntegratedTime: at.Unix(),
+		LogIndex:       a.logIndex.Add(1),
+		LogID:          hex.EncodeToString(logID[:]),
+	}
+	contents, err := json.Marshal(rp)
+	if err != nil {
+		return nil, err
+	}
+	canonical, err := jsoncanonicalizer.Transform(contents)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256(canonical)
+	set, err := ecdsa.SignASN1(rand.Reader, a.logKey, h[:])
+	if err != nil {
+		return nil, err
+	}
+	if tamper {
+		set[len(set)-1] ^= 0xff
+	}
+	return &cbundle.RekorBundle{SignedEntryTimestamp: set, Payload: rp}, nil
+}
