@@ -1,12 +1,14 @@
 package estate
 
 import (
+	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -130,9 +132,19 @@ func (c *checker) platform() {
 			c.at(p("platform", "objectStorage", r), "unknown region %q (%s)", r, known(pl.Regions))
 		}
 	}
-	c.e.Keys = map[string][]byte{}
+	c.e.Keys, c.e.Keyless = map[string][]byte{}, map[string]KeylessTrust{}
 	for _, kn := range sortedKeys(pl.Keys) {
-		c.key(kn, pl.Keys[kn])
+		k := pl.Keys[kn]
+		switch {
+		case k.PublicKey != "" && k.Keyless != nil:
+			c.at(p("platform", "keys", kn, "keyless"), "key %q has both a publicKey and keyless: a key is one or the other", kn)
+		case k.Keyless != nil:
+			c.keyless(kn, *k.Keyless)
+		case k.PublicKey != "":
+			c.key(kn, k)
+		default:
+			c.at(p("platform", "keys", kn), "key %q needs a publicKey (a cosign public key) or keyless (an OIDC identity signing without a key)", kn)
+		}
 	}
 	for i, h := range pl.Holidays {
 		if _, err := time.Parse(time.DateOnly, h); err != nil {
@@ -144,32 +156,99 @@ func (c *checker) platform() {
 	}
 }
 
-// key reads a signing key: a path relative to the estate root, or PEM text.
-func (c *checker) key(kn string, k SigningKey) {
-	labels := p("platform", "keys", kn, "publicKey")
-	data := []byte(k.PublicKey)
-	if !strings.HasPrefix(strings.TrimSpace(k.PublicKey), "-----BEGIN") {
-		if filepath.IsAbs(k.PublicKey) || !filepath.IsLocal(filepath.FromSlash(k.PublicKey)) {
-			c.at(labels, "key file %q must be a path inside the estate root", k.PublicKey)
-			return
-		}
-		var err error
-		data, err = os.ReadFile(filepath.Join(c.e.Root, filepath.FromSlash(k.PublicKey)))
-		if err != nil {
-			c.at(labels, "cannot read key file %q: %v", k.PublicKey, unwrapPathError(err))
-			return
-		}
+// pemFile reads a PEM value of the estate: a path relative to the estate
+// root, or PEM text.
+func (c *checker) pemFile(labels []string, v string) ([]byte, bool) {
+	if strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
+		return []byte(v), true
+	}
+	if filepath.IsAbs(v) || !filepath.IsLocal(filepath.FromSlash(v)) {
+		c.at(labels, "key file %q must be a path inside the estate root", v)
+		return nil, false
+	}
+	data, err := os.ReadFile(filepath.Join(c.e.Root, filepath.FromSlash(v)))
+	if err != nil {
+		c.at(labels, "cannot read key file %q: %v", v, unwrapPathError(err))
+		return nil, false
+	}
+	return data, true
+}
+
+// publicKey parses a PEM public key.
+func (c *checker) publicKey(labels []string, v string) ([]byte, any, bool) {
+	data, ok := c.pemFile(labels, v)
+	if !ok {
+		return nil, nil, false
 	}
 	block, _ := pem.Decode(data)
 	if block == nil || block.Type != "PUBLIC KEY" {
-		c.at(labels, "%q is not a PEM public key (want a \"PUBLIC KEY\" block, as cosign writes)", k.PublicKey)
-		return
+		c.at(labels, "%q is not a PEM public key (want a \"PUBLIC KEY\" block, as cosign writes)", v)
+		return nil, nil, false
 	}
-	if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
-		c.at(labels, "%q holds an unreadable public key: %v", k.PublicKey, err)
-		return
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		c.at(labels, "%q holds an unreadable public key: %v", v, err)
+		return nil, nil, false
 	}
-	c.e.Keys[kn] = data
+	return data, pub, true
+}
+
+// key reads a signing key: a path relative to the estate root, or PEM text.
+func (c *checker) key(kn string, k SigningKey) {
+	if data, _, ok := c.publicKey(p("platform", "keys", kn, "publicKey"), k.PublicKey); ok {
+		c.e.Keys[kn] = data
+	}
+}
+
+// keyless reads a keyless signer: its CA certificates, the transparency
+// log's key, and the identity it trusts.
+func (c *checker) keyless(kn string, k Keyless) {
+	base := p("platform", "keys", kn, "keyless")
+	ok := true
+	roots, rok := c.pemFile(append(base, "roots"), k.Roots)
+	if rok {
+		n := 0
+		for rest := roots; ; n++ {
+			var block *pem.Block
+			if block, rest = pem.Decode(rest); block == nil {
+				break
+			}
+			cert, err := x509.ParseCertificate(block.Bytes)
+			if block.Type != "CERTIFICATE" || err != nil || !cert.IsCA {
+				c.at(append(base, "roots"), "%q must hold PEM CA certificates only (a Fulcio root, and intermediates), as a trusted root lists them", k.Roots)
+				rok = false
+				break
+			}
+		}
+		if rok && n == 0 {
+			c.at(append(base, "roots"), "%q holds no PEM certificate", k.Roots)
+			rok = false
+		}
+	}
+	logKey, pub, lok := c.publicKey(append(base, "rekorPublicKey"), k.RekorPublicKey)
+	if lok {
+		if _, ecdsaKey := pub.(*ecdsa.PublicKey); !ecdsaKey {
+			c.at(append(base, "rekorPublicKey"), "%q is not an ECDSA key, as a Rekor log's is", k.RekorPublicKey)
+			lok = false
+		}
+	}
+	switch {
+	case k.Identity != "" && k.IdentityRegexp != "":
+		c.at(append(base, "identityRegexp"), "give identity or identityRegexp, not both")
+		ok = false
+	case k.Identity == "" && k.IdentityRegexp == "":
+		c.at(base, "keyless signer %q needs an identity or an identityRegexp: without one, every identity of %s would be trusted", kn, k.OIDCIssuer)
+		ok = false
+	case k.IdentityRegexp != "":
+		if _, err := regexp.Compile(k.IdentityRegexp); err != nil {
+			c.at(append(base, "identityRegexp"), "invalid regular expression: %v", err)
+			ok = false
+		}
+	}
+	if ok && rok && lok {
+		c.e.Keyless[kn] = KeylessTrust{RootsPEM: roots, RekorPublicKeyPEM: logKey,
+			OIDCIssuer: k.OIDCIssuer, Identity: k.Identity, IdentityRegexp: k.IdentityRegexp}
+	}
 }
 
 func (c *checker) tier(t *Tier) {

@@ -12,8 +12,10 @@ type Estate struct {
 	Tiers    map[string]*Tier   `json:"tiers"`
 	Tenants  map[string]*Tenant `json:"tenants"`
 
-	// Keys holds the PEM text of each platform signing key, by key name.
-	Keys map[string][]byte `json:"-"`
+	// Keys holds the PEM text of each platform signing key, by key name;
+	// Keyless the keyless signers, by name (a name is in one or the other).
+	Keys    map[string][]byte       `json:"-"`
+	Keyless map[string]KeylessTrust `json:"-"`
 
 	// Files lists the estate's CUE files, relative to Root, sorted.
 	Files []string `json:"-"`
@@ -98,9 +100,26 @@ type Mirror struct {
 
 // SigningKey is #SigningKey.
 type SigningKey struct {
-	Name        string `json:"name"`
-	PublicKey   string `json:"publicKey"`
-	Description string `json:"description,omitempty"`
+	Name        string   `json:"name"`
+	PublicKey   string   `json:"publicKey,omitempty"`
+	Keyless     *Keyless `json:"keyless,omitempty"`
+	Description string   `json:"description,omitempty"`
+}
+
+// Keyless is #Keyless.
+type Keyless struct {
+	Roots          string `json:"roots"`
+	RekorPublicKey string `json:"rekorPublicKey"`
+	OIDCIssuer     string `json:"oidcIssuer"`
+	Identity       string `json:"identity,omitempty"`
+	IdentityRegexp string `json:"identityRegexp,omitempty"`
+}
+
+// KeylessTrust is a keyless signer as validated: its roots and log key
+// read (PEM), its identity.
+type KeylessTrust struct {
+	RootsPEM, RekorPublicKeyPEM          []byte
+	OIDCIssuer, Identity, IdentityRegexp string
 }
 
 // Segment is #Segment.

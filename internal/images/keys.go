@@ -120,13 +120,6 @@ func parseKeys(keys map[string][]byte, keyless map[string]Keyless) ([]trustedKey
 	return out, nil
 }
 
-// ParseKeyless checks a keyless signer as New would parse it, for the
-// estate's validation.
-func ParseKeyless(k Keyless) error {
-	_, err := parseKeyless("", k)
-	return err
-}
-
 func parseKeyless(n string, k Keyless) (trustedKey, error) {
 	certs, err := cryptoutils.UnmarshalCertificatesFromPEM(k.RootsPEM)
 	if err != nil || len(certs) == 0 {

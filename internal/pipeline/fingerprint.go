@@ -25,6 +25,11 @@ func Fingerprints(p *Prepared) (map[string]string, error) {
 		shared.Write([]byte(k))
 		shared.Write(e.Keys[k])
 	}
+	for _, k := range slices.Sorted(maps.Keys(e.Keyless)) {
+		if err := enc.Encode([]any{k, e.Keyless[k]}); err != nil {
+			return nil, err
+		}
+	}
 	digests := p.Images.Digests()
 	pl := e.Platform.Images
 	for _, ref := range []string{pl.Postgres, pl.Redis, pl.Backup, pl.RestoreTest} {

@@ -27,6 +27,10 @@ type ImageFact struct {
 	// Signers are the platform keys a valid signature of Digest was made
 	// with, sorted by name.
 	Signers []string `json:"signers,omitempty"`
+	// Identities are, for the keyless signers among Signers, who signed
+	// (the certificate's identity and OIDC issuer) and where the
+	// transparency log recorded it: evidence for an audit.
+	Identities map[string]images.Identity `json:"identities,omitempty"`
 	// Reason says why no key verified, or why the reference could not be
 	// resolved.
 	Reason string `json:"reason,omitempty"`
@@ -146,6 +150,11 @@ func (s Registry) Verify(ctx context.Context, e *estate.Estate, refs []string) (
 	for host, m := range e.Platform.Registries.Mirrors {
 		o.Mirrors[host] = filepath.Join(e.Root, filepath.FromSlash(m.Path))
 	}
+	o.Keyless = map[string]images.Keyless{}
+	for n, k := range e.Keyless {
+		o.Keyless[n] = images.Keyless{RootsPEM: k.RootsPEM, LogPublicKeyPEM: k.RekorPublicKeyPEM,
+			Issuer: k.OIDCIssuer, Subject: k.Identity, SubjectRegExp: k.IdentityRegexp}
+	}
 	v, err := images.New(e.Keys, o)
 	if err != nil {
 		return nil, err
@@ -159,9 +168,9 @@ func (s Registry) Verify(ctx context.Context, e *estate.Estate, refs []string) (
 	}
 	rep := &ImageReport{}
 	for _, r := range res {
-		f := ImageFact{Ref: r.Ref, Digest: r.Digest, Signers: r.VerifiedBy, Reason: r.Reason}
+		f := ImageFact{Ref: r.Ref, Digest: r.Digest, Signers: r.VerifiedBy, Identities: r.Identities, Reason: r.Reason}
 		if r.Kind != "" {
-			f.Signers = nil
+			f.Signers, f.Identities = nil, nil
 		}
 		rep.Facts = append(rep.Facts, f)
 	}
