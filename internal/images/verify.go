@@ -297,7 +297,7 @@ type target struct {
 	verified map[string]bool // key names that verified in the look-up
 	// identities are the keyless signers' identities, cached or looked up.
 	identities map[string]Identity
-	fail     outcome         // the look-up's outcome when nothing verified
+	fail       outcome // the look-up's outcome when nothing verified
 }
 
 // run is the state of one Verify call.
