@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
@@ -34,13 +35,14 @@ func newAuthority(t testing.TB) *sigstoretest.Authority {
 }
 
 // attach adds sig to d's signatures in the registry.
-func attach(t testing.TB, d name.Digest, sig oci.Signature) {
+func attach(t testing.TB, d name.Digest, sig oci.Signature, opts ...remote.Option) {
 	t.Helper()
-	se, err := mutate.AttachSignatureToEntity(ociremote.SignedUnknown(d), sig)
+	ro := []ociremote.Option{ociremote.WithRemoteOptions(append(opts, remote.WithAuthFromKeychain(anonymous))...)}
+	se, err := mutate.AttachSignatureToEntity(ociremote.SignedUnknown(d, ro...), sig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ociremote.WriteSignatures(d.Repository, se); err != nil {
+	if err := ociremote.WriteSignatures(d.Repository, se, ro...); err != nil {
 		t.Fatal(err)
 	}
 }
