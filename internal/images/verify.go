@@ -125,11 +125,13 @@ func (r Result) Verified() bool { return r.Kind == "" && len(r.VerifiedBy) > 0 }
 // fields of internal/policy.Image in the same order, so policy.Image(f)
 // converts it.
 type Fact struct {
-	Ref      string `json:"ref"`
-	Digest   string `json:"digest"`
-	Verified bool   `json:"verified"`
-	Signer   string `json:"signer,omitempty"`
-	Reason   string `json:"reason,omitempty"`
+	Ref            string `json:"ref"`
+	Digest         string `json:"digest"`
+	Verified       bool   `json:"verified"`
+	Signer         string `json:"signer,omitempty"`
+	SignerIdentity string `json:"signerIdentity,omitempty"`
+	SignerIssuer   string `json:"signerIssuer,omitempty"`
+	Reason         string `json:"reason,omitempty"`
 }
 
 // Fact picks the policy fact for a tenant whose tier trusts tierKeys:
@@ -143,17 +145,22 @@ func (r Result) Fact(tierKeys []string) Fact {
 	if r.Kind == "" {
 		by = r.VerifiedBy
 	}
+	signed := func(k string) Fact {
+		f.Verified, f.Signer = true, k
+		if id, ok := r.Identities[k]; ok {
+			f.SignerIdentity, f.SignerIssuer = id.Subject, id.Issuer
+		}
+		return f
+	}
 	for _, k := range tierKeys {
 		for _, b := range by {
 			if k == b {
-				f.Verified, f.Signer = true, k
-				return f
+				return signed(k)
 			}
 		}
 	}
 	if len(by) > 0 {
-		f.Verified, f.Signer = true, by[0]
-		return f
+		return signed(by[0])
 	}
 	f.Reason = r.Reason
 	if f.Reason == "" {

@@ -88,6 +88,9 @@ func (r *ImageReport) For(rendered []string, tierKeys []string) []policy.Image {
 		if !img.Verified && len(f.Signers) > 0 {
 			img.Verified, img.Signer = true, f.Signers[0]
 		}
+		if id, ok := f.Identities[img.Signer]; ok {
+			img.SignerIdentity, img.SignerIssuer = id.Subject, id.Issuer
+		}
 		if !img.Verified {
 			img.Reason = f.Reason
 		}

@@ -122,6 +122,10 @@ type Image struct {
 	Verified bool   `json:"verified"`
 	// Signer names the platform key whose signature verified.
 	Signer string `json:"signer,omitempty"`
+	// SignerIdentity and SignerIssuer are, when Signer is a keyless
+	// signer, the identity its certificate names and the OIDC issuer.
+	SignerIdentity string `json:"signerIdentity,omitempty"`
+	SignerIssuer   string `json:"signerIssuer,omitempty"`
 	// Reason says why verification failed.
 	Reason string `json:"reason,omitempty"`
 }
