@@ -619,7 +619,7 @@ func (r *run) lookup(ctx context.Context, t *target) {
 		t.fail = outcome{kind: KindUnsigned, reason: "no signature found for " + t.d.String()}
 		return
 	}
-	t.verified, t.identities = map[string]bool{}, map[string]Identity{}
+	t.verified = map[string]bool{}
 	var claims []string
 	for _, k := range v.keys {
 		co := k.opts(true)
