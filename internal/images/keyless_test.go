@@ -178,6 +178,18 @@ func TestKeylessBesideKeysAndCached(t *testing.T) {
 		t.Errorf("cached result %+v, want the identity %+v", res2[0], res[0].Identities["ci"])
 	}
 
+	// A look-up another request needs fails (the registry is down): the
+	// request the cache answers keeps its evidence.
+	r.srv.Close()
+	down := keylessVerifier(t, trust, keys, images.Options{CacheDir: cache, Timeout: 2 * time.Second})
+	res4, err := down.Verify(context.Background(), []images.Request{{Ref: d1.String(), Keys: []string{"ci"}}, {Ref: d1.String(), Keys: []string{"release"}}})
+	if err == nil || res4[1].Verified() {
+		t.Errorf("release's request answered with the registry down: %+v, %v", res4[1], err)
+	}
+	if !res4[0].Cached || res4[0].Identities["ci"] != res[0].Identities["ci"] {
+		t.Errorf("cached result %+v, want the identity %+v", res4[0], res[0].Identities["ci"])
+	}
+
 	// Another identity for the same name is another trust: the cache does
 	// not answer for it.
 	trust["ci"] = images.Keyless{RootsPEM: a.RootsPEM, LogPublicKeyPEM: a.LogPublicKeyPEM, Issuer: ciIssuer, Subject: "someone@acme.example"}
