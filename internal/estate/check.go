@@ -17,6 +17,7 @@ import (
 	_ "time/tzdata" // time zones are checked the same on every machine
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
 // check runs the semantic checks CUE cannot express well: references between
@@ -162,6 +163,11 @@ func (c *checker) pemFile(labels []string, v string) ([]byte, bool) {
 	if strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
 		return []byte(v), true
 	}
+	return c.file(labels, v)
+}
+
+// file reads a file the estate names, by a path relative to its root.
+func (c *checker) file(labels []string, v string) ([]byte, bool) {
 	if filepath.IsAbs(v) || !filepath.IsLocal(filepath.FromSlash(v)) {
 		c.at(labels, "key file %q must be a path inside the estate root", v)
 		return nil, false
@@ -205,32 +211,20 @@ func (c *checker) key(kn string, k SigningKey) {
 func (c *checker) keyless(kn string, k Keyless) {
 	base := p("platform", "keys", kn, "keyless")
 	ok := true
-	roots, rok := c.pemFile(append(base, "roots"), k.Roots)
-	if rok {
-		n := 0
-		for rest := roots; ; n++ {
-			var block *pem.Block
-			if block, rest = pem.Decode(rest); block == nil {
-				break
-			}
-			cert, err := x509.ParseCertificate(block.Bytes)
-			if block.Type != "CERTIFICATE" || err != nil || !cert.IsCA {
-				c.at(append(base, "roots"), "%q must hold PEM CA certificates only (a Fulcio root, and intermediates), as a trusted root lists them", k.Roots)
-				rok = false
-				break
-			}
-		}
-		if rok && n == 0 {
-			c.at(append(base, "roots"), "%q holds no PEM certificate", k.Roots)
-			rok = false
-		}
-	}
-	logKey, pub, lok := c.publicKey(append(base, "rekorPublicKey"), k.RekorPublicKey)
-	if lok {
-		if _, ecdsaKey := pub.(*ecdsa.PublicKey); !ecdsaKey {
-			c.at(append(base, "rekorPublicKey"), "%q is not an ECDSA key, as a Rekor log's is", k.RekorPublicKey)
-			lok = false
-		}
+	var roots, logKey, trusted []byte
+	switch {
+	case k.TrustedRoot != "" && (k.Roots != "" || k.RekorPublicKey != ""):
+		c.at(append(base, "trustedRoot"), "give a trustedRoot, or roots and a rekorPublicKey: not both")
+		ok = false
+	case k.TrustedRoot != "":
+		ok = c.trustedRoot(append(base, "trustedRoot"), k.TrustedRoot, &trusted)
+	case k.Roots == "" || k.RekorPublicKey == "":
+		c.at(base, "keyless signer %q needs the CA roots and the Rekor log's key: roots and rekorPublicKey, or a trustedRoot", kn)
+		ok = false
+	default:
+		rok := c.caRoots(append(base, "roots"), k.Roots, &roots)
+		lok := c.logKey(append(base, "rekorPublicKey"), k.RekorPublicKey, &logKey)
+		ok = rok && lok
 	}
 	switch {
 	case k.Identity != "" && k.IdentityRegexp != "":
@@ -245,10 +239,69 @@ func (c *checker) keyless(kn string, k Keyless) {
 			ok = false
 		}
 	}
-	if ok && rok && lok {
-		c.e.Keyless[kn] = KeylessTrust{RootsPEM: roots, RekorPublicKeyPEM: logKey,
+	if ok {
+		c.e.Keyless[kn] = KeylessTrust{RootsPEM: roots, RekorPublicKeyPEM: logKey, TrustedRootJSON: trusted,
 			OIDCIssuer: k.OIDCIssuer, Identity: k.Identity, IdentityRegexp: k.IdentityRegexp}
 	}
+}
+
+// caRoots reads PEM CA certificates: a Fulcio root and intermediates.
+func (c *checker) caRoots(labels []string, v string, out *[]byte) bool {
+	data, ok := c.pemFile(labels, v)
+	if !ok {
+		return false
+	}
+	n := 0
+	for rest := data; ; n++ {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if block.Type != "CERTIFICATE" || err != nil || !cert.IsCA {
+			c.at(labels, "%q must hold PEM CA certificates only (a Fulcio root, and intermediates), as a trusted root lists them", v)
+			return false
+		}
+	}
+	if n == 0 {
+		c.at(labels, "%q holds no PEM certificate", v)
+		return false
+	}
+	*out = data
+	return true
+}
+
+// logKey reads a transparency log's public key: ECDSA, as Rekor's.
+func (c *checker) logKey(labels []string, v string, out *[]byte) bool {
+	data, pub, ok := c.publicKey(labels, v)
+	if !ok {
+		return false
+	}
+	if _, ecdsaKey := pub.(*ecdsa.PublicKey); !ecdsaKey {
+		c.at(labels, "%q is not an ECDSA key, as a Rekor log's is", v)
+		return false
+	}
+	*out = data
+	return true
+}
+
+// trustedRoot reads a Sigstore trusted root (trusted_root.json).
+func (c *checker) trustedRoot(labels []string, v string, out *[]byte) bool {
+	data, ok := c.file(labels, v)
+	if !ok {
+		return false
+	}
+	tr, err := root.NewTrustedRootFromJSON(data)
+	if err != nil {
+		c.at(labels, "%q is not a Sigstore trusted root: %v", v, err)
+		return false
+	}
+	if len(tr.FulcioCertificateAuthorities()) == 0 || len(tr.RekorLogs()) == 0 {
+		c.at(labels, "%q lists no certificate authority or no transparency log", v)
+		return false
+	}
+	*out = data
+	return true
 }
 
 func (c *checker) tier(t *Tier) {

@@ -108,18 +108,19 @@ type SigningKey struct {
 
 // Keyless is #Keyless.
 type Keyless struct {
-	Roots          string `json:"roots"`
-	RekorPublicKey string `json:"rekorPublicKey"`
+	Roots          string `json:"roots,omitempty"`
+	RekorPublicKey string `json:"rekorPublicKey,omitempty"`
+	TrustedRoot    string `json:"trustedRoot,omitempty"`
 	OIDCIssuer     string `json:"oidcIssuer"`
 	Identity       string `json:"identity,omitempty"`
 	IdentityRegexp string `json:"identityRegexp,omitempty"`
 }
 
-// KeylessTrust is a keyless signer as validated: its roots and log key
-// read (PEM), its identity.
+// KeylessTrust is a keyless signer as validated: its CA roots and log key
+// (PEM), or its trusted root (JSON), as read; its identity.
 type KeylessTrust struct {
-	RootsPEM, RekorPublicKeyPEM          []byte
-	OIDCIssuer, Identity, IdentityRegexp string
+	RootsPEM, RekorPublicKeyPEM, TrustedRootJSON []byte
+	OIDCIssuer, Identity, IdentityRegexp         string
 }
 
 // Segment is #Segment.

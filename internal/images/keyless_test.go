@@ -116,6 +116,15 @@ func TestKeyless(t *testing.T) {
 		}, kind: images.KindUntrusted},
 		{name: "another log", sign: func(d name.Digest) { keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{}) },
 			trust: func(k images.Keyless) images.Keyless { k.LogPublicKeyPEM = other.LogPublicKeyPEM; return k }, kind: images.KindUntrusted},
+		{name: "trusted root", sign: func(d name.Digest) { keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{}) },
+			trust: func(k images.Keyless) images.Keyless { return trustedRoot(t, a, k) }},
+		{name: "trusted root, forged log entry", sign: func(d name.Digest) {
+			keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{TamperSET: true})
+		}, trust: func(k images.Keyless) images.Keyless { return trustedRoot(t, a, k) }, kind: images.KindUntrusted},
+		{name: "trusted root, another CA", sign: func(d name.Digest) { keylessSign(t, other, d, ciWorkflow, sigstoretest.SignOptions{}) },
+			trust: func(k images.Keyless) images.Keyless { return trustedRoot(t, a, k) }, kind: images.KindUntrusted},
+		{name: "trusted root, another identity", sign: func(d name.Digest) { keylessSign(t, a, d, "someone@acme.example", sigstoretest.SignOptions{}) },
+			trust: func(k images.Keyless) images.Keyless { return trustedRoot(t, a, k) }, kind: images.KindUntrusted},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,6 +152,18 @@ func TestKeyless(t *testing.T) {
 			}
 		})
 	}
+}
+
+// trustedRoot trusts a's CA and log through a Sigstore trusted root
+// rather than PEM files.
+func trustedRoot(t testing.TB, a *sigstoretest.Authority, k images.Keyless) images.Keyless {
+	t.Helper()
+	tr, err := a.TrustedRootJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.RootsPEM, k.LogPublicKeyPEM, k.TrustedRootJSON = nil, nil, tr
+	return k
 }
 
 // A keyless signer and a public key verify side by side; a cached keyless
@@ -212,6 +233,11 @@ func TestKeylessRefused(t *testing.T) {
 		"no subject":    {func(k *images.Keyless) { k.Subject = "" }, "no subject nor subject pattern"},
 		"bad pattern":   {func(k *images.Keyless) { k.Subject, k.SubjectRegExp = "", "(" }, "subject pattern"},
 		"same name key": {nil, "both a public key and a keyless signer"},
+		"bad trusted root": {func(k *images.Keyless) {
+			k.RootsPEM, k.LogPublicKeyPEM, k.TrustedRootJSON = nil, nil, []byte(`{"mediaType": "x"}`)
+		},
+			"trusted root: "},
+		"trusted root and roots": {func(k *images.Keyless) { k.TrustedRootJSON = []byte("{}") }, "not both"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			k := ok

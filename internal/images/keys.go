@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/tuf"
@@ -31,6 +32,10 @@ type Keyless struct {
 	RootsPEM []byte
 	// LogPublicKeyPEM is the transparency log's public key (ECDSA, PEM).
 	LogPublicKeyPEM []byte
+	// TrustedRootJSON is, instead of RootsPEM and LogPublicKeyPEM, a
+	// Sigstore trusted root (trusted_root.json): the CAs and logs it
+	// lists, each within its validity period.
+	TrustedRootJSON []byte
 	// Issuer is the OIDC issuer the certificate must name, exactly
 	// ("https://token.actions.githubusercontent.com").
 	Issuer string
@@ -121,33 +126,9 @@ func parseKeys(keys map[string][]byte, keyless map[string]Keyless) ([]trustedKey
 }
 
 func parseKeyless(n string, k Keyless) (trustedKey, error) {
-	certs, err := cryptoutils.UnmarshalCertificatesFromPEM(k.RootsPEM)
-	if err != nil || len(certs) == 0 {
-		return trustedKey{}, fmt.Errorf("roots: want PEM CA certificates: %v", orNoCertificates(err))
-	}
-	roots, inters := x509.NewCertPool(), x509.NewCertPool()
-	nInters := 0
-	for _, c := range certs {
-		if !c.IsCA {
-			return trustedKey{}, fmt.Errorf("roots: %q is not a CA certificate", c.Subject.String())
-		}
-		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
-			roots.AddCert(c)
-		} else {
-			inters.AddCert(c)
-			nInters++
-		}
-	}
-	logPub, err := cryptoutils.UnmarshalPEMToPublicKey(k.LogPublicKeyPEM)
+	co, err := keylessMaterial(k)
 	if err != nil {
-		return trustedKey{}, fmt.Errorf("transparency log key: not a PEM public key: %w", err)
-	}
-	if _, ok := logPub.(*ecdsa.PublicKey); !ok {
-		return trustedKey{}, fmt.Errorf("transparency log key: want an ECDSA key, as Rekor's, not %T", logPub)
-	}
-	logKeys := cosign.NewTrustedTransparencyLogPubKeys()
-	if err := logKeys.AddTransparencyLogPubKey(k.LogPublicKeyPEM, tuf.Active); err != nil {
-		return trustedKey{}, fmt.Errorf("transparency log key: %w", err)
+		return trustedKey{}, err
 	}
 	id := cosign.Identity{Issuer: k.Issuer, Subject: k.Subject}
 	switch {
@@ -165,26 +146,70 @@ func parseKeyless(n string, k Keyless) (trustedKey, error) {
 		}
 	}
 	h := sha256.New()
-	for _, part := range [][]byte{k.RootsPEM, k.LogPublicKeyPEM, []byte(k.Issuer), []byte(k.Subject), []byte(k.SubjectRegExp)} {
+	for _, part := range [][]byte{k.RootsPEM, k.LogPublicKeyPEM, k.TrustedRootJSON, []byte(k.Issuer), []byte(k.Subject), []byte(k.SubjectRegExp)} {
 		fmt.Fprintf(h, "%d:", len(part))
 		h.Write(part)
 	}
-	co := cosign.CheckOpts{
-		RootCerts:    roots,
-		Identities:   []cosign.Identity{id},
-		RekorPubKeys: &logKeys,
-		// Offline: the inclusion bundle must be on the signature, and it
-		// dates the signature; without it, nothing shows the short-lived
-		// certificate was valid when the image was signed.
-		Offline: true,
-		// Certificate transparency is not checked: the roots are pinned
-		// here, not trusted from a public log.
-		IgnoreSCT: true,
+	co.Identities = []cosign.Identity{id}
+	// Offline: the inclusion bundle must be on the signature, and it
+	// dates the signature; without it, nothing shows the short-lived
+	// certificate was valid when the image was signed.
+	co.Offline = true
+	// Certificate transparency is not checked: the roots are pinned here,
+	// not trusted from a public log.
+	co.IgnoreSCT = true
+	return trustedKey{name: n, fp: "keyless-" + hex.EncodeToString(h.Sum(nil)), checkOpts: co, keyless: true}, nil
+}
+
+// keylessMaterial are the cosign options holding a keyless signer's CAs
+// and transparency log: a trusted root, or PEM roots and a log key.
+func keylessMaterial(k Keyless) (cosign.CheckOpts, error) {
+	if len(k.TrustedRootJSON) > 0 {
+		if len(k.RootsPEM) > 0 || len(k.LogPublicKeyPEM) > 0 {
+			return cosign.CheckOpts{}, fmt.Errorf("a trusted root, or roots and a log key: not both")
+		}
+		tr, err := root.NewTrustedRootFromJSON(k.TrustedRootJSON)
+		if err != nil {
+			return cosign.CheckOpts{}, fmt.Errorf("trusted root: %w", err)
+		}
+		if len(tr.FulcioCertificateAuthorities()) == 0 || len(tr.RekorLogs()) == 0 {
+			return cosign.CheckOpts{}, fmt.Errorf("trusted root: it lists no certificate authority or no transparency log")
+		}
+		return cosign.CheckOpts{TrustedMaterial: tr}, nil
 	}
+	certs, err := cryptoutils.UnmarshalCertificatesFromPEM(k.RootsPEM)
+	if err != nil || len(certs) == 0 {
+		return cosign.CheckOpts{}, fmt.Errorf("roots: want PEM CA certificates: %v", orNoCertificates(err))
+	}
+	roots, inters := x509.NewCertPool(), x509.NewCertPool()
+	nInters := 0
+	for _, c := range certs {
+		if !c.IsCA {
+			return cosign.CheckOpts{}, fmt.Errorf("roots: %q is not a CA certificate", c.Subject.String())
+		}
+		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
+			roots.AddCert(c)
+		} else {
+			inters.AddCert(c)
+			nInters++
+		}
+	}
+	logPub, err := cryptoutils.UnmarshalPEMToPublicKey(k.LogPublicKeyPEM)
+	if err != nil {
+		return cosign.CheckOpts{}, fmt.Errorf("transparency log key: not a PEM public key: %w", err)
+	}
+	if _, ok := logPub.(*ecdsa.PublicKey); !ok {
+		return cosign.CheckOpts{}, fmt.Errorf("transparency log key: want an ECDSA key, as Rekor's, not %T", logPub)
+	}
+	logKeys := cosign.NewTrustedTransparencyLogPubKeys()
+	if err := logKeys.AddTransparencyLogPubKey(k.LogPublicKeyPEM, tuf.Active); err != nil {
+		return cosign.CheckOpts{}, fmt.Errorf("transparency log key: %w", err)
+	}
+	co := cosign.CheckOpts{RootCerts: roots, RekorPubKeys: &logKeys}
 	if nInters > 0 {
 		co.IntermediateCerts = inters
 	}
-	return trustedKey{name: n, fp: "keyless-" + hex.EncodeToString(h.Sum(nil)), checkOpts: co, keyless: true}, nil
+	return co, nil
 }
 
 func orNoCertificates(err error) error {

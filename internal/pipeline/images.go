@@ -127,6 +127,48 @@ func EstateImages(e *estate.Estate, tenants []string) ([]string, error) {
 	return out, nil
 }
 
+// imageRequests asks for each reference once per set of keys a tier whose
+// tenants run it trusts (the platform's images run for every tenant). The
+// keys steer the verification cache: a digest verified before by another
+// key is looked up again for a tier that trusts only keys the cache has
+// not seen sign it — a tier switched to a new key, or to a keyless signer,
+// is not answered by the old key's cached verification.
+func imageRequests(e *estate.Estate, refs []string) []images.Request {
+	keysOf := map[string][][]string{}
+	add := func(ref string, keys []string) {
+		if !slices.ContainsFunc(keysOf[ref], func(k []string) bool { return slices.Equal(k, keys) }) {
+			keysOf[ref] = append(keysOf[ref], keys)
+		}
+	}
+	pl := e.Platform.Images
+	for _, name := range e.TenantNames() {
+		t := e.Tenants[name]
+		tier := e.Tiers[t.Tier]
+		if tier == nil {
+			continue
+		}
+		keys := slices.Sorted(slices.Values(tier.SigningKeys))
+		for _, ref := range []string{t.Odoo.Image, pl.Postgres, pl.Redis, pl.Backup, pl.RestoreTest} {
+			add(ref, keys)
+		}
+		for _, env := range t.Environments {
+			if env != nil && env.Image != "" {
+				add(env.Image, keys)
+			}
+		}
+	}
+	var out []images.Request
+	for _, r := range refs {
+		if len(keysOf[r]) == 0 {
+			out = append(out, images.Request{Ref: r})
+		}
+		for _, keys := range keysOf[r] {
+			out = append(out, images.Request{Ref: r, Keys: keys})
+		}
+	}
+	return out
+}
+
 // OutsideError is a failure of a system outside Palisade — a registry or a
 // git remote that could not be reached or refused the credentials. The
 // command line exits 3 on it; nothing was written or committed.
@@ -155,14 +197,14 @@ func (s Registry) Verify(ctx context.Context, e *estate.Estate, refs []string) (
 	}
 	o.Keyless = map[string]images.Keyless{}
 	for n, k := range e.Keyless {
-		o.Keyless[n] = images.Keyless{RootsPEM: k.RootsPEM, LogPublicKeyPEM: k.RekorPublicKeyPEM,
+		o.Keyless[n] = images.Keyless{RootsPEM: k.RootsPEM, LogPublicKeyPEM: k.RekorPublicKeyPEM, TrustedRootJSON: k.TrustedRootJSON,
 			Issuer: k.OIDCIssuer, Subject: k.Identity, SubjectRegExp: k.IdentityRegexp}
 	}
 	v, err := images.New(e.Keys, o)
 	if err != nil {
 		return nil, err
 	}
-	res, err := v.Verify(ctx, images.Refs(refs...))
+	res, err := v.Verify(ctx, imageRequests(e, refs))
 	if err != nil {
 		if images.IsUnreachable(err) {
 			return nil, &OutsideError{Op: "verifying images", Err: err}
@@ -170,7 +212,14 @@ func (s Registry) Verify(ctx context.Context, e *estate.Estate, refs []string) (
 		return nil, err
 	}
 	rep := &ImageReport{}
+	seen := map[string]bool{}
 	for _, r := range res {
+		// A reference asked for by several tiers has one answer: every
+		// key that verified it.
+		if seen[r.Ref] {
+			continue
+		}
+		seen[r.Ref] = true
 		f := ImageFact{Ref: r.Ref, Digest: r.Digest, Signers: r.VerifiedBy, Identities: r.Identities, Reason: r.Reason}
 		if r.Kind != "" {
 			f.Signers, f.Identities = nil, nil

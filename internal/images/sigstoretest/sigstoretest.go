@@ -114,6 +114,36 @@ func NewAuthority(notBefore time.Time) (*Authority, error) {
 	return a, nil
 }
 
+// TrustedRootJSON is the authority as a Sigstore trusted root
+// (trusted_root.json, as TUF distributes it and `cosign trusted-root
+// create` writes it): its CA chain and its log key.
+func (a *Authority) TrustedRootJSON() ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(a.logKey.Public())
+	if err != nil {
+		return nil, err
+	}
+	logID := sha256.Sum256(der)
+	start := a.root.NotBefore.UTC().Format(time.RFC3339)
+	b64 := base64.StdEncoding.EncodeToString
+	return json.MarshalIndent(map[string]any{
+		"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+		"tlogs": []any{map[string]any{
+			"baseUrl":       "https://rekor.test",
+			"hashAlgorithm": "SHA2_256",
+			"publicKey":     map[string]any{"rawBytes": b64(der), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": map[string]any{"start": start}},
+			"logId":         map[string]any{"keyId": b64(logID[:])},
+		}},
+		"certificateAuthorities": []any{map[string]any{
+			"subject":   map[string]any{"organization": "sigstore test", "commonName": "sigstore-test"},
+			"uri":       "https://fulcio.test",
+			"certChain": map[string]any{"certificates": []any{map[string]any{"rawBytes": b64(a.inter.Raw)}, map[string]any{"rawBytes": b64(a.root.Raw)}}},
+			"validFor":  map[string]any{"start": start},
+		}},
+		"ctlogs":               []any{},
+		"timestampAuthorities": []any{},
+	}, "", "  ")
+}
+
 // SignOptions vary a signature, for tests of what verification refuses.
 type SignOptions struct {
 	// LoggedAt is when the log integrated the entry; default the
