@@ -3,6 +3,7 @@ package estate
 import (
 	"crypto/ecdsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net/netip"
@@ -17,7 +18,6 @@ import (
 	_ "time/tzdata" // time zones are checked the same on every machine
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
 // check runs the semantic checks CUE cannot express well: references between
@@ -285,20 +285,54 @@ func (c *checker) logKey(labels []string, v string, out *[]byte) bool {
 	return true
 }
 
-// trustedRoot reads a Sigstore trusted root (trusted_root.json).
+// trustedRoot reads a Sigstore trusted root (trusted_root.json): the
+// protobuf JSON of dev.sigstore.trustroot.v1.TrustedRoot, with at least
+// one certificate authority whose chain parses and one transparency log
+// whose key does. (The image stage parses it whole with sigstore-go; the
+// estate keeps clear of sigstore, as the render's layering requires.)
 func (c *checker) trustedRoot(labels []string, v string, out *[]byte) bool {
 	data, ok := c.file(labels, v)
 	if !ok {
 		return false
 	}
-	tr, err := root.NewTrustedRootFromJSON(data)
-	if err != nil {
-		c.at(labels, "%q is not a Sigstore trusted root: %v", v, err)
+	type raw struct {
+		RawBytes []byte `json:"rawBytes"`
+	}
+	var tr struct {
+		MediaType string `json:"mediaType"`
+		Tlogs     []struct {
+			PublicKey raw `json:"publicKey"`
+		} `json:"tlogs"`
+		CertificateAuthorities []struct {
+			CertChain struct {
+				Certificates []raw `json:"certificates"`
+			} `json:"certChain"`
+		} `json:"certificateAuthorities"`
+	}
+	bad := func(why string, args ...any) bool {
+		c.at(labels, "%q is not a Sigstore trusted root: %s", v, fmt.Sprintf(why, args...))
 		return false
 	}
-	if len(tr.FulcioCertificateAuthorities()) == 0 || len(tr.RekorLogs()) == 0 {
-		c.at(labels, "%q lists no certificate authority or no transparency log", v)
-		return false
+	if err := json.Unmarshal(data, &tr); err != nil {
+		return bad("not JSON (%v)", err)
+	}
+	if !strings.HasPrefix(tr.MediaType, "application/vnd.dev.sigstore.trustedroot") {
+		return bad("media type %q", tr.MediaType)
+	}
+	if len(tr.CertificateAuthorities) == 0 || len(tr.Tlogs) == 0 {
+		return bad("it lists no certificate authority or no transparency log")
+	}
+	for _, ca := range tr.CertificateAuthorities {
+		for _, cert := range ca.CertChain.Certificates {
+			if _, err := x509.ParseCertificate(cert.RawBytes); err != nil {
+				return bad("a certificate authority's chain: %v", err)
+			}
+		}
+	}
+	for _, l := range tr.Tlogs {
+		if _, err := x509.ParsePKIXPublicKey(l.PublicKey.RawBytes); err != nil {
+			return bad("a transparency log's key: %v", err)
+		}
 	}
 	*out = data
 	return true
