@@ -31,8 +31,7 @@ func Fingerprints(p *Prepared) (map[string]string, error) {
 		}
 	}
 	digests := p.Images.Digests()
-	pl := e.Platform.Images
-	for _, ref := range []string{pl.Postgres, pl.Redis, pl.Backup, pl.RestoreTest} {
+	for _, ref := range platformImages(e) {
 		shared.Write([]byte(ref + "=" + digests[ref] + "\n"))
 	}
 	base := shared.Sum(nil)

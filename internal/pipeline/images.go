@@ -103,19 +103,15 @@ func (r *ImageReport) For(rendered []string, tierKeys []string) []policy.Image {
 // tenants (all when empty) and the platform's own workloads, sorted.
 func EstateImages(e *estate.Estate, tenants []string) ([]string, error) {
 	seen := map[string]bool{}
-	pl := e.Platform.Images
-	for _, ref := range []string{pl.Postgres, pl.Redis, pl.Backup, pl.RestoreTest} {
+	for _, ref := range platformImages(e) {
 		seen[ref] = true
 	}
 	for name, t := range e.Tenants {
 		if len(tenants) > 0 && !slices.Contains(tenants, name) {
 			continue
 		}
-		seen[t.Odoo.Image] = true
-		for _, env := range t.Environments {
-			if env.Image != "" {
-				seen[env.Image] = true
-			}
+		for _, ref := range tenantImages(t) {
+			seen[ref] = true
 		}
 	}
 	delete(seen, "")
@@ -125,6 +121,24 @@ func EstateImages(e *estate.Estate, tenants []string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// platformImages are the images the platform's own workloads run.
+func platformImages(e *estate.Estate) []string {
+	pl := e.Platform.Images
+	return []string{pl.Postgres, pl.Redis, pl.Backup, pl.RestoreTest}
+}
+
+// tenantImages are the images a tenant's environments run: its Odoo image
+// and any environment's own.
+func tenantImages(t *estate.Tenant) []string {
+	refs := []string{t.Odoo.Image}
+	for _, env := range t.Environments {
+		if env != nil && env.Image != "" {
+			refs = append(refs, env.Image)
+		}
+	}
+	return refs
 }
 
 // imageRequests asks for each reference once per set of keys a tier whose
@@ -140,7 +154,6 @@ func imageRequests(e *estate.Estate, refs []string) []images.Request {
 			keysOf[ref] = append(keysOf[ref], keys)
 		}
 	}
-	pl := e.Platform.Images
 	for _, name := range e.TenantNames() {
 		t := e.Tenants[name]
 		tier := e.Tiers[t.Tier]
@@ -148,13 +161,8 @@ func imageRequests(e *estate.Estate, refs []string) []images.Request {
 			continue
 		}
 		keys := slices.Sorted(slices.Values(tier.SigningKeys))
-		for _, ref := range []string{t.Odoo.Image, pl.Postgres, pl.Redis, pl.Backup, pl.RestoreTest} {
+		for _, ref := range append(tenantImages(t), platformImages(e)...) {
 			add(ref, keys)
-		}
-		for _, env := range t.Environments {
-			if env != nil && env.Image != "" {
-				add(env.Image, keys)
-			}
 		}
 	}
 	var out []images.Request

@@ -45,11 +45,21 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 	// changes[tenant][environment class] are the platform objects the
 	// render changes that serve the tenant's environment.
 	changes := map[string]map[string][]policy.PlatformObjectChange{}
+	add := func(te tenantEnv, objs []policy.PlatformObjectChange) {
+		if e.Tenants[te.tenant] == nil || len(objs) == 0 {
+			return // removed: freeze.tenant-removal judges it
+		}
+		if changes[te.tenant] == nil {
+			changes[te.tenant] = map[string][]policy.PlatformObjectChange{}
+		}
+		changes[te.tenant][te.class] = append(changes[te.tenant][te.class], objs...)
+	}
 	for _, u := range res.Units {
-		if u.Kind != render.KindPlatform {
+		if u.Kind != render.KindPlatform && u.Kind != render.KindGitOps {
 			continue
 		}
-		st, err := base.Compare(unitFiles(u, o.Layout), u.Dir)
+		files := unitFiles(u, o.Layout)
+		st, err := base.Compare(files, u.Dir)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -63,56 +73,23 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		prev, err := yamlObjects(prevFiles)
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading the previous render's %s: %w", u.Dir, err)
+		}
+		if u.Kind == render.KindGitOps {
+			cur, err := yamlObjects(files)
+			if err != nil {
+				return nil, nil, err
+			}
+			for te, objs := range wiringChanges(prev, cur) {
+				add(te, objs)
+			}
+			continue
 		}
 		cur, err := normalized(u.Built)
 		if err != nil {
 			return nil, nil, err
 		}
 		for _, te := range servedEnvironments(e, u.Cluster, prev, cur) {
-			if e.Tenants[te.tenant] == nil {
-				continue // removed: freeze.tenant-removal judges it
-			}
-			objs := objectChanges(serving(prev, te), serving(cur, te))
-			if len(objs) == 0 {
-				continue
-			}
-			if changes[te.tenant] == nil {
-				changes[te.tenant] = map[string][]policy.PlatformObjectChange{}
-			}
-			changes[te.tenant][te.class] = append(changes[te.tenant][te.class], objs...)
-		}
-	}
-	for _, u := range res.Units {
-		if u.Kind != render.KindGitOps {
-			continue
-		}
-		st, err := base.Compare(unitFiles(u, o.Layout), u.Dir)
-		if err != nil {
-			return nil, nil, err
-		}
-		if st != tree.Changed {
-			continue
-		}
-		prevFiles, err := base.DirFiles(u.Dir)
-		if err != nil {
-			return nil, nil, err
-		}
-		prev, err := yamlObjects(prevFiles)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading the previous render's %s: %w", u.Dir, err)
-		}
-		cur, err := yamlObjects(unitFiles(u, o.Layout))
-		if err != nil {
-			return nil, nil, err
-		}
-		for te, objs := range wiringChanges(prev, cur) {
-			if e.Tenants[te.tenant] == nil {
-				continue
-			}
-			if changes[te.tenant] == nil {
-				changes[te.tenant] = map[string][]policy.PlatformObjectChange{}
-			}
-			changes[te.tenant][te.class] = append(changes[te.tenant][te.class], objs...)
+			add(te, objectChanges(serving(prev, te), serving(cur, te)))
 		}
 	}
 	var inputs []policy.Input

@@ -50,7 +50,9 @@ type Authority struct {
 	root, inter       *x509.Certificate
 	rootKey, interKey *ecdsa.PrivateKey
 	logKey            *ecdsa.PrivateKey
-	logIndex          atomic.Int64
+	// logID is the log's id: the SHA-256 of its key's DER encoding.
+	logID, logKeyDER []byte
+	logIndex         atomic.Int64
 	// RootsPEM is the root certificate, as a trusted-roots file holds it.
 	RootsPEM []byte
 	// ChainPEM is the intermediate and the root, as a signature carries
@@ -111,6 +113,11 @@ func NewAuthority(notBefore time.Time) (*Authority, error) {
 	if a.LogPublicKeyPEM, err = cryptoutils.MarshalPublicKeyToPEM(a.logKey.Public()); err != nil {
 		return nil, err
 	}
+	if a.logKeyDER, err = x509.MarshalPKIXPublicKey(a.logKey.Public()); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(a.logKeyDER)
+	a.logID = sum[:]
 	return a, nil
 }
 
@@ -118,11 +125,6 @@ func NewAuthority(notBefore time.Time) (*Authority, error) {
 // (trusted_root.json, as TUF distributes it and `cosign trusted-root
 // create` writes it): its CA chain and its log key.
 func (a *Authority) TrustedRootJSON() ([]byte, error) {
-	der, err := x509.MarshalPKIXPublicKey(a.logKey.Public())
-	if err != nil {
-		return nil, err
-	}
-	logID := sha256.Sum256(der)
 	start := a.root.NotBefore.UTC().Format(time.RFC3339)
 	b64 := base64.StdEncoding.EncodeToString
 	return json.MarshalIndent(map[string]any{
@@ -130,8 +132,8 @@ func (a *Authority) TrustedRootJSON() ([]byte, error) {
 		"tlogs": []any{map[string]any{
 			"baseUrl":       "https://rekor.test",
 			"hashAlgorithm": "SHA2_256",
-			"publicKey":     map[string]any{"rawBytes": b64(der), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": map[string]any{"start": start}},
-			"logId":         map[string]any{"keyId": b64(logID[:])},
+			"publicKey":     map[string]any{"rawBytes": b64(a.logKeyDER), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": map[string]any{"start": start}},
+			"logId":         map[string]any{"keyId": b64(a.logID)},
 		}},
 		"certificateAuthorities": []any{map[string]any{
 			"subject":   map[string]any{"organization": "sigstore test", "commonName": "sigstore-test"},
@@ -247,16 +249,11 @@ func (a *Authority) bundle(p []byte, b64sig string, certPEM []byte, at time.Time
 	if err != nil {
 		return nil, err
 	}
-	der, err := x509.MarshalPKIXPublicKey(a.logKey.Public())
-	if err != nil {
-		return nil, err
-	}
-	logID := sha256.Sum256(der)
 	rp := cbundle.RekorPayload{
 		Body:           base64.StdEncoding.EncodeToString(body),
 		IntegratedTime: at.Unix(),
 		LogIndex:       a.logIndex.Add(1),
-		LogID:          hex.EncodeToString(logID[:]),
+		LogID:          hex.EncodeToString(a.logID),
 	}
 	contents, err := json.Marshal(rp)
 	if err != nil {
