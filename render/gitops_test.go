@@ -1,8 +1,11 @@
 package render
 
 import (
+	"bytes"
+	"maps"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/palisade-gitops/palisade/internal/calendar"
 	"github.com/palisade-gitops/palisade/internal/estate"
@@ -57,7 +60,7 @@ func TestWithRetained(t *testing.T) {
 		"clusters/" + cluster + "/tenants/" + name + "/qa",
 		"clusters/" + cluster + "/platform",
 		moved, // twice
-	})
+	}, nil)
 	if len(got) != len(all)+1 {
 		t.Fatalf("%d units, want %d: one retained", len(got), len(all)+1)
 	}
@@ -72,5 +75,78 @@ func TestWithRetained(t *testing.T) {
 	}
 	if r == nil || r.Dir() != moved || r.class != "development" || r.ns != Namespace(name, "development") || r.App() != AppName(name, "development") {
 		t.Errorf("retained unit %+v, want %s", r, moved)
+	}
+}
+
+// A held-back tenant is wired, and keeps its databases in the platform
+// clusters, as the previous render made it: neither its tier switch nor
+// its removal changes a platform or GitOps directory while it is held,
+// and none of its environments is rendered.
+func TestHeld(t *testing.T) {
+	e := syntheticEstate(t, 12, 5)
+	at := time.Date(2026, 10, 14, 9, 0, 0, 0, time.UTC)
+	before, err := Render(e, Options{At: at, SkipManifests: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	for _, n := range e.TenantNames() {
+		if e.Tenants[n].Tier == "shared" {
+			name = n
+			break
+		}
+	}
+	if name == "" {
+		t.Fatal("no shared tenant in the synthetic estate")
+	}
+	orig := e.Tenants[name]
+	h := Held{Tier: orig.Tier, Segment: orig.Segment, TimeZone: orig.TimeZone}
+	for _, u := range before.Units {
+		if u.Tenant == name {
+			h.Dirs = append(h.Dirs, u.Dir)
+		}
+	}
+	switched := *orig
+	switched.Tier = "dedicated"
+	withSwitch, withoutTenant := *e, *e
+	withSwitch.Tenants, withoutTenant.Tenants = maps.Clone(e.Tenants), maps.Clone(e.Tenants)
+	withSwitch.Tenants[name] = &switched
+	delete(withoutTenant.Tenants, name)
+	shared := func(r *Result) map[string][]byte {
+		files := map[string][]byte{}
+		for _, u := range r.Units {
+			if u.Kind == KindTenant {
+				continue
+			}
+			for f, data := range u.Files {
+				files[u.Dir+"/"+f] = data
+			}
+		}
+		return files
+	}
+	for what, est := range map[string]*estate.Estate{"tier switch": &withSwitch, "removal": &withoutTenant} {
+		unheld, err := Render(est, Options{At: at, SkipManifests: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reflect.DeepEqual(shared(unheld), shared(before)) {
+			t.Fatalf("%s: the platform and GitOps directories do not change even unheld", what)
+		}
+		held, err := Render(est, Options{At: at, SkipManifests: true, Held: map[string]Held{name: h}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := shared(held), shared(before); !reflect.DeepEqual(got, want) {
+			for f := range want {
+				if !bytes.Equal(got[f], want[f]) {
+					t.Errorf("%s, held: %s changed", what, f)
+				}
+			}
+		}
+		for _, u := range held.Units {
+			if u.Tenant == name {
+				t.Errorf("%s, held: %s rendered", what, u.Dir)
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -97,6 +98,30 @@ type Options struct {
 	// does not prune what is kept. A directory of a tenant no longer in the
 	// estate, or that the estate still has, is ignored.
 	Retain []string
+	// Held are tenants a freeze holds back whole, by name. None of their
+	// environments is rendered; instead their directories in the previous
+	// render (Held.Dirs) are wired, as Retain's are, and given their
+	// databases in the platform clusters, placed by the tier and segment
+	// the previous render had them in: a held-back tier switch, segment
+	// move or removal then changes nothing the tenant shares with others
+	// — a shared PostgreSQL cluster's size, roles and backups — until it
+	// is let through. A tenant no longer in the estate is held too, with
+	// Held.TimeZone; one whose previous tier the estate no longer has is
+	// wired in its current tier, or left out when it is gone. The caller
+	// keeps the directories as they are.
+	Held map[string]Held
+}
+
+// Held is what a previous render made of a tenant a freeze holds back
+// (Options.Held).
+type Held struct {
+	// Tier and Segment are the tier and segment the previous render
+	// placed the tenant in; an empty Tier keeps the estate's.
+	Tier, Segment string
+	// TimeZone is the tenant's zone, for a tenant no longer in the estate.
+	TimeZone string
+	// Dirs are its environment directories in the previous render.
+	Dirs []string
 }
 
 // Engines that build the hydrated objects.
@@ -175,9 +200,15 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 		}
 		all = kept
 	}
+	if len(o.Held) > 0 {
+		all = slices.DeleteFunc(all, func(u *unit) bool {
+			_, held := o.Held[u.t.Name]
+			return held
+		})
+	}
 	res := &Result{Bases: map[string][]byte{}, clusterDirs: map[string][]string{}}
 	byCluster := map[string][]*unit{}
-	for _, u := range withRetained(e, all, o.Retain) {
+	for _, u := range withRetained(e, all, o.Retain, o.Held) {
 		byCluster[u.place.Cluster] = append(byCluster[u.place.Cluster], u)
 		res.clusterDirs[u.place.Cluster] = append(res.clusterDirs[u.place.Cluster], u.Dir())
 	}
@@ -335,9 +366,10 @@ func PlannedDirs(e *estate.Estate) map[string][]string {
 }
 
 // withRetained adds to the planned units, in directory order, a unit for
-// each directory of Options.Retain: one that is wired but never built.
-func withRetained(e *estate.Estate, all []*unit, retain []string) []*unit {
-	if len(retain) == 0 {
+// each directory of Options.Retain, and of each tenant of Options.Held: one
+// that is wired but never built.
+func withRetained(e *estate.Estate, all []*unit, retain []string, held map[string]Held) []*unit {
+	if len(retain) == 0 && len(held) == 0 {
 		return all
 	}
 	have := map[string]bool{}
@@ -345,16 +377,15 @@ func withRetained(e *estate.Estate, all []*unit, retain []string) []*unit {
 		have[u.Dir()] = true
 	}
 	out := slices.Clone(all)
-	for _, dir := range retain {
+	add := func(t *estate.Tenant, dir string) {
 		parts := strings.Split(dir, "/")
-		if len(parts) != 5 || parts[0] != "clusters" || parts[2] != "tenants" || have[dir] {
-			continue
+		if t == nil || len(parts) != 5 || parts[0] != "clusters" || parts[2] != "tenants" || parts[3] != t.Name || have[dir] {
+			return
 		}
-		t := e.Tenants[parts[3]]
 		cl, known := e.Platform.Clusters[parts[1]]
 		class, standby := strings.CutSuffix(parts[4], "-standby")
-		if t == nil || !known || !slices.Contains(estate.EnvironmentClasses, class) {
-			continue
+		if !known || !slices.Contains(estate.EnvironmentClasses, class) {
+			return
 		}
 		tier := e.Tiers[t.Tier]
 		place := estate.Placement{Region: cl.Region, Cluster: parts[1]}
@@ -366,8 +397,43 @@ func withRetained(e *estate.Estate, all []*unit, retain []string) []*unit {
 		have[dir] = true
 		out = append(out, u)
 	}
+	for _, dir := range retain {
+		parts := strings.Split(dir, "/")
+		if len(parts) != 5 {
+			continue
+		}
+		if _, ok := held[parts[3]]; !ok {
+			add(e.Tenants[parts[3]], dir)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(held)) {
+		t := heldTenant(e, name, held[name])
+		for _, dir := range held[name].Dirs {
+			add(t, dir)
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Dir() < out[j].Dir() })
 	return out
+}
+
+// heldTenant is the tenant a held-back one is wired as: the estate's, in
+// the tier and segment the previous render placed it in, or, when the
+// estate no longer has it, one with only its name, tier, segment and time
+// zone. Nil when the estate has none of its tiers.
+func heldTenant(e *estate.Estate, name string, h Held) *estate.Tenant {
+	if cur := e.Tenants[name]; cur != nil {
+		if h.Tier == "" || e.Tiers[h.Tier] == nil {
+			return cur
+		}
+		t := *cur
+		t.Tier, t.Segment = h.Tier, h.Segment
+		return &t
+	}
+	if e.Tiers[h.Tier] == nil {
+		return nil
+	}
+	zone := cmp.Or(h.TimeZone, e.Platform.TimeZone, "UTC")
+	return &estate.Tenant{Name: name, Tier: h.Tier, Segment: h.Segment, TimeZone: zone}
 }
 
 // bases generates one base per tier and environment class in use, once:

@@ -210,7 +210,6 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	o, e := p.Options, p.Estate
 	var mu sync.Mutex
 	var results, compared []policy.Result
-	states := map[string][]dirState{}
 	windows := map[string][]policy.Window{}
 	frees := map[string]string{}
 	changes := map[string]policy.Change{}
@@ -222,7 +221,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 		// Each tenant is evaluated as soon as it is built, and its objects
 		// dropped: the estate's objects are never all in memory.
 		Inspect: func(tenant string, units []*render.Unit, platform map[string]*render.Unit) error {
-			in, st, err := p.inputFor(tenant, units, platform, base, pidx)
+			in, err := p.inputFor(tenant, units, platform, base, pidx)
 			if err != nil {
 				return err
 			}
@@ -240,7 +239,6 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			defer mu.Unlock()
 			results = append(results, rs...)
 			compared = append(compared, cs...)
-			states[tenant] = st
 			windows[tenant] = in.Windows
 			frees[tenant] = in.FreeLocal
 			changes[tenant] = in.Change
@@ -320,44 +318,54 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	frozen := policy.Frozen(results)
 	first := res
 	var keep []string
-	// held are the kept directories of held-back tenants, by the index of
-	// their hold-back in the report.
-	held := map[string]int{}
-	exclude := maps.Clone(ro.Exclude)
-	if exclude == nil {
-		exclude = map[string]bool{}
-	}
-	retain := slices.Clone(ro.Retain)
-	// holdBack keeps a tenant's directories as they are in the baseline;
-	// its environments that do not exist yet stay out of the platform and
-	// GitOps wiring, and its removed (or moved) environments are kept, and
-	// so is their wiring: without their Application the controller would
-	// prune them.
-	holdBack := func(t string, hb HoldBack) {
-		for _, d := range states[t] {
-			if d.state == tree.Absent {
-				exclude[d.dir] = true
-			} else {
-				keep = append(keep, d.dir)
-				held[d.dir] = len(rep.HeldBack)
-			}
+	// heldDirs are the kept directories of held-back tenants, by the index
+	// of their hold-back in the report.
+	heldDirs := map[string]int{}
+	// facts are what the baseline recorded of the tenants considered for
+	// a hold-back.
+	facts := map[string]render.Held{}
+	previous := func(t string) (render.Held, error) {
+		if h, ok := facts[t]; ok {
+			return h, nil
 		}
-		for _, d := range removedDirs(base, t, first) {
+		r, err := removedFacts(base, t)
+		if err != nil {
+			return render.Held{}, err
+		}
+		h := render.Held{Tier: r.Tier, Segment: r.Segment, TimeZone: r.TimeZone, Dirs: base.TenantDirs(t)}
+		facts[t] = h
+		return h, nil
+	}
+	// holdBack keeps a tenant as the baseline has it: its directories as
+	// they are, wired and given their databases as the previous render
+	// made them (render.Options.Held). Its environments that do not exist
+	// yet stay out; its removed (or moved) ones are kept, and so is their
+	// wiring: without their Application the controller would prune them.
+	held := map[string]render.Held{}
+	holdBack := func(t string, hb HoldBack) error {
+		h, err := previous(t)
+		if err != nil {
+			return err
+		}
+		held[t] = h
+		for _, d := range h.Dirs {
 			keep = append(keep, d)
-			retain = append(retain, d)
-			held[d] = len(rep.HeldBack)
+			heldDirs[d] = len(rep.HeldBack)
 		}
 		rep.HeldBack = append(rep.HeldBack, hb)
+		return nil
 	}
 	rerender := func() error {
-		ro.Exclude, ro.Retain, ro.Inspect = exclude, slices.Sorted(slices.Values(retain)), nil
+		ro.Held, ro.Inspect = held, nil
 		var err error
 		res, err = render.Render(e, ro)
 		out.Result = res
 		return err
 	}
 	for _, t := range frozen {
-		holdBack(t, HoldBack{Tenant: t, Windows: windows[t], Free: frees[t]})
+		if err := holdBack(t, HoldBack{Tenant: t, Windows: windows[t], Free: frees[t]}); err != nil {
+			return nil, err
+		}
 	}
 	if len(frozen) > 0 {
 		if err := rerender(); err != nil {
@@ -382,16 +390,14 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 		}
 		trial := func(hold []string) ([]policy.Result, map[string]policy.Input, error) {
 			to := ro
-			to.Exclude, to.Retain = maps.Clone(exclude), slices.Clone(retain)
+			to.Held = maps.Clone(held)
 			for _, t := range hold {
-				for _, d := range states[t] {
-					if d.state == tree.Absent {
-						to.Exclude[d.dir] = true
-					}
+				h, err := previous(t)
+				if err != nil {
+					return nil, nil, err
 				}
-				to.Retain = append(to.Retain, removedDirs(base, t, first)...)
+				to.Held[t] = h
 			}
-			slices.Sort(to.Retain)
 			to.NoTenants, to.NoGitOps, to.Tenants, to.Inspect = true, true, nil, nil
 			r, err := render.Render(e, to)
 			if err != nil {
@@ -405,7 +411,9 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 		}
 		if hold := policy.Frozen(nrs); len(hold) > 0 {
 			for _, t := range hold {
-				holdBack(t, hbs[t])
+				if err := holdBack(t, hbs[t]); err != nil {
+					return nil, err
+				}
 			}
 			frozen = append(frozen, hold...)
 			slices.Sort(frozen)
@@ -432,7 +440,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 		return nil, err
 	}
 	if o.Layout != render.LayoutHydrated {
-		for _, dir := range slices.Sorted(maps.Keys(held)) {
+		for _, dir := range slices.Sorted(maps.Keys(heldDirs)) {
 			pin, err := pinBase(base, dir, files)
 			if err != nil {
 				return nil, err
@@ -447,7 +455,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			}
 			maps.Copy(files, pin)
 			keep = slices.DeleteFunc(keep, func(d string) bool { return d == dir })
-			hb := &rep.HeldBack[held[dir]]
+			hb := &rep.HeldBack[heldDirs[dir]]
 			hb.Pinned = append(hb.Pinned, dir)
 		}
 	}
@@ -491,18 +499,6 @@ func underAny(p string, dirs []string) bool {
 	return false
 }
 
-// dirState is how one of a tenant's directories compares with the
-// previous output.
-type dirState struct {
-	dir   string
-	state tree.State
-	// base is the directory of the tier base the unit's overlay builds
-	// on (kustomize layout), and baseChanged whether it differs from the
-	// baseline's.
-	base        string
-	baseChanged bool
-}
-
 // unitFiles are the files a unit contributes to the tree of a layout.
 func unitFiles(u *render.Unit, layout string) map[string][]byte {
 	files := map[string][]byte{}
@@ -519,17 +515,16 @@ func unitFiles(u *render.Unit, layout string) map[string][]byte {
 // inputFor builds the policy input of a tenant from its built directories:
 // its objects and platform objects, the change against the previous
 // output, the freeze windows active at the run's instant, its images.
-func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[string]*render.Unit, base Baseline, pidx *platformIndexes) (policy.Input, []dirState, error) {
+func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[string]*render.Unit, base Baseline, pidx *platformIndexes) (policy.Input, error) {
 	e, o := p.Estate, p.Options
 	t := e.Tenants[name]
 	in, err := policy.NewInput(e, name, o.At)
 	if err != nil {
-		return in, nil, err
+		return in, err
 	}
 	if err := in.SetWindows(e, t, o.At); err != nil {
-		return in, nil, err
+		return in, err
 	}
-	var states []dirState
 	images := map[string]bool{}
 	allAbsent := true
 	dirs := map[string]bool{}
@@ -537,28 +532,25 @@ func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[stri
 		dirs[u.Dir] = true
 		st, err := base.Compare(unitFiles(u, o.Layout), u.Dir)
 		if err != nil {
-			return in, nil, err
+			return in, err
 		}
-		ds := dirState{dir: u.Dir, state: st}
-		if st != tree.Absent && o.Layout != render.LayoutHydrated && len(u.BaseFiles) > 0 {
+		if st == tree.Same && o.Layout != render.LayoutHydrated && len(u.BaseFiles) > 0 {
 			// The tier base the overlay builds on may have changed: that
 			// changes the tenant's objects too, even when its overlay is
-			// the same, and a hold-back must then pin the previous base.
+			// the same (a hold-back then pins the previous base).
+			var dir string
 			for p := range u.BaseFiles {
-				ds.base = path.Dir(p)
+				dir = path.Dir(p)
 				break
 			}
-			bst, err := base.Compare(u.BaseFiles, ds.base)
+			bst, err := base.Compare(u.BaseFiles, dir)
 			if err != nil {
-				return in, nil, err
+				return in, err
 			}
-			ds.baseChanged = bst != tree.Same
-			if st == tree.Same && ds.baseChanged {
-				in.Change.Changed = true
-				in.Change.Environments = append(in.Change.Environments, u.Environment)
+			if bst != tree.Same {
+				st = tree.Changed
 			}
 		}
-		states = append(states, ds)
 		if st != tree.Same {
 			in.Change.Changed = true
 			in.Change.Environments = append(in.Change.Environments, u.Environment)
@@ -598,7 +590,7 @@ func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[stri
 	in.Change.New = allAbsent && removed == 0
 	in.Images = p.Images.For(slices.Sorted(maps.Keys(images)), e.Tiers[t.Tier].SigningKeys)
 	in.SupplyChain.Enforced = p.Images.enforced
-	return in, states, nil
+	return in, nil
 }
 
 // concerning are the platform objects that concern a tenant environment:
@@ -711,21 +703,6 @@ func ownRoles(cluster map[string]any, secret string) map[string]any {
 	view["spec"].(map[string]any)["managed"] = maps.Clone(managed)
 	view["spec"].(map[string]any)["managed"].(map[string]any)["roles"] = orEmpty(own)
 	return view
-}
-
-// removedDirs are a tenant's directories on disk the render no longer has.
-func removedDirs(base Baseline, tenant string, res *render.Result) []string {
-	all := map[string]bool{}
-	for _, d := range res.Dirs() {
-		all[d] = true
-	}
-	var gone []string
-	for _, d := range base.TenantDirs(tenant) {
-		if !all[d] {
-			gone = append(gone, d)
-		}
-	}
-	return gone
 }
 
 // operandImages are the images operators run for the objects: a

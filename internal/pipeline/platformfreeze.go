@@ -19,12 +19,14 @@ import (
 )
 
 // platformFreeze judges what the final render changes in the platform
-// directories. A tenant's hold-back keeps its own directories, but the
-// platform objects that serve it — its Database and role secret, the
-// PostgreSQL cluster, backups and network policy of the namespace holding
-// them, and the cluster's shared Redis — are shared and rendered from the
-// current estate: a PostgreSQL or Redis image bump or a tier's backup
-// change would reach a frozen tenant through them. For each
+// directories. A hold-back keeps a tenant's directories and its place in
+// the platform clusters as the previous render made them
+// (render.Options.Held), but the platform objects that serve it — its
+// Database and role secret, the PostgreSQL cluster, backups and network
+// policy of the namespace holding them, and the cluster's shared Redis —
+// are shared and rendered from the current estate: a PostgreSQL or Redis
+// image bump, a tier's backup change or a neighbour's new database would
+// reach a frozen tenant through them. For each
 // tenant such a change reaches while a window applies to it, the engine
 // evaluates PlatformQuery (freeze.platform-change).
 //

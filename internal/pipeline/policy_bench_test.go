@@ -37,7 +37,7 @@ func BenchmarkPolicies(b *testing.B) {
 	_, err = render.Render(p.Estate, render.Options{
 		Target: p.Options.Target, At: p.Options.At, SkipManifests: true,
 		Inspect: func(tenant string, units []*render.Unit, platform map[string]*render.Unit) error {
-			in, _, err := p.inputFor(tenant, units, platform, base, pidx)
+			in, err := p.inputFor(tenant, units, platform, base, pidx)
 			mu.Lock()
 			defer mu.Unlock()
 			inputs = append(inputs, in)
