@@ -43,16 +43,17 @@ free_text(w) := sprintf(" (and by the windows that follow, until %s)", [free_loc
 
 removed if input.change.removed == true
 
-# A tenant removed from the estate cannot be held back: its GitOps
-# application and its platform wiring (database, role, network access)
-# go with it, and the controller would delete its workloads. Removing it
-# while a window applies is denied outright, which stops the render.
+# Removing a tenant from the estate takes its GitOps application and its
+# platform wiring (database, role, network access) with it, and the
+# controller would delete its workloads. While a window applies, the
+# removal is denied and held back like any frozen change: the render keeps
+# the tenant as the previous render made it.
 violations contains lib.with_path(
 	object.union(
 		lib.tenant_violation(
 			"freeze.tenant-removal", "deny",
 			sprintf("removing tenant %q deletes its environments (%s), its database wiring and its GitOps applications, but %s window %q (%s) applies to it until %s%s", [input.tenant.name, environments_text, w.kind, w.name, scope_text(w.scope), w.endLocal, free_text(w)]),
-			sprintf("keep the tenant in the estate until it is free (%s), then remove it", [free_local(w)]),
+			sprintf("the removal is held back until the tenant is free (%s): its environments, databases and GitOps applications stay as the last render made them", [free_local(w)]),
 		),
 		{"window": w.name},
 	),
@@ -122,7 +123,7 @@ platform_violations contains lib.with_path(
 platform_violations contains object.union(
 	lib.tenant_violation(
 		"freeze.platform-neighbour", "deny",
-		sprintf("change to %q alters platform objects serving %q, frozen by %s%s: %s", [input.tenant.name, n.tenant, windows_text(n.windows), neighbour_free_text(n), neighbour_objects_text(n)]),
+		sprintf("%s alters platform objects serving %q, frozen by %s%s: %s", [change_text, n.tenant, windows_text(n.windows), neighbour_free_text(n), neighbour_objects_text(n)]),
 		sprintf("it is held back until %q is free (%s): the platform objects serve both tenants and cannot change for one of them alone", [n.tenant, neighbour_free(n)]),
 	),
 	{"window": n.windows[0].name},
@@ -130,6 +131,10 @@ platform_violations contains object.union(
 	some n in object.get(input.change, "neighbours", [])
 	count(n.windows) > 0
 }
+
+change_text := sprintf("removing tenant %q", [input.tenant.name]) if removed
+
+else := sprintf("change to %q", [input.tenant.name])
 
 windows_text(ws) := concat(" and ", [sprintf("%s window %q (%s) until %s", [w.kind, w.name, scope_text(w.scope), w.endLocal]) | some w in ws])
 

@@ -66,14 +66,14 @@ removal(windows, envs) := json.patch(fx.shared, [
 	{"op": "replace", "path": "/waivers", "value": []},
 ])
 
-test_removal_in_window_denied_not_held_back if {
+test_removal_in_window_denied if {
 	month_end := object.union(window, {"name": "month-end", "kind": "financial-close", "calendar": "platform", "scope": {"level": "platform", "name": ""}})
 	inp := removal([month_end], ["production", "staging"])
 	fx.found("freeze.tenant-removal") == [{
 		"id": "freeze.tenant-removal",
 		"severity": "deny",
 		"message": `removing tenant "acme" deletes its environments (production, staging), its database wiring and its GitOps applications, but financial-close window "month-end" (platform scope) applies to it until 2026-12-02 00:00 Europe/Paris`,
-		"remediation": "keep the tenant in the estate until it is free (2026-12-02 00:00 Europe/Paris), then remove it",
+		"remediation": "the removal is held back until the tenant is free (2026-12-02 00:00 Europe/Paris): its environments, databases and GitOps applications stay as the last render made them",
 		"window": "month-end",
 		"path": ["platform", "calendar", "month-end"],
 	}] with input as inp
@@ -149,6 +149,12 @@ test_platform_neighbour_windows_that_follow_are_named if {
 	close := object.union(window, {"name": "month-end", "kind": "financial-close", "calendar": "platform", "scope": {"level": "platform", "name": ""}})
 	[v.message | some v in data.palisade.rules.freeze.platform_violations] == [`change to "acme" alters platform objects serving "bolt", frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris and financial-close window "month-end" (platform scope) until 2026-12-02 00:00 Europe/Paris (and by the windows that follow, until 2026-12-05 00:00 Europe/Paris): production: Cluster postgres-shared/pg-shared changed (spec.storage.size)`] with input as neighbour_change([window, close], "2026-12-05 00:00 Europe/Paris")
 	[v.remediation | some v in data.palisade.rules.freeze.platform_violations] == [`it is held back until "bolt" is free (2026-12-05 00:00 Europe/Paris): the platform objects serve both tenants and cannot change for one of them alone`] with input as neighbour_change([window, close], "2026-12-05 00:00 Europe/Paris")
+}
+
+test_platform_neighbour_removal_says_so if {
+	inp := json.patch(neighbour_change([window], ""), [{"op": "add", "path": "/change/removed", "value": true}])
+	some v in data.palisade.rules.freeze.platform_violations with input as inp
+	startswith(v.message, `removing tenant "acme" alters platform objects serving "bolt", frozen by `)
 }
 
 test_platform_neighbour_without_windows_passes if {

@@ -450,14 +450,15 @@ func oneLine(err error) string {
 }
 
 // position is where a result points in the estate: the field it names, or
-// the tenant.
+// the tenant — none for a tenant the estate no longer has, whose name
+// would otherwise resolve to the first tenant file.
 func position(e *estate.Estate, r policy.Result) estate.Position {
 	if len(r.Path) > 0 {
 		if p := e.Position(r.Path...); p.IsValid() {
 			return p
 		}
 	}
-	if r.Tenant != "" {
+	if _, ok := e.Tenants[r.Tenant]; ok {
 		return e.Position("tenants", r.Tenant)
 	}
 	return estate.Position{}

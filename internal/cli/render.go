@@ -193,15 +193,19 @@ func printReport(out io.Writer, rep *pipeline.Report) {
 		if n := len(h.Windows); h.Free != "" && n > 0 && h.Free != h.Windows[n-1].EndLocal {
 			free = "; free from " + h.Free + ", as the windows that follow end"
 		}
+		what, change := h.Tenant, "its change"
+		if h.Removal {
+			what, change = "the removal of "+h.Tenant, "it"
+		}
 		if len(h.Serving) > 0 {
 			// Its own change waits for frozen neighbours.
 			if h.Free != "" {
 				free = "; free from " + h.Free
 			}
-			fmt.Fprintf(out, "held back %s: its change alters platform objects serving %s, frozen by %s%s\n",
-				h.Tenant, namesText(h.Serving, 5), describeWindows(h.Windows), free)
+			fmt.Fprintf(out, "held back %s: %s alters platform objects serving %s, frozen by %s%s\n",
+				what, change, namesText(h.Serving, 5), describeWindows(h.Windows), free)
 		} else {
-			fmt.Fprintf(out, "held back %s: %s%s\n", h.Tenant, describeWindows(h.Windows), free)
+			fmt.Fprintf(out, "held back %s: %s%s\n", what, describeWindows(h.Windows), free)
 		}
 		for _, d := range h.Pinned {
 			fmt.Fprintf(out, "  %s keeps building on its previous tier base, copied into %s/%s: the tier changed\n", d, d, pipeline.FrozenBase)

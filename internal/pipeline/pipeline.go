@@ -77,6 +77,9 @@ type HoldBack struct {
 	// (freeze.platform-neighbour): Windows are theirs, and Free when the
 	// last of them is free.
 	Serving []string `json:"serving,omitempty"`
+	// Removal is set when the change held back is the tenant's removal
+	// from the estate: the tenant stays as the previous render made it.
+	Removal bool `json:"removal,omitempty"`
 }
 
 // Report is the outcome of a run.
@@ -283,11 +286,14 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	}
 	// The tenants the change removes are judged too: a freeze window
 	// still applies to what the previous render recorded of them.
+	// removals are the changes of the removed tenants, for a hold-back.
+	removals := map[string]policy.Change{}
 	for _, t := range removed {
 		in, err := removedInput(e, base, t, o.At)
 		if err != nil {
 			return nil, err
 		}
+		windows[t], frees[t], removals[t] = in.Windows, in.FreeLocal, in.Change
 		rs, err := p.Engine.Evaluate(ctx, []policy.Input{in})
 		if err != nil {
 			return nil, err
@@ -348,6 +354,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			return err
 		}
 		held[t] = h
+		_, hb.Removal = removals[t]
 		for _, d := range h.Dirs {
 			keep = append(keep, d)
 			heldDirs[d] = len(rep.HeldBack)
@@ -388,6 +395,22 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 				cands = append(cands, t)
 			}
 		}
+		for _, t := range removed {
+			if !slices.Contains(frozen, t) {
+				cands = append(cands, t)
+			}
+		}
+		slices.Sort(cands)
+		inputOf := func(t string) (policy.Input, error) {
+			if c, ok := removals[t]; ok {
+				in, err := removedInput(e, base, t, o.At)
+				in.Change = c
+				return in, err
+			}
+			in, err := policy.NewInput(e, t, o.At)
+			in.Change = changes[t]
+			return in, err
+		}
 		trial := func(hold []string) ([]policy.Result, map[string]policy.Input, error) {
 			to := ro
 			to.Held = maps.Clone(held)
@@ -405,7 +428,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			}
 			return p.platformFreeze(ctx, r, base)
 		}
-		nrs, hbs, err := p.neighbourHoldBacks(ctx, cands, changes, trial)
+		nrs, hbs, err := p.neighbourHoldBacks(ctx, cands, inputOf, trial)
 		if err != nil {
 			return nil, err
 		}
@@ -435,6 +458,8 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 		rep.Denied, rep.HeldBack = true, nil
 		return out, nil
 	}
+	// A removal held back is not made.
+	rep.Removed = slices.DeleteFunc(rep.Removed, func(t string) bool { return slices.Contains(frozen, t) })
 	files, err := res.Tree(o.Layout)
 	if err != nil {
 		return nil, err

@@ -127,19 +127,20 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 	return rs, byTenant, err
 }
 
-// neighbourHoldBacks finds, among the tenants whose changes the render
-// lets through (cands), a smallest set whose hold-back leaves the platform
+// neighbourHoldBacks finds, among the tenants whose changes (or removals)
+// the render lets through (cands), a smallest set whose hold-back leaves the platform
 // objects serving frozen tenants as they are — trial renders the platform
 // directories with the tenants it is given held back, and judges them —
 // and has the policies judge each tenant of the set
 // (freeze.platform-neighbour) with what its change alone would alter, and
-// for whom. It finds none when holding every candidate back does not
-// clear the denials: then the platform change is the platform's own.
+// for whom: inputOf gives a tenant's input with its change. It finds none
+// when holding every candidate back does not clear the denials: then the
+// platform change is the platform's own.
 //
 // The set is found by releasing halves of the candidates while the
 // denials stay cleared, so that a handful of culprits among many changed
 // tenants costs a few trials per culprit, not one per candidate.
-func (p *Prepared) neighbourHoldBacks(ctx context.Context, cands []string, changes map[string]policy.Change,
+func (p *Prepared) neighbourHoldBacks(ctx context.Context, cands []string, inputOf func(string) (policy.Input, error),
 	trial func(hold []string) ([]policy.Result, map[string]policy.Input, error)) ([]policy.Result, map[string]HoldBack, error) {
 	if len(cands) == 0 {
 		return nil, nil, nil
@@ -186,14 +187,13 @@ func (p *Prepared) neighbourHoldBacks(ctx context.Context, cands []string, chang
 		if err != nil {
 			return nil, nil, err
 		}
-		in, err := policy.NewInput(p.Estate, t, p.Options.At)
+		in, err := inputOf(t)
 		if err != nil {
 			return nil, nil, err
 		}
 		// Not waivable, as freeze.platform-change is not: the neighbours'
 		// windows are not the tenant's to waive.
 		in.Waivers = []policy.Waiver{}
-		in.Change = changes[t]
 		hb := HoldBack{Tenant: t}
 		latest := ""
 		var denied []string

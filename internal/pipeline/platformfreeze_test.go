@@ -297,7 +297,12 @@ func TestNeighbourHoldBacks(t *testing.T) {
 				return []policy.Result{{PolicyID: "freeze.platform-change", Severity: policy.SeverityDeny, Tenant: frozen}},
 					map[string]policy.Input{frozen: in}, nil
 			}
-			rs, hbs, err := p.neighbourHoldBacks(ctx, cands, changes, trial)
+			inputOf := func(t string) (policy.Input, error) {
+				in, err := policy.NewInput(p.Estate, t, p.Options.At)
+				in.Change = changes[t]
+				return in, err
+			}
+			rs, hbs, err := p.neighbourHoldBacks(ctx, cands, inputOf, trial)
 			if err != nil {
 				t.Fatal(err)
 			}

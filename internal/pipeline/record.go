@@ -202,11 +202,14 @@ func (r *Record) CommitMessage() string {
 			for _, w := range h.Windows {
 				ws = append(ws, fmt.Sprintf("%s %q until %s", w.Kind, w.Name, w.EndLocal))
 			}
-			serving := ""
-			if len(h.Serving) > 0 {
-				serving = fmt.Sprintf(" (its change alters platform objects serving %s)", strings.Join(h.Serving, ", "))
+			what, change, serving := h.Tenant, "its change", ""
+			if h.Removal {
+				what, change = h.Tenant+" (its removal)", "it"
 			}
-			fmt.Fprintf(&b, "  %s: %s%s\n", h.Tenant, strings.Join(ws, "; "), serving)
+			if len(h.Serving) > 0 {
+				serving = fmt.Sprintf(" (%s alters platform objects serving %s)", change, strings.Join(h.Serving, ", "))
+			}
+			fmt.Fprintf(&b, "  %s: %s%s\n", what, strings.Join(ws, "; "), serving)
 			for _, d := range h.Pinned {
 				fmt.Fprintf(&b, "    %s keeps building on its previous tier base (%s/)\n", d, FrozenBase)
 			}

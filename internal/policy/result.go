@@ -20,6 +20,9 @@ const (
 	// because it would alter the platform objects serving a frozen
 	// tenant (Change.Neighbours).
 	NeighbourPolicy = "freeze.platform-neighbour"
+	// RemovalPolicy is the rule that holds back the removal of a tenant
+	// a window applies to.
+	RemovalPolicy = "freeze.tenant-removal"
 
 	WaiverExpired       = "waiver.expired"
 	WaiverUnused        = "waiver.unused"
@@ -103,7 +106,9 @@ func DeniedBeyondFreeze(results []Result) bool {
 
 // holdsBack tells the rules whose denials hold the tenant's change back
 // rather than stop the render.
-func holdsBack(id string) bool { return id == FreezePolicy || id == NeighbourPolicy }
+func holdsBack(id string) bool {
+	return id == FreezePolicy || id == NeighbourPolicy || id == RemovalPolicy
+}
 
 // SortResults sorts results by tenant, environment, policy id, object and
 // message, the order reports print them in.
