@@ -217,7 +217,7 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 		if out, err = hp.Render(ctx, pipeline.NewMapBaseline(baseFiles)); err != nil {
 			return nil, err
 		}
-		for _, u := range out.Result.Units {
+		for _, u := range out.Proposed.Units {
 			if u.Kind == render.KindTenant {
 				headObjs[u.Tenant+"/"+u.Environment] = u.Built
 			}

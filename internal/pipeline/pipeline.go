@@ -158,7 +158,14 @@ func Prepare(ctx context.Context, o Options) (*Prepared, error) {
 // Outcome is a render evaluated against a baseline, not yet written.
 type Outcome struct {
 	Report *Report
+	// Result is the render written: held-back tenants are not rendered
+	// in it (their directories are kept).
 	Result *render.Result
+	// Proposed is the render as the estate asks for it, before any
+	// hold-back: what the change makes of every tenant it renders (a
+	// pull-request check diffs it). The same as Result when nothing is
+	// held back.
+	Proposed *render.Result
 	// Files are the rendered files; those under Keep are not part of the
 	// new tree.
 	Files map[string][]byte
@@ -308,7 +315,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	}
 	policy.SortResults(results)
 	rep := &Report{Estate: e, Results: results, Images: p.Images.Facts, Removed: removed}
-	out := &Outcome{Report: rep, Result: res, Tenants: map[string]TenantState{}, images: imgs}
+	out := &Outcome{Report: rep, Result: res, Proposed: res, Tenants: map[string]TenantState{}, images: imgs}
 	if p.Compare != nil {
 		policy.SortResults(compared)
 		out.Compared = orEmpty(compared)
@@ -353,8 +360,13 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 		if err != nil {
 			return err
 		}
-		held[t] = h
 		_, hb.Removal = removals[t]
+		if hb.Removal && e.Tiers[h.Tier] == nil {
+			// Held back unwired, its Application would be pruned and its
+			// workloads deleted: fail closed, writing nothing.
+			return fmt.Errorf("cannot hold back the removal of tenant %q until it is free (%s): its tier %q is removed from the estate too, and without it the tenant cannot be kept wired; keep the tier until then", t, hb.Free, h.Tier)
+		}
+		held[t] = h
 		for _, d := range h.Dirs {
 			keep = append(keep, d)
 			heldDirs[d] = len(rep.HeldBack)
