@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -47,9 +48,17 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 	// changes[tenant][environment class] are the platform objects the
 	// render changes that serve the tenant's environment.
 	changes := map[string]map[string][]policy.PlatformObjectChange{}
+	// A tenant the estate no longer has is judged when its removal is held
+	// back (its directories are still wired): it still runs, frozen.
+	kept := map[string]bool{}
+	for _, d := range res.Dirs() {
+		if parts := strings.Split(d, "/"); len(parts) == 5 && e.Tenants[parts[3]] == nil {
+			kept[parts[3]] = true
+		}
+	}
 	add := func(te tenantEnv, objs []policy.PlatformObjectChange) {
-		if e.Tenants[te.tenant] == nil || len(objs) == 0 {
-			return // removed: freeze.tenant-removal judges it
+		if e.Tenants[te.tenant] == nil && !kept[te.tenant] || len(objs) == 0 {
+			return // removed: freeze.tenant-removal judged the removal
 		}
 		if changes[te.tenant] == nil {
 			changes[te.tenant] = map[string][]policy.PlatformObjectChange{}
@@ -97,12 +106,8 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 	var inputs []policy.Input
 	byTenant := map[string]policy.Input{}
 	for _, name := range slices.Sorted(maps.Keys(changes)) {
-		t := e.Tenants[name]
-		in, err := policy.NewInput(e, name, o.At)
+		in, err := platformInput(e, base, name, o.At)
 		if err != nil {
-			return nil, nil, err
-		}
-		if err := in.SetWindows(e, t, o.At); err != nil {
 			return nil, nil, err
 		}
 		if len(in.Windows) == 0 {
@@ -125,6 +130,23 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 	}
 	rs, err := p.Engine.EvaluatePlatform(ctx, inputs)
 	return rs, byTenant, err
+}
+
+// platformInput is the input freeze.platform-change judges a tenant by,
+// its windows set and no change yet: the estate's tenant, or what the
+// previous render recorded of one whose removal is held back.
+func platformInput(e *estate.Estate, base Baseline, name string, at time.Time) (policy.Input, error) {
+	t := e.Tenants[name]
+	if t == nil {
+		in, err := removedInput(e, base, name, at)
+		in.Change = policy.Change{Environments: []string{}}
+		return in, err
+	}
+	in, err := policy.NewInput(e, name, at)
+	if err != nil {
+		return in, err
+	}
+	return in, in.SetWindows(e, t, at)
 }
 
 // neighbourHoldBacks finds, among the tenants whose changes (or removals)

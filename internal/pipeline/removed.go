@@ -84,6 +84,9 @@ func namespaces(data []byte) ([]namespaceDoc, error) {
 	}
 	var out []namespaceDoc
 	for _, doc := range docs {
+		if !bytes.Contains(doc, []byte("kind: Namespace")) {
+			continue // most of a tenant's objects: not worth decoding
+		}
 		var n namespaceDoc
 		if err := yaml.Unmarshal(doc, &n); err != nil {
 			return nil, err
