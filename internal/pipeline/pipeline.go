@@ -393,7 +393,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	}
 	// The platform objects of the final render: what they change reaches
 	// the tenants they serve, held back or not.
-	prs, _, err := p.platformFreeze(ctx, res, base)
+	prs, _, err := p.platformFreeze(ctx, res, base, held)
 	if err != nil {
 		return nil, err
 	}
@@ -438,7 +438,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			if err != nil {
 				return nil, nil, err
 			}
-			return p.platformFreeze(ctx, r, base)
+			return p.platformFreeze(ctx, r, base, to.Held)
 		}
 		nrs, hbs, err := p.neighbourHoldBacks(ctx, cands, inputOf, trial)
 		if err != nil {
@@ -456,7 +456,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 				return nil, err
 			}
 			rep.Results = append(rep.Results, nrs...)
-			if prs, _, err = p.platformFreeze(ctx, res, base); err != nil {
+			if prs, _, err = p.platformFreeze(ctx, res, base, held); err != nil {
 				return nil, err
 			}
 		}

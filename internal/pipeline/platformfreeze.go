@@ -43,7 +43,7 @@ import (
 //
 // It also returns the inputs it evaluated, by tenant: the tenants the
 // changes reach while a window applies, with the changes.
-func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base Baseline) ([]policy.Result, map[string]policy.Input, error) {
+func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base Baseline, held map[string]render.Held) ([]policy.Result, map[string]policy.Input, error) {
 	e, o := p.Estate, p.Options
 	// changes[tenant][environment class] are the platform objects the
 	// render changes that serve the tenant's environment.
@@ -99,7 +99,7 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, te := range servedEnvironments(e, u.Cluster, prev, cur) {
+		for _, te := range servedEnvironments(e, u.Cluster, held, prev, cur) {
 			add(te, objectChanges(serving(prev, te), serving(cur, te)))
 		}
 	}
@@ -335,7 +335,7 @@ type tenantEnv struct{ tenant, class, ns, platformNS string }
 // namespaces serve, sorted: each PostgreSQL namespace serves the
 // environments whose Database it holds (in either object list), and the
 // shared Redis serves the cluster's environments whose tier uses it.
-func servedEnvironments(e *estate.Estate, cluster string, lists ...[]map[string]any) []tenantEnv {
+func servedEnvironments(e *estate.Estate, cluster string, held map[string]render.Held, lists ...[]map[string]any) []tenantEnv {
 	seen := map[tenantEnv]bool{}
 	for _, objs := range lists {
 		for _, o := range objs {
@@ -353,15 +353,33 @@ func servedEnvironments(e *estate.Estate, cluster string, lists ...[]map[string]
 			}
 		}
 	}
+	sharedRedis := func(name, tier, class string) {
+		if t := e.Tiers[tier]; t != nil && t.Environments[class] != nil && t.Environments[class].Redis.Mode != "dedicated" {
+			seen[tenantEnv{name, class, render.Namespace(name, class), render.NamespaceRedis}] = true
+		}
+	}
 	for _, name := range e.TenantNames() {
+		if _, ok := held[name]; ok {
+			continue
+		}
 		t := e.Tenants[name]
-		tier := e.Tiers[t.Tier]
 		for class, env := range t.Environments {
-			if env == nil || env.Placement.Cluster != cluster || tier == nil || tier.Environments[class] == nil {
-				continue
+			if env != nil && env.Placement.Cluster == cluster {
+				sharedRedis(name, t.Tier, class)
 			}
-			if tier.Environments[class].Redis.Mode != "dedicated" {
-				seen[tenantEnv{name, class, render.Namespace(name, class), render.NamespaceRedis}] = true
+		}
+	}
+	// A held-back tenant uses the shared Redis as the previous render
+	// wired it: in its previous tier, removed from the estate or not.
+	for name, h := range held {
+		tier := h.Tier
+		if e.Tiers[tier] == nil && e.Tenants[name] != nil {
+			tier = e.Tenants[name].Tier
+		}
+		for _, d := range h.Dirs {
+			parts := strings.Split(d, "/")
+			if len(parts) == 5 && parts[1] == cluster && !strings.HasSuffix(parts[4], "-standby") {
+				sharedRedis(name, tier, parts[4])
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -122,7 +123,7 @@ func TestServing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, te := range servedEnvironments(e, u.Cluster, objs) {
+		for _, te := range servedEnvironments(e, u.Cluster, nil, objs) {
 			got := serving(objs, te)
 			own, shared := 0, 0
 			for _, o := range got {
@@ -330,5 +331,41 @@ func TestNeighbourHoldBacks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A held-back tenant is served by the shared Redis as the previous render
+// wired it: in its previous tier, even when the estate has moved it to a
+// tier with its own Redis, or removed it.
+func TestServedHeld(t *testing.T) {
+	e, _ := platformRender(t)
+	var name, cluster string
+	for _, n := range e.TenantNames() {
+		if env := e.Tenants[n].Environments["production"]; e.Tenants[n].Tier == "shared" && env != nil {
+			name, cluster = n, env.Placement.Cluster
+			break
+		}
+	}
+	redis := tenantEnv{name, "production", render.Namespace(name, "production"), render.NamespaceRedis}
+	served := func(e *estate.Estate, held map[string]render.Held) bool {
+		return slices.Contains(servedEnvironments(e, cluster, held), redis)
+	}
+	if !served(e, nil) {
+		t.Fatalf("%s: not served by the shared Redis to begin with", name)
+	}
+	h := map[string]render.Held{name: {Tier: "shared", Dirs: []string{"clusters/" + cluster + "/tenants/" + name + "/production"}}}
+	moved, removed := *e, *e
+	moved.Tenants, removed.Tenants = maps.Clone(e.Tenants), maps.Clone(e.Tenants)
+	dedicated := *e.Tenants[name]
+	dedicated.Tier = "dedicated"
+	moved.Tenants[name] = &dedicated
+	delete(removed.Tenants, name)
+	for what, est := range map[string]*estate.Estate{"moved to dedicated": &moved, "removed": &removed} {
+		if served(est, nil) {
+			t.Errorf("%s, not held: still served by the shared Redis", what)
+		}
+		if !served(est, h) {
+			t.Errorf("%s, held: not served by the shared Redis", what)
+		}
 	}
 }
