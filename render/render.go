@@ -85,17 +85,19 @@ type Options struct {
 	// Exclude leaves these tenant environment directories out of the
 	// render entirely — not rendered, not wired into GitOps, not given a
 	// database in a platform cluster, not listed in the cluster's
-	// kustomization: the new environments of tenants held back by a freeze.
+	// kustomization: the new environments of tenants a --tenant render
+	// leaves out.
 	Exclude map[string]bool
 	// Retain are tenant environment directories ("clusters/<cluster>/
 	// tenants/<tenant>/<environment>") the estate no longer has that a
-	// previous render wrote and the caller keeps as they are: a frozen
-	// tenant's removed or moved environments. They are not rendered, but
-	// keep their wiring — their Application or Kustomization, their
-	// AppProject destination, their place in the cluster's kustomization
-	// and their database in a platform cluster (when the tenant's tier
-	// still has the environment's class) — so that the GitOps controller
-	// does not prune what is kept. A directory of a tenant no longer in the
+	// previous render wrote and the caller keeps as they are: the removed
+	// or moved environments of a tenant a --tenant render leaves out (Held
+	// does the same, and more, for a tenant a freeze holds back). They are
+	// not rendered, but keep their wiring — their Application or
+	// Kustomization, their AppProject destination, their place in the
+	// cluster's kustomization and their database in a platform cluster
+	// (when the tenant's tier still has the environment's class) — so that
+	// the GitOps controller does not prune what is kept. A directory of a tenant no longer in the
 	// estate, or that the estate still has, is ignored.
 	Retain []string
 	// Held are tenants a freeze holds back whole, by name. None of their
