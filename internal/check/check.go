@@ -183,12 +183,12 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	// With a window active, the base's platform directories are rendered
 	// even when head only adds tenants: a new tenant's database grows the
 	// shared cluster serving frozen ones (freeze.platform-neighbour).
+	// The GitOps directories too when the change can alter the wiring
+	// that every tenant environment's Application or Flux Kustomization
+	// shares: at a thousand tenants they cost more than the platform's.
+	// Otherwise neither side renders them.
+	wiring := frozenAny && bp != nil && wiringInputsDiffer(bp.Estate, hp.Estate)
 	if bp != nil && (len(renderBase) > 0 || frozenAny) {
-		// The GitOps directories too when the change can alter the
-		// wiring that every tenant environment's Application or Flux
-		// Kustomization shares: at a thousand tenants they cost more
-		// than the platform's.
-		wiring := frozenAny && wiringInputsDiffer(bp.Estate, hp.Estate)
 		res, err := render.Render(bp.Estate, render.Options{
 			Target: o.Target, Tenants: renderBase, NoTenants: len(renderBase) == 0, At: o.At, Digests: bp.Images.Digests(), KeepObjects: true,
 			NoGitOps: !wiring, TenantsOnly: !frozenAny,
@@ -213,7 +213,7 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	// so head renders even when only removals reach tenants.
 	removes := slices.ContainsFunc(inBase, func(t string) bool { return hp.Estate.Tenants[t] == nil })
 	if len(inHead) > 0 || removes {
-		hp.Options.Tenants, hp.Options.NoTenants = inHead, len(inHead) == 0
+		hp.Options.Tenants, hp.Options.NoTenants, hp.Options.NoGitOps = inHead, len(inHead) == 0, !wiring
 		if out, err = hp.Render(ctx, pipeline.NewMapBaseline(baseFiles)); err != nil {
 			return nil, err
 		}

@@ -41,9 +41,13 @@ type Options struct {
 	// NoTenants renders no tenant (with an empty Tenants): see
 	// render.Options.NoTenants.
 	NoTenants bool
-	Target    string
-	Layout    string
-	At        time.Time
+	// NoGitOps leaves the clusters' GitOps directories out of the render:
+	// for a run that does not write, judged against a baseline without
+	// them (a pull-request check whose change cannot alter the wiring).
+	NoGitOps bool
+	Target   string
+	Layout   string
+	At       time.Time
 	// PolicyDirs add user Rego and data to the built-in policies.
 	PolicyDirs []string
 	// Policies, when set, are the user policy directories instead of
@@ -226,7 +230,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	imgs := map[string][]policy.Image{}
 	pidx := &platformIndexes{}
 	ro := render.Options{
-		Target: o.Target, Tenants: o.Tenants, NoTenants: o.NoTenants, At: o.At, Digests: p.Images.Digests(),
+		Target: o.Target, Tenants: o.Tenants, NoTenants: o.NoTenants, NoGitOps: o.NoGitOps, At: o.At, Digests: p.Images.Digests(),
 		SkipManifests: o.Layout != render.LayoutHydrated, KeepObjects: o.KeepObjects, KeepPlatform: true,
 		// Each tenant is evaluated as soon as it is built, and its objects
 		// dropped: the estate's objects are never all in memory.
