@@ -409,7 +409,7 @@ func withRetained(e *estate.Estate, all []*unit, retain []string, held map[strin
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(held)) {
-		t := heldTenant(e, name, held[name])
+		t := HeldTenant(e, name, held[name])
 		for _, dir := range held[name].Dirs {
 			add(t, dir)
 		}
@@ -418,11 +418,11 @@ func withRetained(e *estate.Estate, all []*unit, retain []string, held map[strin
 	return out
 }
 
-// heldTenant is the tenant a held-back one is wired as: the estate's, in
+// HeldTenant is the tenant a held-back one is wired as: the estate's, in
 // the tier and segment the previous render placed it in, or, when the
 // estate no longer has it, one with only its name, tier, segment and time
 // zone. Nil when the estate has none of its tiers.
-func heldTenant(e *estate.Estate, name string, h Held) *estate.Tenant {
+func HeldTenant(e *estate.Estate, name string, h Held) *estate.Tenant {
 	if cur := e.Tenants[name]; cur != nil {
 		if h.Tier == "" || e.Tiers[h.Tier] == nil {
 			return cur

@@ -365,7 +365,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			return err
 		}
 		_, hb.Removal = removals[t]
-		if hb.Removal && e.Tiers[h.Tier] == nil {
+		if hb.Removal && render.HeldTenant(e, t, h) == nil {
 			// Held back unwired, its Application would be pruned and its
 			// workloads deleted: fail closed, writing nothing.
 			return fmt.Errorf("cannot hold back the removal of tenant %q until it is free (%s): its tier %q is removed from the estate too, and without it the tenant cannot be kept wired; keep the tier until then", t, hb.Free, h.Tier)

@@ -48,16 +48,11 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 	// changes[tenant][environment class] are the platform objects the
 	// render changes that serve the tenant's environment.
 	changes := map[string]map[string][]policy.PlatformObjectChange{}
-	// A tenant the estate no longer has is judged when its removal is held
-	// back (its directories are still wired): it still runs, frozen.
-	kept := map[string]bool{}
-	for _, d := range res.Dirs() {
-		if parts := strings.Split(d, "/"); len(parts) == 5 && e.Tenants[parts[3]] == nil {
-			kept[parts[3]] = true
-		}
-	}
 	add := func(te tenantEnv, objs []policy.PlatformObjectChange) {
-		if e.Tenants[te.tenant] == nil && !kept[te.tenant] || len(objs) == 0 {
+		// A tenant the estate no longer has is judged when its removal
+		// is held back: still wired, it still runs, frozen.
+		_, isHeld := held[te.tenant]
+		if e.Tenants[te.tenant] == nil && !isHeld || len(objs) == 0 {
 			return // removed: freeze.tenant-removal judged the removal
 		}
 		if changes[te.tenant] == nil {
@@ -372,14 +367,14 @@ func servedEnvironments(e *estate.Estate, cluster string, held map[string]render
 	// A held-back tenant uses the shared Redis as the previous render
 	// wired it: in its previous tier, removed from the estate or not.
 	for name, h := range held {
-		tier := h.Tier
-		if e.Tiers[tier] == nil && e.Tenants[name] != nil {
-			tier = e.Tenants[name].Tier
+		t := render.HeldTenant(e, name, h)
+		if t == nil {
+			continue
 		}
 		for _, d := range h.Dirs {
 			parts := strings.Split(d, "/")
 			if len(parts) == 5 && parts[1] == cluster && !strings.HasSuffix(parts[4], "-standby") {
-				sharedRedis(name, tier, parts[4])
+				sharedRedis(name, t.Tier, parts[4])
 			}
 		}
 	}
