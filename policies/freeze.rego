@@ -98,13 +98,15 @@ window_path(w) := ["platform", "calendar", w.name] if {
 # for each tenant whose platform objects the render changes while a window
 # applies to the tenant: its Database and role secret, and the PostgreSQL
 # cluster and backups holding them. Platform objects serve many tenants
-# and cannot be held back for one, so the denial stops the render.
+# and cannot be held back for one, so the denial stops the render. The
+# tenant's waivers do not apply to it; the platform's break-glass waivers
+# (platform.waivers in the estate) do.
 platform_violations contains lib.with_path(
 	object.union(
 		lib.violation(
 			"freeze.platform-change", "deny", {"name": p.environment},
 			sprintf("platform objects serving %q (%s) change while %s window %q (%s) applies to it until %s%s: %s", [input.tenant.name, p.environment, w.kind, w.name, scope_text(w.scope), w.endLocal, free_text(w), objects_text(p.objects)]),
-			sprintf("make the platform change once the tenant is free (%s), or leave it out of this render: platform objects serve several tenants and cannot be held back for one", [free_local(w)]),
+			sprintf("make the platform change once the tenant is free (%s), or leave it out of this render: platform objects serve several tenants and cannot be held back for one; in an emergency, a platform break-glass waiver (platform.waivers) lets it through", [free_local(w)]),
 		),
 		{"window": w.name},
 	),

@@ -108,7 +108,7 @@ test_platform_change_in_window_denied if {
 		"severity": "deny",
 		"environment": "production",
 		"message": `platform objects serving "acme" (production) change while financial-close window "month-end" (platform scope) applies to it until 2026-12-02 00:00 Europe/Paris: Cluster postgres-shared/pg-shared changed (spec.imageName, spec.storage.size); Database postgres-shared/acme-prod removed`,
-		"remediation": "make the platform change once the tenant is free (2026-12-02 00:00 Europe/Paris), or leave it out of this render: platform objects serve several tenants and cannot be held back for one",
+		"remediation": "make the platform change once the tenant is free (2026-12-02 00:00 Europe/Paris), or leave it out of this render: platform objects serve several tenants and cannot be held back for one; in an emergency, a platform break-glass waiver (platform.waivers) lets it through",
 		"window": "month-end",
 		"path": ["platform", "calendar", "month-end"],
 	}} with input as platform_change([month_end])

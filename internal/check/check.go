@@ -257,20 +257,17 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 		}
 		for _, h := range out.Report.HeldBack {
 			for _, w := range h.Windows {
-				end, _ := time.Parse(time.RFC3339, w.End)
-				if loc, err := time.LoadLocation(w.Zone); err == nil {
-					end = end.In(loc)
-				}
-				c.Freeze = append(c.Freeze, report.Forecast{
-					Tenant: h.Tenant, Window: w.Name, Scope: scopeOf(w), Ends: end, TimeZone: w.Zone,
-				})
+				c.Freeze = append(c.Freeze, forecast(h.Tenant, w))
 			}
 		}
 		for _, r := range out.Report.Results {
-			if r.PolicyID == policy.FreezePolicy && r.Waived {
-				c.Freeze = append(c.Freeze, report.Forecast{
-					Tenant: r.Tenant, Environment: r.Environment, Window: r.Window, Waived: true, Waiver: r.WaiverID,
-				})
+			if (r.PolicyID == policy.FreezePolicy || r.PolicyID == policy.PlatformPolicy) && r.Waived {
+				f := report.Forecast{Tenant: r.Tenant, Window: r.Window}
+				if w, ok := activeWindow(hp.Estate, r.Tenant, r.Window, o.At); ok {
+					f = forecast(r.Tenant, w)
+				}
+				f.Environment, f.Waived, f.Waiver = r.Environment, true, r.WaiverID
+				c.Freeze = append(c.Freeze, f)
 			}
 		}
 		c.Waivers = waiverNotes(hp.Estate, inHead, out.Report.Results, o.At)
@@ -468,6 +465,34 @@ func tenantFile(e *estate.Estate, t string) string {
 	return e.Position("tenants", t).File
 }
 
+// forecast is window w, applying to tenant, as the freeze forecast lists
+// it: ending in the zone it is declared in.
+func forecast(tenant string, w policy.Window) report.Forecast {
+	end, _ := time.Parse(time.RFC3339, w.End)
+	if loc, err := time.LoadLocation(w.Zone); err == nil {
+		end = end.In(loc)
+	}
+	return report.Forecast{Tenant: tenant, Window: w.Name, Scope: scopeOf(w), Ends: end, TimeZone: w.Zone}
+}
+
+// activeWindow is the window of that name applying to tenant at at.
+func activeWindow(e *estate.Estate, tenant, name string, at time.Time) (policy.Window, bool) {
+	t := e.Tenants[tenant]
+	if t == nil {
+		return policy.Window{}, false
+	}
+	var in policy.Input
+	if err := in.SetWindows(e, t, at); err != nil {
+		return policy.Window{}, false
+	}
+	for _, w := range in.Windows {
+		if w.Name == name {
+			return w, true
+		}
+	}
+	return policy.Window{}, false
+}
+
 func scopeOf(w policy.Window) string {
 	if w.Scope.Name != "" {
 		return w.Scope.Level + " " + w.Scope.Name
@@ -544,23 +569,28 @@ func (r reasons) of(e *estate.Estate, t string) []string {
 	return out
 }
 
-// waiverNotes lists the affected tenants' waivers: used, expiring within
-// ExpiringWithin of at, expired.
+// waiverNotes lists the affected tenants' waivers, and the platform's
+// (no tenant): used, expiring within ExpiringWithin of at, expired.
 func waiverNotes(e *estate.Estate, tenants []string, results []policy.Result, at time.Time) []report.WaiverNote {
+	// used[[tenant, id]] for a tenant's waiver, used[["", id]] for the
+	// platform's: only the platform's waive a platform change.
 	used := map[[2]string]bool{}
 	for _, r := range results {
-		if r.Waived {
+		switch {
+		case r.Waived && r.PolicyID == policy.PlatformPolicy:
+			used[[2]string{"", r.WaiverID}] = true
+		case r.Waived:
 			used[[2]string{r.Tenant, r.WaiverID}] = true
 		}
 	}
 	var out []report.WaiverNote
-	for _, t := range tenants {
-		for id, w := range e.Tenants[t].Waivers {
-			n := report.WaiverNote{Tenant: t, ID: id, Policy: w.Policy, Expires: w.Expires}
+	add := func(tenant string, ws map[string]estate.Waiver) {
+		for id, w := range ws {
+			n := report.WaiverNote{Tenant: tenant, ID: id, Policy: w.Policy, Expires: w.Expires}
 			switch {
 			case !w.Expires.After(at):
 				n.State = report.WaiverExpired
-			case used[[2]string{t, id}]:
+			case used[[2]string{tenant, id}]:
 				n.State = report.WaiverUsed
 			case w.Expires.Sub(at) <= ExpiringWithin:
 				n.State = report.WaiverExpiring
@@ -570,5 +600,9 @@ func waiverNotes(e *estate.Estate, tenants []string, results []policy.Result, at
 			out = append(out, n)
 		}
 	}
+	for _, t := range tenants {
+		add(t, e.Tenants[t].Waivers)
+	}
+	add("", e.Platform.Waivers)
 	return out
 }

@@ -29,6 +29,9 @@ func printResults(w io.Writer, e *estate.Estate, results []policy.Result) {
 			sev = "WAIVED"
 		}
 		where := r.Tenant
+		if where == "" {
+			where = "platform" // the platform's own waivers
+		}
 		if r.Environment != "" {
 			where += "/" + r.Environment
 		}

@@ -155,6 +155,43 @@ func (c *checker) platform() {
 	for _, wn := range sortedKeys(pl.Calendar) {
 		c.window(p("platform", "calendar", wn), pl.Calendar[wn])
 	}
+	for _, id := range sortedKeys(pl.Waivers) {
+		c.platformWaiver(p("platform", "waivers", id), pl.Waivers[id])
+	}
+}
+
+// platformWaiver checks that a platform waiver's scope names a tenant of
+// the estate and a window of some calendar (of that tenant's, when it
+// names one).
+func (c *checker) platformWaiver(base []string, w Waiver) {
+	t, ok := c.e.Tenants[w.Scope.Tenant]
+	if w.Scope.Tenant != "" && !ok {
+		c.at(append(base, "scope", "tenant"), "unknown tenant %q (%s)", w.Scope.Tenant, known(c.e.Tenants))
+		return
+	}
+	if w.Scope.Window == "" {
+		return
+	}
+	if t != nil {
+		if !c.windowApplies(t, w.Scope.Window) {
+			c.at(append(base, "scope", "window"), "unknown window %q: no platform, tier or tenant window of that name applies to %q", w.Scope.Window, t.Name)
+		}
+		return
+	}
+	if _, ok := c.e.Platform.Calendar[w.Scope.Window]; ok {
+		return
+	}
+	for _, tier := range c.e.Tiers {
+		if _, ok := tier.Calendar[w.Scope.Window]; ok {
+			return
+		}
+	}
+	for _, t := range c.e.Tenants {
+		if _, ok := t.Calendar[w.Scope.Window]; ok {
+			return
+		}
+	}
+	c.at(append(base, "scope", "window"), "unknown window %q: no platform, tier or tenant calendar has a window of that name", w.Scope.Window)
 }
 
 // pemFile reads a PEM value of the estate: a path relative to the estate
@@ -440,6 +477,12 @@ func (c *checker) tenant(t *Tenant) {
 	for _, id := range sortedKeys(t.Waivers) {
 		w := t.Waivers[id]
 		wb := append(base, "waivers", id)
+		switch w.Policy {
+		case "freeze.platform-change":
+			c.at(append(wb, "policy"), "a tenant's waiver cannot waive freeze.platform-change: the platform objects serve other tenants too; in an emergency, declare a platform break-glass waiver (platform.waivers)")
+		case "freeze.platform-neighbour":
+			c.at(append(wb, "policy"), "a tenant's waiver cannot waive freeze.platform-neighbour: the window is its neighbour's, not the tenant's")
+		}
 		if w.Scope.Environment != "" {
 			if _, ok := t.Environments[w.Scope.Environment]; !ok {
 				c.at(append(wb, "scope", "environment"), "tenant %q has no %s environment", t.Name, w.Scope.Environment)

@@ -37,6 +37,8 @@ type Platform struct {
 	ObjectStorage map[string]ObjectStorage `json:"objectStorage"`
 	Calendar      map[string]Window        `json:"calendar"`
 	Holidays      []string                 `json:"holidays"`
+	// Waivers are the platform's break-glass waivers (#PlatformWaiver).
+	Waivers map[string]Waiver `json:"waivers"`
 }
 
 // PlatformImages are the images of the platform's own workloads.
@@ -464,8 +466,11 @@ type Waiver struct {
 	BreakGlass bool        `json:"breakGlass"`
 }
 
-// WaiverScope narrows a waiver within its tenant.
+// WaiverScope narrows a waiver within its tenant; a platform waiver's
+// within the tenants the platform change reaches.
 type WaiverScope struct {
+	// Tenant is set on platform waivers only.
+	Tenant      string `json:"tenant,omitempty"`
 	Environment string `json:"environment,omitempty"`
 	Window      string `json:"window,omitempty"`
 	Object      string `json:"object,omitempty"`

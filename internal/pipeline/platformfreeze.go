@@ -108,9 +108,9 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		if len(in.Windows) == 0 {
 			continue
 		}
-		// Not waivable: the platform change is made for every tenant at
-		// once. Shortening the window in the estate is the visible way
-		// through.
+		// The tenant's own waivers do not apply: the platform change is
+		// made for every tenant it serves at once. The platform's
+		// break-glass waivers do, below.
 		in.Waivers = []policy.Waiver{}
 		for _, env := range slices.Sorted(maps.Keys(changes[name])) {
 			objs := changes[name][env]
@@ -120,11 +120,20 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		inputs = append(inputs, in)
 		byTenant[name] = in
 	}
-	if len(inputs) == 0 {
-		return nil, nil, nil
+	var rs []policy.Result
+	if len(inputs) > 0 {
+		var err error
+		if rs, err = p.Engine.EvaluatePlatform(ctx, inputs); err != nil {
+			return nil, nil, err
+		}
 	}
-	rs, err := p.Engine.EvaluatePlatform(ctx, inputs)
-	return rs, byTenant, err
+	// Every render reports the platform's waivers, used or not, as every
+	// tenant's evaluation reports the tenant's.
+	rs, err := policy.ApplyPlatformWaivers(o.At, policy.PlatformWaivers(e), rs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rs, byTenant, nil
 }
 
 // platformInput is the input freeze.platform-change judges a tenant by,

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -51,7 +52,10 @@ type Record struct {
 	Removed      []string       `json:"removed,omitempty"`
 	HeldBack     []HoldBack     `json:"heldBack,omitempty"`
 	WaiversUsed  []WaiverUse    `json:"waiversUsed,omitempty"`
-	Images       []ImageFact    `json:"images"`
+	// Platform are the results about the platform itself: the engine's
+	// notes on the platform's waivers (used, unused, expired).
+	Platform []policy.Result `json:"platform,omitempty"`
+	Images   []ImageFact     `json:"images"`
 }
 
 // TenantRecord is one tenant's part of a decision record.
@@ -68,11 +72,14 @@ type TenantRecord struct {
 	Images  []policy.Image  `json:"images"`
 }
 
-// WaiverUse is a waiver that let a denial through.
+// WaiverUse is a waiver that let a denial through about a tenant: one of
+// the tenant's, or one of the platform's (Platform) that let a platform
+// change through the tenant's window.
 type WaiverUse struct {
-	Tenant string `json:"tenant"`
-	Waiver string `json:"waiver"`
-	Policy string `json:"policy"`
+	Tenant   string `json:"tenant"`
+	Waiver   string `json:"waiver"`
+	Policy   string `json:"policy"`
+	Platform bool   `json:"platform,omitempty"`
 }
 
 // NewRecord builds the decision record of an outcome.
@@ -99,11 +106,25 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 	}
 	byTenant := map[string][]policy.Result{}
 	for _, res := range rep.Results {
+		if res.Tenant == "" {
+			r.Platform = append(r.Platform, res)
+			continue
+		}
 		byTenant[res.Tenant] = append(byTenant[res.Tenant], res)
 		if res.Waived {
-			r.WaiversUsed = append(r.WaiversUsed, WaiverUse{Tenant: res.Tenant, Waiver: res.WaiverID, Policy: res.PolicyID})
+			r.WaiversUsed = append(r.WaiversUsed, WaiverUse{
+				Tenant: res.Tenant, Waiver: res.WaiverID, Policy: res.PolicyID,
+				// Only the platform's waivers waive a platform change.
+				Platform: res.PolicyID == policy.PlatformPolicy,
+			})
 		}
 	}
+	// One use per tenant, waiver and policy, however many environments or
+	// objects it waived.
+	slices.SortFunc(r.WaiversUsed, func(a, b WaiverUse) int {
+		return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.Waiver, b.Waiver), cmp.Compare(a.Policy, b.Policy))
+	})
+	r.WaiversUsed = slices.Compact(r.WaiversUsed)
 	for _, name := range slices.Sorted(maps.Keys(out.Tenants)) {
 		ts := out.Tenants[name]
 		t := p.Estate.Tenants[name]
@@ -219,7 +240,11 @@ func (r *Record) CommitMessage() string {
 	if len(r.WaiversUsed) > 0 {
 		b.WriteString("Waivers used:\n")
 		for _, w := range r.WaiversUsed {
-			fmt.Fprintf(&b, "  %s: %s (%s)\n", w.Tenant, w.Waiver, w.Policy)
+			whose := ""
+			if w.Platform {
+				whose = ", a platform waiver"
+			}
+			fmt.Fprintf(&b, "  %s: %s (%s%s)\n", w.Tenant, w.Waiver, w.Policy, whose)
 		}
 		b.WriteString("\n")
 	}

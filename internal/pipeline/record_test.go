@@ -1,9 +1,13 @@
 package pipeline
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/policy"
 )
 
 // TestRecordPathsDiffer: records of the same rendered tree at the same
@@ -23,5 +27,49 @@ func TestRecordPathsDiffer(t *testing.T) {
 	c := *a
 	if c.Path() != a.Path() {
 		t.Error("equal records have different paths")
+	}
+}
+
+// TestRecordWaiverUses: a waiver is recorded once per tenant and policy
+// however many environments it waived, a platform waiver's use is marked
+// as one, and the engine's notes about the platform's waivers (no
+// tenant) are kept with the record's platform results.
+func TestRecordWaiverUses(t *testing.T) {
+	at := time.Date(2026, 10, 30, 16, 0, 0, 0, time.UTC)
+	p := &Prepared{
+		Options: Options{Root: t.TempDir(), At: at},
+		Estate:  &estate.Estate{Tenants: map[string]*estate.Tenant{"acme": {Name: "acme", Tier: "shared"}}},
+	}
+	waived := func(env, id, waiver string) policy.Result {
+		return policy.Result{PolicyID: id, Severity: policy.SeverityDeny, Tenant: "acme", Environment: env, Waived: true, WaiverID: waiver}
+	}
+	note := policy.Result{PolicyID: policy.WaiverUsed, Severity: policy.SeverityWarn, Message: "platform break-glass waiver", WaiverID: "pg-cve", Path: []string{"platform", "waivers", "pg-cve"}}
+	rs := []policy.Result{
+		waived("production", policy.PlatformPolicy, "pg-cve"), waived("production", policy.FreezePolicy, "hotfix"),
+		waived("staging", policy.PlatformPolicy, "pg-cve"), waived("staging", policy.FreezePolicy, "hotfix"),
+		note,
+	}
+	policy.SortResults(rs)
+	out := &Outcome{Report: &Report{Results: rs}, Tenants: map[string]TenantState{"acme": {Changed: true}}}
+	r, err := p.NewRecord(out, Source{}, "test", "sha256:"+strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []WaiverUse{
+		{Tenant: "acme", Waiver: "hotfix", Policy: policy.FreezePolicy},
+		{Tenant: "acme", Waiver: "pg-cve", Policy: policy.PlatformPolicy, Platform: true},
+	}
+	if !slices.Equal(r.WaiversUsed, want) {
+		t.Errorf("waivers used %+v, want %+v", r.WaiversUsed, want)
+	}
+	if len(r.Platform) != 1 || r.Platform[0].PolicyID != policy.WaiverUsed {
+		t.Errorf("platform results %+v, want the waiver.used note", r.Platform)
+	}
+	if len(r.Tenants) != 1 || len(r.Tenants[0].Results) != 4 {
+		t.Errorf("tenant records %+v, want acme's 4 results", r.Tenants)
+	}
+	msg := r.CommitMessage()
+	if !strings.Contains(msg, "Waivers used:\n  acme: hotfix (freeze.window-active)\n  acme: pg-cve (freeze.platform-change, a platform waiver)\n\n") {
+		t.Errorf("commit message:\n%s", msg)
 	}
 }

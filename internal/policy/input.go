@@ -342,10 +342,16 @@ func withTier(e *estate.Estate, name string) *estate.Estate {
 }
 
 // Waivers lists tenant t's waivers sorted by id.
-func Waivers(t *estate.Tenant) []Waiver {
+func Waivers(t *estate.Tenant) []Waiver { return waivers(t.Waivers) }
+
+// PlatformWaivers lists the platform's break-glass waivers sorted by id:
+// ApplyPlatformWaivers applies them.
+func PlatformWaivers(e *estate.Estate) []Waiver { return waivers(e.Platform.Waivers) }
+
+func waivers(ws map[string]estate.Waiver) []Waiver {
 	out := []Waiver{}
-	for _, id := range sortedKeys(t.Waivers) {
-		w := t.Waivers[id]
+	for _, id := range sortedKeys(ws) {
+		w := ws[id]
 		if w.ID == "" {
 			w.ID = id
 		}

@@ -23,6 +23,10 @@ const (
 	// RemovalPolicy is the rule that holds back the removal of a tenant
 	// a window applies to.
 	RemovalPolicy = "freeze.tenant-removal"
+	// PlatformPolicy is the rule that denies a render whose platform
+	// objects change while a window applies to a tenant they serve; only
+	// the platform's waivers waive it (ApplyPlatformWaivers).
+	PlatformPolicy = "freeze.platform-change"
 
 	WaiverExpired       = "waiver.expired"
 	WaiverUnused        = "waiver.unused"

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,19 +27,48 @@ func applyWaivers(in *Input, results []Result) ([]Result, error) {
 	for _, env := range in.Environments {
 		class[env.Name] = env.Class
 	}
+	return waive(waiverOwner{tenant: in.Tenant.Name}, at, in.Waivers, results, func(r *Result) string { return class[r.Environment] })
+}
+
+// ApplyPlatformWaivers marks the freeze.platform-change results the
+// platform's break-glass waivers (PlatformWaivers) let through, and adds
+// the engine's notes about those waivers, about the platform rather than
+// a tenant: expired, unused, too long for a break-glass waiver, used —
+// naming the tenants whose windows it broke. The results' environments
+// are environment classes.
+func ApplyPlatformWaivers(at time.Time, ws []Waiver, results []Result) ([]Result, error) {
+	if len(ws) == 0 {
+		return results, nil
+	}
+	return waive(waiverOwner{}, at, ws, results, func(r *Result) string { return r.Environment })
+}
+
+// waiverOwner is whose waivers are applied: a tenant's, or the
+// platform's when tenant is empty.
+type waiverOwner struct{ tenant string }
+
+func (o waiverOwner) path(id string) []string {
+	if o.tenant == "" {
+		return []string{"platform", "waivers", id}
+	}
+	return []string{"tenants", o.tenant, "waivers", id}
+}
+
+// waive applies waivers to results; classOf is the environment class of a
+// result's environment.
+func waive(owner waiverOwner, at time.Time, waivers []Waiver, results []Result, classOf func(*Result) string) ([]Result, error) {
 	var notes []Result
-	for _, w := range in.Waivers {
+	for _, w := range waivers {
 		note := func(id, msg, fix string) {
 			notes = append(notes, Result{
-				PolicyID: id, Severity: SeverityWarn, Tenant: in.Tenant.Name,
+				PolicyID: id, Severity: SeverityWarn, Tenant: owner.tenant,
 				Environment: w.Scope.Environment, Message: msg, Remediation: fix,
-				Path:     []string{"tenants", in.Tenant.Name, "waivers", w.ID},
-				WaiverID: w.ID,
+				Path: owner.path(w.ID), WaiverID: w.ID,
 			})
 		}
 		expires, err := time.Parse(time.RFC3339, w.Expires)
 		if err != nil {
-			return nil, fmt.Errorf("tenant %q: waiver %q: expires %q is not an RFC 3339 instant", in.Tenant.Name, w.ID, w.Expires)
+			return nil, fmt.Errorf("%s: expires %q is not an RFC 3339 instant", strings.Join(owner.path(w.ID), "."), w.Expires)
 		}
 		if !expires.After(at) {
 			note(WaiverExpired,
@@ -46,7 +76,7 @@ func applyWaivers(in *Input, results []Result) ([]Result, error) {
 				"remove the waiver, or renew it with a new expiry and approval")
 			continue
 		}
-		if w.Policy == FreezePolicy {
+		if w.Policy == FreezePolicy || w.Policy == PlatformPolicy {
 			switch {
 			case !w.BreakGlass:
 				note(WaiverNotBreakGlass,
@@ -55,25 +85,33 @@ func applyWaivers(in *Input, results []Result) ([]Result, error) {
 				continue
 			case expires.Sub(at) > BreakGlassLimit:
 				note(WaiverNotBreakGlass,
-					fmt.Sprintf("break-glass waiver %q expires at %s, more than 72 hours after %s, and is ignored", w.ID, w.Expires, in.At),
+					fmt.Sprintf("break-glass waiver %q expires at %s, more than 72 hours after %s, and is ignored", w.ID, w.Expires, at.UTC().Format(time.RFC3339)),
 					"set the expiry at most 72 hours ahead")
 				continue
 			}
 		}
 		used := 0
+		var tenants []string
 		for i := range results {
 			r := &results[i]
-			if r.Waived || r.PolicyID != w.Policy || !scopeMatches(w.Scope, r, class[r.Environment]) {
+			if r.Waived || r.PolicyID != w.Policy || !scopeMatches(w.Scope, r, classOf(r)) {
 				continue
 			}
 			r.Waived, r.WaiverID = true, w.ID
 			used++
+			tenants = append(tenants, r.Tenant)
 		}
+		slices.Sort(tenants)
+		tenants = slices.Compact(tenants)
 		switch {
 		case used == 0:
 			note(WaiverUnused,
 				fmt.Sprintf("waiver %q for %s matches no result", w.ID, w.Policy),
 				"remove the waiver if the problem is fixed, or correct its policy and scope")
+		case w.BreakGlass && owner.tenant == "":
+			note(WaiverUsed,
+				fmt.Sprintf("platform break-glass waiver %q lets %s through the windows of %s (%d result(s)), approved by %s, ticket %s, until %s", w.ID, w.Policy, strings.Join(tenants, ", "), used, w.Approver, w.Ticket, w.Expires),
+				"review the emergency change after the fact and remove the waiver")
 		case w.BreakGlass:
 			note(WaiverUsed,
 				fmt.Sprintf("break-glass waiver %q lets %s through (%d result(s)), approved by %s, ticket %s, until %s", w.ID, w.Policy, used, w.Approver, w.Ticket, w.Expires),
@@ -86,6 +124,9 @@ func applyWaivers(in *Input, results []Result) ([]Result, error) {
 // matches reports whether the scope covers r; envClass is the class of r's
 // environment. A scope field that is set must match.
 func scopeMatches(s WaiverScope, r *Result, envClass string) bool {
+	if s.Tenant != "" && s.Tenant != r.Tenant {
+		return false
+	}
 	if s.Environment != "" && s.Environment != r.Environment && s.Environment != envClass {
 		return false
 	}

@@ -149,3 +149,151 @@ func TestWaiverMessages(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// platformFrozen are the inputs freeze.platform-change judges when the
+// shared PostgreSQL cluster's image changes while acme's Black Friday and
+// bravo's month-end close apply: acme's production and staging, bravo's
+// production.
+func platformFrozen() []Input {
+	change := func(envs ...string) Change {
+		c := Change{Environments: []string{}}
+		for _, env := range envs {
+			c.Platform = append(c.Platform, PlatformChange{Environment: env, Objects: []PlatformObjectChange{{
+				Object: Object{Kind: "Cluster", Namespace: "postgres-shared", Name: "pg-shared"},
+				Change: "changed", Fields: []string{"spec.imageName"},
+			}}})
+		}
+		return c
+	}
+	acme := testInput("acme", "shared")
+	acme.Environments = nil
+	acme.Windows, acme.Change, acme.Waivers = []Window{blackFriday}, change("production", "staging"), []Waiver{}
+	bravo := testInput("bravo", "shared")
+	bravo.Environments = nil
+	monthEnd := blackFriday
+	monthEnd.Name, monthEnd.Kind, monthEnd.Calendar, monthEnd.Scope = "month-end-close", "financial-close", "platform", WindowScope{Level: "platform"}
+	bravo.Windows, bravo.Change, bravo.Waivers = []Window{monthEnd}, change("production"), []Waiver{}
+	return []Input{acme, bravo}
+}
+
+func platformBreakGlass(id string, d time.Duration, scope WaiverScope) Waiver {
+	return Waiver{
+		ID: id, Policy: PlatformPolicy, Scope: scope,
+		Reason: "PostgreSQL CVE-2026-1234 is exploited in the wild", Ticket: "SEC-77",
+		Approver: "platform-lead@palisade.example", Expires: expires(d), BreakGlass: true,
+	}
+}
+
+func TestPlatformWaivers(t *testing.T) {
+	e := newTestEngine(t)
+	denied := func(t *testing.T) []Result {
+		res, err := e.EvaluatePlatform(t.Context(), platformFrozen())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	// who formats a result with whom it is about; the platform's notes
+	// have no tenant.
+	who := func(res []Result) []string {
+		out := ids(res)
+		for i, r := range res {
+			out[i] = cmpOr(r.Tenant, "platform") + ": " + out[i]
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		waivers []Waiver
+		want    []string
+		denied  bool
+	}{{
+		name: "no waiver: every frozen tenant denies",
+		want: []string{
+			"acme: deny freeze.platform-change production",
+			"acme: deny freeze.platform-change staging",
+			"bravo: deny freeze.platform-change production",
+		},
+		denied: true,
+	}, {
+		name:    "an unscoped waiver lets the change through every window",
+		waivers: []Waiver{platformBreakGlass("pg-cve", 24*time.Hour, WaiverScope{})},
+		want: []string{
+			"platform: warn waiver.used ",
+			"acme: deny freeze.platform-change production waived by pg-cve",
+			"acme: deny freeze.platform-change staging waived by pg-cve",
+			"bravo: deny freeze.platform-change production waived by pg-cve",
+		},
+	}, {
+		name: "scoped by tenant, window and environment class",
+		waivers: []Waiver{
+			platformBreakGlass("acme-prod", 24*time.Hour, WaiverScope{Tenant: "acme", Environment: "production"}),
+			platformBreakGlass("close", 24*time.Hour, WaiverScope{Window: "month-end-close"}),
+			platformBreakGlass("nobody", 24*time.Hour, WaiverScope{Tenant: "charlie"}),
+		},
+		want: []string{
+			"platform: warn waiver.unused ",
+			"platform: warn waiver.used ",
+			"platform: warn waiver.used production",
+			"acme: deny freeze.platform-change production waived by acme-prod",
+			"acme: deny freeze.platform-change staging",
+			"bravo: deny freeze.platform-change production waived by close",
+		},
+		denied: true,
+	}, {
+		name:    "expired, or expiring more than 72 hours ahead: ignored",
+		waivers: []Waiver{platformBreakGlass("late", 73*time.Hour, WaiverScope{}), platformBreakGlass("old", 0, WaiverScope{})},
+		want: []string{
+			"platform: warn waiver.expired ",
+			"platform: warn waiver.not-break-glass ",
+			"acme: deny freeze.platform-change production",
+			"acme: deny freeze.platform-change staging",
+			"bravo: deny freeze.platform-change production",
+		},
+		denied: true,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := ApplyPlatformWaivers(testAt, tt.waivers, denied(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			SortResults(res)
+			if got := who(res); !slices.Equal(got, tt.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if Denied(res) != tt.denied {
+				t.Errorf("Denied = %v, want %v", Denied(res), tt.denied)
+			}
+		})
+	}
+}
+
+func TestPlatformWaiverMessages(t *testing.T) {
+	e := newTestEngine(t)
+	res, err := e.EvaluatePlatform(t.Context(), platformFrozen())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = ApplyPlatformWaivers(testAt, []Waiver{platformBreakGlass("pg-cve", 24*time.Hour, WaiverScope{})}, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res {
+		if strings.HasPrefix(r.PolicyID, "waiver.") {
+			got = append(got, r.PolicyID+" "+strings.Join(r.Path, ".")+": "+r.Message)
+		}
+	}
+	want := []string{`waiver.used platform.waivers.pg-cve: platform break-glass waiver "pg-cve" lets freeze.platform-change through the windows of acme, bravo (3 result(s)), approved by platform-lead@palisade.example, ticket SEC-77, until 2026-11-28T09:00:00Z`}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -67,7 +67,11 @@ func writeGitHub(w io.Writer, c *Check, _ Options) error {
 		if wv.State != WaiverExpiring {
 			continue
 		}
-		p.command("notice", c.repoPos(Position{File: files[wv.Tenant]}), "waiver expiring · "+wv.Tenant,
+		file := files[wv.Tenant]
+		if wv.Tenant == "" {
+			file = c.PlatformFile
+		}
+		p.command("notice", c.repoPos(Position{File: file}), "waiver expiring · "+owner(wv.Tenant),
 			fmt.Sprintf("waiver %s for %s expires at %s", wv.ID, wv.Policy, wv.Expires.Format(time.RFC3339)))
 	}
 	p.line("%s", summaryLine(c))
@@ -105,9 +109,9 @@ func escapeProperty(s string) string {
 
 func subject(tenant, env string) string {
 	if env == "" {
-		return tenant
+		return owner(tenant)
 	}
-	return tenant + "/" + env
+	return owner(tenant) + "/" + env
 }
 
 // summaryLine is the one-line verdict the github format ends with.

@@ -166,7 +166,7 @@ func (m *mdWriter) body(c *Check) {
 	var denials, warnings, waived [][]string
 	for _, f := range c.Results {
 		row := []string{
-			escMD(clip(f.Tenant, mdMaxCell)),
+			escMD(clip(owner(f.Tenant), mdMaxCell)),
 			escMD(clip(f.Environment, mdMaxCell)),
 			escMD(clip(f.PolicyID, mdMaxCell)),
 			escMD(clip(objectCell(f.Object), mdMaxCell)),
@@ -259,7 +259,7 @@ func (m *mdWriter) body(c *Check) {
 	var waivers [][]string
 	for _, wv := range c.Waivers {
 		waivers = append(waivers, []string{
-			escMD(clip(wv.Tenant, mdMaxCell)), escMD(clip(wv.ID, mdMaxCell)), escMD(clip(wv.Policy, mdMaxCell)),
+			escMD(clip(owner(wv.Tenant), mdMaxCell)), escMD(clip(wv.ID, mdMaxCell)), escMD(clip(wv.Policy, mdMaxCell)),
 			escMD(wv.Expires.Format(time.RFC3339)), escMD(clip(wv.State, mdMaxCell)),
 		})
 	}

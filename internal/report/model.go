@@ -238,9 +238,10 @@ type Forecast struct {
 	Waiver string `json:"waiver,omitempty"`
 }
 
-// WaiverNote is one waiver of an affected tenant and its state at the
-// check's instant.
+// WaiverNote is one waiver of an affected tenant, or of the platform, and
+// its state at the check's instant.
 type WaiverNote struct {
+	// Tenant is empty for the platform's waivers.
 	Tenant  string    `json:"tenant"`
 	ID      string    `json:"id"`
 	Policy  string    `json:"policy"`
@@ -457,7 +458,7 @@ func (c *Check) anchor(f Finding, files map[string]string) Position {
 // where formats the subject of a result: "tenant/env Kind ns/name".
 func where(r policy.Result) string {
 	var b strings.Builder
-	b.WriteString(r.Tenant)
+	b.WriteString(owner(r.Tenant))
 	if r.Environment != "" {
 		b.WriteString("/" + r.Environment)
 	}
@@ -465,6 +466,15 @@ func where(r policy.Result) string {
 		b.WriteString(" " + objectName(r.Object.Kind, r.Object.Namespace, r.Object.Name))
 	}
 	return b.String()
+}
+
+// owner names whom a result or waiver is about: its tenant, or the
+// platform for the platform's own waivers (no tenant).
+func owner(tenant string) string {
+	if tenant == "" {
+		return "platform"
+	}
+	return tenant
 }
 
 // objectName formats an object as "Kind ns/name" or "Kind name".

@@ -143,7 +143,7 @@ func writeText(w io.Writer, c *Check, opts Options) error {
 		p.blank()
 		p.line("waivers:")
 		for _, wv := range c.Waivers {
-			p.line("  %s %s for %s: %s, expires %s", clean(wv.Tenant), clean(wv.ID), clean(wv.Policy), clean(wv.State), wv.Expires.Format(time.RFC3339))
+			p.line("  %s %s for %s: %s, expires %s", clean(owner(wv.Tenant)), clean(wv.ID), clean(wv.Policy), clean(wv.State), wv.Expires.Format(time.RFC3339))
 		}
 	}
 	if len(c.Blast.Tenants) > 0 {

@@ -241,3 +241,29 @@ func TestPositionString(t *testing.T) {
 // Position converts from the estate's positions, which the check command
 // resolves results' CUE paths to.
 var _ = Position(estate.Position{})
+
+// The platform's waivers and the engine's notes about them have no tenant:
+// every format says "platform" where a tenant would go, and the github
+// format anchors them on the platform file.
+func TestPlatformWaivers(t *testing.T) {
+	c := sample()
+	c.PlatformFile = "platform.cue"
+	c.Results = append(c.Results, Finding{
+		Result: policy.Result{PolicyID: policy.WaiverUsed, Severity: policy.SeverityWarn,
+			Message: `platform break-glass waiver "pg-cve" lets freeze.platform-change through the windows of acme`,
+			Path:    []string{"platform", "waivers", "pg-cve"}, WaiverID: "pg-cve"},
+		Position: Position{File: "platform.cue", Line: 90, Column: 2},
+	})
+	c.Waivers = append(c.Waivers, WaiverNote{ID: "pg-cve", Policy: policy.PlatformPolicy, Expires: ends, State: WaiverExpiring})
+	for _, tt := range []struct{ format, want string }{
+		{FormatText, "  platform pg-cve for freeze.platform-change: expiring, expires 2026-11-30T23:00:00Z\n"},
+		{FormatText, `waiver.used platform: platform break-glass waiver "pg-cve"`},
+		{FormatMarkdown, "| platform | pg-cve | freeze.platform-change |"},
+		{FormatMarkdown, "| platform |  | waiver.used |"},
+		{FormatGitHub, "::notice file=estate/platform.cue,title=waiver expiring · platform::waiver pg-cve for freeze.platform-change expires at 2026-11-30T23:00:00Z\n"},
+	} {
+		if got := write(t, c, tt.format, Options{}); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: want %q in\n%s", tt.format, tt.want, got)
+		}
+	}
+}
