@@ -6,8 +6,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io/fs"
 	"net/netip"
-	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -24,8 +25,8 @@ import (
 // platform, tiers and tenants, uniqueness across tenants, time zones and
 // date ranges, keys and image references. Each problem is reported at the
 // line that holds the offending value.
-func check(e *Estate, ds *diagnostics) {
-	c := &checker{e: e, ds: ds}
+func check(e *Estate, fsys fs.FS, ds *diagnostics) {
+	c := &checker{e: e, fsys: fsys, ds: ds}
 	c.platform()
 	for _, n := range e.TierNames() {
 		c.tier(e.Tiers[n])
@@ -37,8 +38,10 @@ func check(e *Estate, ds *diagnostics) {
 }
 
 type checker struct {
-	e  *Estate
-	ds *diagnostics
+	e *Estate
+	// fsys holds the estate's files, key files included.
+	fsys fs.FS
+	ds   *diagnostics
 }
 
 // at reports a problem at the value of the given path.
@@ -209,7 +212,7 @@ func (c *checker) file(labels []string, v string) ([]byte, bool) {
 		c.at(labels, "key file %q must be a path inside the estate root", v)
 		return nil, false
 	}
-	data, err := os.ReadFile(filepath.Join(c.e.Root, filepath.FromSlash(v)))
+	data, err := fs.ReadFile(c.fsys, path.Clean(filepath.ToSlash(v)))
 	if err != nil {
 		c.at(labels, "cannot read key file %q: %v", v, unwrapPathError(err))
 		return nil, false

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -39,7 +38,23 @@ const (
 // returned as an *InputError listing every one found with its position;
 // positions are relative to root.
 func Load(root string) (*Estate, error) {
-	files, err := collect(root)
+	st, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("estate root %q: %w", root, unwrapPathError(err))
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("estate root %q is not a directory", root)
+	}
+	return LoadFS(os.DirFS(root), root)
+}
+
+// LoadFS is Load reading the estate's files (CUE files and the key files
+// they name) from fsys, whose root is the estate's; root is where the
+// estate is on disk, for what is read from there later (mirrors). A
+// pull-request check loads revisions straight from git this way, without
+// writing a thousand tenant files to disk first.
+func LoadFS(fsys fs.FS, root string) (*Estate, error) {
+	files, err := collect(fsys, root)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +63,7 @@ func Load(root string) (*Estate, error) {
 	if err := ds.err(); err != nil {
 		return nil, err
 	}
-	return build1(root, files, parsed)
+	return build1(fsys, root, files, parsed)
 }
 
 // sourceFile is one estate file, read.
@@ -60,25 +75,18 @@ type sourceFile struct {
 // collect lists the estate's files. Only .cue files belong in tiers/ and
 // tenants/; anything else there (except hidden files such as .gitkeep) is an
 // error, so a misnamed tenant file is never silently ignored.
-func collect(root string) ([]sourceFile, error) {
+func collect(fsys fs.FS, root string) ([]sourceFile, error) {
 	var ds diagnostics
-	st, err := os.Stat(root)
-	if err != nil {
-		return nil, fmt.Errorf("estate root %q: %w", root, unwrapPathError(err))
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("estate root %q is not a directory", root)
-	}
 	var out []sourceFile
 	read := func(rel string) {
-		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+		data, err := fs.ReadFile(fsys, rel)
 		if err != nil {
 			ds.add(Position{File: rel}, "", "cannot read file: %v", unwrapPathError(err))
 			return
 		}
 		out = append(out, sourceFile{rel: rel, data: data})
 	}
-	top, err := os.ReadDir(root)
+	top, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("estate root %q: %w", root, unwrapPathError(err))
 	}
@@ -88,9 +96,9 @@ func collect(root string) ([]sourceFile, error) {
 		}
 	}
 	for _, dir := range []string{TiersDir, TenantsDir} {
-		entries, err := os.ReadDir(filepath.Join(root, dir))
+		entries, err := fs.ReadDir(fsys, dir)
 		if err != nil {
-			if os.IsNotExist(err) {
+			if errors.Is(err, fs.ErrNotExist) {
 				ds.add(Position{File: dir + "/"}, "", "missing directory: an estate has %s/ and %s/ beside its platform file", TiersDir, TenantsDir)
 			} else {
 				ds.add(Position{File: dir + "/"}, "", "cannot read directory: %v", unwrapPathError(err))
@@ -173,7 +181,7 @@ func parseFiles(root string, files []sourceFile, ds *diagnostics) []*ast.File {
 }
 
 // build1 unifies the schema and the estate, validates, decodes and checks.
-func build1(root string, files []sourceFile, parsed []*ast.File) (*Estate, error) {
+func build1(fsys fs.FS, root string, files []sourceFile, parsed []*ast.File) (*Estate, error) {
 	e := &Estate{Root: root}
 	for _, f := range parsed {
 		if isSchemaFile(f.Filename) {
@@ -216,7 +224,7 @@ func build1(root string, files []sourceFile, parsed []*ast.File) (*Estate, error
 		// (model and schema disagree), not an input error.
 		return nil, fmt.Errorf("decoding estate: %w", err)
 	}
-	check(e, &ds)
+	check(e, fsys, &ds)
 	if err := ds.err(); err != nil {
 		return nil, err
 	}

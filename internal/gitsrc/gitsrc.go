@@ -7,10 +7,14 @@ package gitsrc
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"testing/fstest"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -151,17 +155,47 @@ func (r *Repo) Resolve(rev string) (*Commit, error) {
 // Extract writes the commit's whole tree into dir (which must be empty
 // or absent) and returns the estate root within it.
 func (r *Repo) Extract(c *Commit, dir string) (string, error) {
+	root, _, err := r.ExtractFS(c, dir, nil)
+	return root, err
+}
+
+// ExtractFS is Extract, except that the files under the estate root that
+// inMemory selects (by their slash-separated path relative to the root)
+// are kept in memory rather than written: it returns the estate root in
+// dir and a file system of the estate as the commit has it, those files
+// from memory and the others from dir. Creating files is the slow part of
+// extracting a large estate, and some files (tenant definitions, say)
+// are read only through the file system.
+func (r *Repo) ExtractFS(c *Commit, dir string, inMemory func(rel string) bool) (string, fs.FS, error) {
 	t, err := c.c.Tree()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
+	root := filepath.Join(dir, filepath.FromSlash(r.Sub))
+	mem := fstest.MapFS{}
+	made := map[string]bool{}
 	err = t.Files().ForEach(func(f *object.File) error {
 		if f.Mode == filemode.Submodule || f.Mode == filemode.Symlink {
 			return nil
 		}
+		rel, under := f.Name, true
+		if r.Sub != "." {
+			rel, under = strings.CutPrefix(f.Name, r.Sub+"/")
+		}
+		if under && inMemory != nil && inMemory(rel) {
+			data, err := f.Contents()
+			if err != nil {
+				return err
+			}
+			mem[rel] = &fstest.MapFile{Data: []byte(data), Mode: 0o644}
+			return nil
+		}
 		dst := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
+		if d := filepath.Dir(dst); !made[d] {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+			made[d] = true
 		}
 		rd, err := f.Blob.Reader()
 		if err != nil {
@@ -179,9 +213,94 @@ func (r *Repo) Extract(c *Commit, dir string) (string, error) {
 		return w.Close()
 	})
 	if err != nil {
-		return "", fmt.Errorf("extracting %s at %s: %w", r.Dir, c.Rev, err)
+		return "", nil, fmt.Errorf("extracting %s at %s: %w", r.Dir, c.Rev, err)
 	}
-	return filepath.Join(dir, filepath.FromSlash(r.Sub)), nil
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", nil, err
+	}
+	return root, overlayFS{mem: mem, disk: os.DirFS(root)}, nil
+}
+
+// overlayFS is a file system of files in memory over a directory on disk;
+// a directory lists both.
+type overlayFS struct {
+	mem  fstest.MapFS
+	disk fs.FS
+}
+
+func (o overlayFS) Open(name string) (fs.File, error) {
+	if _, ok := o.mem[name]; ok {
+		return o.mem.Open(name)
+	}
+	info, err := fs.Stat(o.disk, name)
+	switch {
+	case err == nil && !info.IsDir():
+		return o.disk.Open(name)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	case err != nil:
+		// A directory only the in-memory files are in, or nothing.
+		if info, err = o.mem.Stat(name); err != nil {
+			return nil, err
+		}
+	}
+	entries, err := o.ReadDir(name)
+	if err != nil {
+		return nil, err
+	}
+	return &dirFile{info: info, entries: entries}, nil
+}
+
+// dirFile is an open directory of an overlayFS.
+type dirFile struct {
+	info    fs.FileInfo
+	entries []fs.DirEntry
+}
+
+func (d *dirFile) Stat() (fs.FileInfo, error) { return d.info, nil }
+func (d *dirFile) Close() error               { return nil }
+func (d *dirFile) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.info.Name(), Err: errors.New("is a directory")}
+}
+
+func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
+	if n <= 0 {
+		out := d.entries
+		d.entries = nil
+		return out, nil
+	}
+	if len(d.entries) == 0 {
+		return nil, io.EOF
+	}
+	n = min(n, len(d.entries))
+	out := d.entries[:n]
+	d.entries = d.entries[n:]
+	return out, nil
+}
+
+func (o overlayFS) ReadFile(name string) ([]byte, error) {
+	if f, ok := o.mem[name]; ok {
+		return slices.Clone(f.Data), nil
+	}
+	return fs.ReadFile(o.disk, name)
+}
+
+func (o overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	disk, derr := fs.ReadDir(o.disk, name)
+	mem, merr := o.mem.ReadDir(name)
+	if derr != nil && merr != nil {
+		return nil, derr
+	}
+	seen := map[string]bool{}
+	var out []fs.DirEntry
+	for _, e := range append(disk, mem...) {
+		if !seen[e.Name()] {
+			seen[e.Name()] = true
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return out, nil
 }
 
 // Change is a file a change touched, relative to the estate root.

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"maps"
 	"path"
 	"path/filepath"
@@ -28,6 +29,10 @@ import (
 // Options of a render run.
 type Options struct {
 	Root string
+	// FS, when set, holds the estate's files in place of Root (which
+	// still holds its image mirrors): a pull-request check reads them
+	// from git (gitsrc.Repo.ExtractFS).
+	FS fs.FS
 	// Out is the output directory Run writes; empty for runs that only
 	// evaluate (Prepare and Render).
 	Out     string
@@ -131,7 +136,13 @@ type Prepared struct {
 
 // Prepare loads the estate, compiles the policies and runs the image stage.
 func Prepare(ctx context.Context, o Options) (*Prepared, error) {
-	e, err := estate.Load(o.Root)
+	var e *estate.Estate
+	var err error
+	if o.FS != nil {
+		e, err = estate.LoadFS(o.FS, o.Root)
+	} else {
+		e, err = estate.Load(o.Root)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,111 @@
+package gitsrc
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func runGit(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.test",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.test")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+}
+
+// TestExtractFS: the files the predicate selects stay in memory, the
+// others are written, and the file system returned shows the estate whole
+// — directories merging both — as a conforming fs.FS.
+func TestExtractFS(t *testing.T) {
+	top := t.TempDir()
+	files := map[string]string{
+		"README.md":                      "outside the estate\n",
+		"estate/platform.cue":            "package estate\n",
+		"estate/tenants/acme.cue":        "package estate\n// acme\n",
+		"estate/tenants/bravo.cue":       "package estate\n// bravo\n",
+		"estate/tenants/notes.txt":       "not CUE\n",
+		"estate/tiers/shared.cue":        "package estate\n// shared\n",
+		"estate/keys/release.pub":        "-----BEGIN PUBLIC KEY-----\n",
+		"estate/mirror/index.json":       "{}\n",
+		"estate/policies/extra.rego":     "package extra\n",
+		"estate/policies/data/data.json": "{}\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(top, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runGit(t, top, "init", "-q", "-b", "main")
+	runGit(t, top, "add", "-A")
+	runGit(t, top, "commit", "-q", "-m", "estate")
+	r, err := Open(filepath.Join(top, "estate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Resolve("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cueFile := func(rel string) bool { return path.Ext(rel) == ".cue" && path.Dir(rel) != "." }
+	dir := filepath.Join(t.TempDir(), "x")
+	root, fsys, err := r.ExtractFS(c, dir, cueFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root != filepath.Join(dir, "estate") {
+		t.Errorf("root %s", root)
+	}
+	for name := range files {
+		rel, _ := filepath.Rel("estate", filepath.FromSlash(name))
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
+		if onDisk := err == nil; onDisk == cueFile(filepath.ToSlash(rel)) {
+			t.Errorf("%s: on disk %v", name, onDisk)
+		}
+	}
+	var want []string
+	for name := range files {
+		if rel, ok := strings.CutPrefix(name, "estate/"); ok {
+			want = append(want, rel)
+		}
+	}
+	if err := fstest.TestFS(fsys, want...); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := fs.ReadDir(fsys, "tenants")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"acme.cue", "bravo.cue", "notes.txt"}; !slices.Equal(names, want) {
+		t.Errorf("tenants/ lists %v, want %v", names, want)
+	}
+	for name, content := range files {
+		rel, ok := strings.CutPrefix(name, "estate/")
+		if !ok {
+			continue
+		}
+		if data, err := fs.ReadFile(fsys, rel); err != nil || string(data) != content {
+			t.Errorf("%s: %q, %v", rel, data, err)
+		}
+	}
+	if _, err := fs.ReadFile(fsys, "tenants/carol.cue"); !os.IsNotExist(err) {
+		t.Errorf("a missing file: %v", err)
+	}
+}
