@@ -117,10 +117,9 @@ func ActiveAt(e *estate.Estate, t *estate.Tenant, at time.Time) ([]Active, error
 			}
 		}
 	}
-	order := map[string]int{estate.ScopePlatform: 0, estate.ScopeTier: 1, estate.ScopeTenant: 2}
 	slices.SortStableFunc(out, func(a, b Active) int {
 		return cmp.Or(a.End.Compare(b.End), cmp.Compare(a.Window.Name, b.Window.Name),
-			cmp.Compare(order[a.Calendar], order[b.Calendar]))
+			cmp.Compare(calendarOrder[a.Calendar], calendarOrder[b.Calendar]))
 	})
 	return out, nil
 }
@@ -145,6 +144,36 @@ func NextFree(e *estate.Estate, t *estate.Tenant, at time.Time) (time.Time, erro
 	}
 	return time.Time{}, fmt.Errorf("tenant %q: not free within 2 years of %s", t.Name, at.UTC().Format(time.RFC3339))
 }
+
+// Upcoming returns the occurrences of the windows that apply to tenant t
+// beginning after at and before to, sorted by start, then window name,
+// then platform before tier before tenant.
+func Upcoming(e *estate.Estate, t *estate.Tenant, at, to time.Time) ([]Active, error) {
+	ws, err := Applicable(e, t)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %q: %w", t.Name, err)
+	}
+	var out []Active
+	for _, s := range ws {
+		occ, err := Occurrences(s.Window, s.Zone, e.Platform.Holidays, at, to)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %q: %w", t.Name, err)
+		}
+		for _, iv := range occ {
+			if iv.Start.After(at) && iv.Start.Before(to) {
+				out = append(out, Active{Scoped: s, Start: iv.Start, End: iv.End})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Active) int {
+		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Window.Name, b.Window.Name),
+			cmp.Compare(calendarOrder[a.Calendar], calendarOrder[b.Calendar]))
+	})
+	return out, nil
+}
+
+// calendarOrder sorts platform before tier before tenant windows.
+var calendarOrder = map[string]int{estate.ScopePlatform: 0, estate.ScopeTier: 1, estate.ScopeTenant: 2}
 
 func sortedNames(ws map[string]estate.Window) []string {
 	names := make([]string, 0, len(ws))

@@ -225,3 +225,45 @@ func TestNextFree(t *testing.T) {
 		t.Errorf("no zone: error %v", err)
 	}
 }
+
+func TestUpcoming(t *testing.T) {
+	t.Parallel()
+	e := testEstate()
+	tests := []struct {
+		tenant, from, to string
+		want             []string // name start end, UTC
+	}{{
+		// acme (shared, Paris): the tier's month-end close and the
+		// platform's Black Friday; the close already running at the
+		// start is active, not upcoming.
+		tenant: "acme", from: "2026-10-30T12:00:00+01:00", to: "2026-12-01T00:00:00+01:00",
+		want: []string{
+			"black-friday 2026-11-19T23:00:00Z 2026-12-01T23:00:00Z",
+			"month-end 2026-11-26T23:00:00Z 2026-12-01T23:00:00Z",
+		},
+	}, {
+		// bigco (dedicated, New York): Sunday maintenance nights in its
+		// zone, then the tier's stock count over the new year.
+		tenant: "bigco", from: "2026-12-19T12:00:00-05:00", to: "2027-01-01T00:00:00-05:00",
+		want: []string{
+			"dedicated-maintenance 2026-12-20T06:00:00Z 2026-12-20T10:00:00Z",
+			"dedicated-maintenance 2026-12-27T06:00:00Z 2026-12-27T10:00:00Z",
+			"stock-count 2026-12-30T05:00:00Z 2027-01-03T05:00:00Z",
+		},
+	}, {
+		tenant: "chic", from: "2026-08-01T00:00:00Z", to: "2026-09-01T00:00:00Z",
+	}}
+	for _, tt := range tests {
+		got, err := calendar.Upcoming(e, e.Tenants[tt.tenant], at(t, tt.from), at(t, tt.to))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, a := range got {
+			lines = append(lines, a.Window.Name+" "+a.Start.UTC().Format(time.RFC3339)+" "+a.End.UTC().Format(time.RFC3339))
+		}
+		if !slices.Equal(lines, tt.want) {
+			t.Errorf("Upcoming(%s, %s, %s):\n%s\nwant\n%s", tt.tenant, tt.from, tt.to, strings.Join(lines, "\n"), strings.Join(tt.want, "\n"))
+		}
+	}
+}

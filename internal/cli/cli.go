@@ -115,6 +115,7 @@ manifests for an environment repository that Argo CD or Flux applies.`,
 		newValidateCommand(),
 		newRenderCommand(),
 		newCheckCommand(),
+		newFreezeCommand(),
 		newPolicyCommand(),
 		newVersionCommand(),
 	)
