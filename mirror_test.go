@@ -18,8 +18,9 @@ import (
 // Keyless signatures of the fixture: every mirrored image is also signed
 // without a key, by fixtureIdentity of fixtureIssuer, under a fresh test
 // CA and transparency log whose root and log key signFixture writes to
-// keys/ci-roots.pem and keys/ci-rekor.pub, and as a Sigstore trusted root
-// to keys/ci-trusted-root.json. A script trusts them by adding
+// keys/ci-roots.pem and keys/ci-rekor.pub (and its certificate transparency
+// log's key to keys/ci-ctlog.pub), and as a Sigstore trusted root to
+// keys/ci-trusted-root.json. A script trusts them by adding
 // a keyless platform key.
 const (
 	fixtureIssuer   = "https://issuer.test"
@@ -46,7 +47,7 @@ func signFixture(dir string) error {
 	if err != nil {
 		return err
 	}
-	for file, data := range map[string][]byte{"keys/ci-roots.pem": ca.RootsPEM, "keys/ci-rekor.pub": ca.LogPublicKeyPEM,
+	for file, data := range map[string][]byte{"keys/ci-roots.pem": ca.RootsPEM, "keys/ci-rekor.pub": ca.LogPublicKeyPEM, "keys/ci-ctlog.pub": ca.CTLogPublicKeyPEM,
 		"keys/ci-trusted-root.json": trustedRoot} {
 		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(file)), data, 0o644); err != nil {
 			return err

@@ -251,10 +251,13 @@ func (c *checker) key(kn string, k SigningKey) {
 func (c *checker) keyless(kn string, k Keyless) {
 	base := p("platform", "keys", kn, "keyless")
 	ok := true
-	var roots, logKey, trusted []byte
+	var roots, logKey, trusted, ctKey []byte
 	switch {
 	case k.TrustedRoot != "" && (k.Roots != "" || k.RekorPublicKey != ""):
 		c.at(append(base, "trustedRoot"), "give a trustedRoot, or roots and a rekorPublicKey: not both")
+		ok = false
+	case k.TrustedRoot != "" && k.CTLogPublicKey != "":
+		c.at(append(base, "ctLogPublicKey"), "a trustedRoot names its certificate transparency logs itself: give ctLogPublicKey with roots only")
 		ok = false
 	case k.TrustedRoot != "":
 		ok = c.trustedRoot(append(base, "trustedRoot"), k.TrustedRoot, &trusted)
@@ -265,6 +268,9 @@ func (c *checker) keyless(kn string, k Keyless) {
 		rok := c.caRoots(append(base, "roots"), k.Roots, &roots)
 		lok := c.logKey(append(base, "rekorPublicKey"), k.RekorPublicKey, &logKey)
 		ok = rok && lok
+		if k.CTLogPublicKey != "" && !c.logKey(append(base, "ctLogPublicKey"), k.CTLogPublicKey, &ctKey) {
+			ok = false
+		}
 	}
 	switch {
 	case k.Identity != "" && k.IdentityRegexp != "":
@@ -280,7 +286,7 @@ func (c *checker) keyless(kn string, k Keyless) {
 		}
 	}
 	if ok {
-		c.e.Keyless[kn] = KeylessTrust{RootsPEM: roots, RekorPublicKeyPEM: logKey, TrustedRootJSON: trusted,
+		c.e.Keyless[kn] = KeylessTrust{RootsPEM: roots, RekorPublicKeyPEM: logKey, TrustedRootJSON: trusted, CTLogPublicKeyPEM: ctKey,
 			OIDCIssuer: k.OIDCIssuer, Identity: k.Identity, IdentityRegexp: k.IdentityRegexp}
 	}
 }
@@ -318,7 +324,7 @@ func (c *checker) logKey(labels []string, v string, out *[]byte) bool {
 		return false
 	}
 	if _, ecdsaKey := pub.(*ecdsa.PublicKey); !ecdsaKey {
-		c.at(labels, "%q is not an ECDSA key, as a Rekor log's is", v)
+		c.at(labels, "%q is not an ECDSA key, as a transparency log's is", v)
 		return false
 	}
 	*out = data

@@ -113,6 +113,7 @@ type Keyless struct {
 	Roots          string `json:"roots,omitempty"`
 	RekorPublicKey string `json:"rekorPublicKey,omitempty"`
 	TrustedRoot    string `json:"trustedRoot,omitempty"`
+	CTLogPublicKey string `json:"ctLogPublicKey,omitempty"`
 	OIDCIssuer     string `json:"oidcIssuer"`
 	Identity       string `json:"identity,omitempty"`
 	IdentityRegexp string `json:"identityRegexp,omitempty"`
@@ -122,7 +123,10 @@ type Keyless struct {
 // (PEM), or its trusted root (JSON), as read; its identity.
 type KeylessTrust struct {
 	RootsPEM, RekorPublicKeyPEM, TrustedRootJSON []byte
-	OIDCIssuer, Identity, IdentityRegexp         string
+	// CTLogPublicKeyPEM is the certificate transparency log's key, with
+	// RootsPEM.
+	CTLogPublicKeyPEM                    []byte
+	OIDCIssuer, Identity, IdentityRegexp string
 }
 
 // Segment is #Segment.

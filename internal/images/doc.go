@@ -16,10 +16,13 @@
 //     its tag pointing at its digest;
 //   - the cosign signatures of the digest (the "sha256-<hex>.sig" tag) are
 //     fetched once and each is verified against each trusted key locally with
-//     cosign.VerifyImageSignature, offline (no Rekor, no Fulcio: IgnoreTlog,
-//     IgnoreSCT) and with cosign.SimpleClaimVerifier, so that a signature
-//     whose payload claims another digest — one copied from another image —
-//     is rejected;
+//     cosign.VerifyImageSignature, offline (a key's signature with
+//     IgnoreTlog and IgnoreSCT; a keyless signer's certificate against its
+//     pinned roots, with the Rekor bundle it carries, and with its embedded
+//     SCT when the trust names a certificate transparency log — nothing is
+//     fetched from Rekor, Fulcio or TUF) and with
+//     cosign.SimpleClaimVerifier, so that a signature whose payload claims
+//     another digest — one copied from another image — is rejected;
 //   - Result.VerifiedBy lists the keys that verified; otherwise Kind and
 //     Reason say why, in a sentence for a person.
 //

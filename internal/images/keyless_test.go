@@ -125,6 +125,28 @@ func TestKeyless(t *testing.T) {
 			trust: func(k images.Keyless) images.Keyless { return trustedRoot(t, a, k) }, kind: images.KindUntrusted},
 		{name: "trusted root, another identity", sign: func(d name.Digest) { keylessSign(t, a, d, "someone@acme.example", sigstoretest.SignOptions{}) },
 			trust: func(k images.Keyless) images.Keyless { return trustedRoot(t, a, k) }, kind: images.KindUntrusted},
+		// Certificate transparency: a trusted root that names a CT log, or
+		// a CT log key beside the roots, requires the certificate to carry
+		// that log's SCT, as cosign does by default.
+		{name: "trusted root, certificate never published", sign: func(d name.Digest) {
+			keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{NoSCT: true})
+		}, trust: func(k images.Keyless) images.Keyless { return trustedRoot(t, a, k) }, kind: images.KindUntrusted},
+		{name: "trusted root, forged SCT", sign: func(d name.Digest) {
+			keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{TamperSCT: true})
+		}, trust: func(k images.Keyless) images.Keyless { return trustedRoot(t, a, k) }, kind: images.KindUntrusted},
+		{name: "CT log key", sign: func(d name.Digest) { keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{}) },
+			trust: func(k images.Keyless) images.Keyless { k.CTLogPublicKeyPEM = a.CTLogPublicKeyPEM; return k }},
+		{name: "CT log key, certificate never published", sign: func(d name.Digest) {
+			keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{NoSCT: true})
+		}, trust: func(k images.Keyless) images.Keyless { k.CTLogPublicKeyPEM = a.CTLogPublicKeyPEM; return k }, kind: images.KindUntrusted},
+		{name: "CT log key, forged SCT", sign: func(d name.Digest) {
+			keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{TamperSCT: true})
+		}, trust: func(k images.Keyless) images.Keyless { k.CTLogPublicKeyPEM = a.CTLogPublicKeyPEM; return k }, kind: images.KindUntrusted},
+		{name: "another CT log", sign: func(d name.Digest) { keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{}) },
+			trust: func(k images.Keyless) images.Keyless { k.CTLogPublicKeyPEM = other.CTLogPublicKeyPEM; return k }, kind: images.KindUntrusted},
+		{name: "no CT log trusted: no SCT needed", sign: func(d name.Digest) {
+			keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{NoSCT: true})
+		}},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -238,6 +260,14 @@ func TestKeylessRefused(t *testing.T) {
 		},
 			"trusted root: "},
 		"trusted root and roots": {func(k *images.Keyless) { k.TrustedRootJSON = []byte("{}") }, "not both"},
+		"CT log key":             {func(k *images.Keyless) { k.CTLogPublicKeyPEM = a.RootsPEM }, "certificate transparency log key: not a PEM public key"},
+		"CT log key beside a trusted root": {func(k *images.Keyless) {
+			tr, err := a.TrustedRootJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			k.RootsPEM, k.LogPublicKeyPEM, k.TrustedRootJSON, k.CTLogPublicKeyPEM = nil, nil, tr, a.CTLogPublicKeyPEM
+		}, "a trusted root names its certificate transparency logs"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			k := ok

@@ -32,6 +32,11 @@ type Keyless struct {
 	RootsPEM []byte
 	// LogPublicKeyPEM is the transparency log's public key (ECDSA, PEM).
 	LogPublicKeyPEM []byte
+	// CTLogPublicKeyPEM, with RootsPEM, is the certificate transparency
+	// log's public key (ECDSA, PEM): the signing certificate must then
+	// carry that log's signed certificate timestamp (SCT), proving the CA
+	// published it. A trusted root gives its CT logs instead.
+	CTLogPublicKeyPEM []byte
 	// TrustedRootJSON is, instead of RootsPEM and LogPublicKeyPEM, a
 	// Sigstore trusted root (trusted_root.json): the CAs and logs it
 	// lists, each within its validity period.
@@ -146,7 +151,7 @@ func parseKeyless(n string, k Keyless) (trustedKey, error) {
 		}
 	}
 	h := sha256.New()
-	for _, part := range [][]byte{k.RootsPEM, k.LogPublicKeyPEM, k.TrustedRootJSON, []byte(k.Issuer), []byte(k.Subject), []byte(k.SubjectRegExp)} {
+	for _, part := range [][]byte{k.RootsPEM, k.LogPublicKeyPEM, k.TrustedRootJSON, []byte(k.Issuer), []byte(k.Subject), []byte(k.SubjectRegExp), k.CTLogPublicKeyPEM} {
 		fmt.Fprintf(h, "%d:", len(part))
 		h.Write(part)
 	}
@@ -155,9 +160,10 @@ func parseKeyless(n string, k Keyless) (trustedKey, error) {
 	// dates the signature; without it, nothing shows the short-lived
 	// certificate was valid when the image was signed.
 	co.Offline = true
-	// Certificate transparency is not checked: the roots are pinned here,
-	// not trusted from a public log.
-	co.IgnoreSCT = true
+	// Certificate transparency is checked when the trust names a CT log
+	// (keylessMaterial): the certificate must carry its SCT. Without one,
+	// the pinned roots alone decide.
+	co.IgnoreSCT = co.CTLogPubKeys == nil && !trustsCTLog(co.TrustedMaterial)
 	return trustedKey{name: n, fp: "keyless-" + hex.EncodeToString(h.Sum(nil)), checkOpts: co, keyless: true}, nil
 }
 
@@ -174,6 +180,9 @@ func keylessMaterial(k Keyless) (cosign.CheckOpts, error) {
 		}
 		if len(tr.FulcioCertificateAuthorities()) == 0 || len(tr.RekorLogs()) == 0 {
 			return cosign.CheckOpts{}, fmt.Errorf("trusted root: it lists no certificate authority or no transparency log")
+		}
+		if len(k.CTLogPublicKeyPEM) > 0 {
+			return cosign.CheckOpts{}, fmt.Errorf("a trusted root names its certificate transparency logs: give no CT log key beside it")
 		}
 		return cosign.CheckOpts{TrustedMaterial: tr}, nil
 	}
@@ -209,7 +218,27 @@ func keylessMaterial(k Keyless) (cosign.CheckOpts, error) {
 	if nInters > 0 {
 		co.IntermediateCerts = inters
 	}
+	if len(k.CTLogPublicKeyPEM) > 0 {
+		ctPub, err := cryptoutils.UnmarshalPEMToPublicKey(k.CTLogPublicKeyPEM)
+		if err != nil {
+			return cosign.CheckOpts{}, fmt.Errorf("certificate transparency log key: not a PEM public key: %w", err)
+		}
+		if _, ok := ctPub.(*ecdsa.PublicKey); !ok {
+			return cosign.CheckOpts{}, fmt.Errorf("certificate transparency log key: want an ECDSA key, as Fulcio's CT log's, not %T", ctPub)
+		}
+		ctKeys := cosign.NewTrustedTransparencyLogPubKeys()
+		if err := ctKeys.AddTransparencyLogPubKey(k.CTLogPublicKeyPEM, tuf.Active); err != nil {
+			return cosign.CheckOpts{}, fmt.Errorf("certificate transparency log key: %w", err)
+		}
+		co.CTLogPubKeys = &ctKeys
+	}
 	return co, nil
+}
+
+// trustsCTLog tells whether trusted material names a certificate
+// transparency log.
+func trustsCTLog(tm root.TrustedMaterial) bool {
+	return tm != nil && len(tm.CTLogs()) > 0
 }
 
 func orNoCertificates(err error) error {

@@ -1,10 +1,12 @@
-// Package sigstoretest is a certificate authority and a transparency log
-// for tests: it signs images as `cosign sign` does without a key — an
-// ephemeral key, a short-lived certificate for an OIDC identity issued
-// under a Fulcio-like root, and a Rekor inclusion bundle (a signed entry
-// timestamp over a hashedrekord entry) — all in memory, so that keyless
-// verification is tested offline against roots and a log key the test
-// pins, with the real cosign verifier.
+// Package sigstoretest is a certificate authority, a certificate
+// transparency log and a transparency log for tests: it signs images as
+// `cosign sign` does without a key — an ephemeral key, a short-lived
+// certificate for an OIDC identity issued under a Fulcio-like root, with
+// the certificate transparency log's signed certificate timestamp (SCT)
+// embedded as Fulcio embeds it, and a Rekor inclusion bundle (a signed
+// entry timestamp over a hashedrekord entry) — all in memory, so that
+// keyless verification is tested offline against roots and log keys the
+// test pins, with the real cosign verifier.
 package sigstoretest
 
 import (
@@ -28,6 +30,9 @@ import (
 	"time"
 
 	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
+	ct "github.com/google/certificate-transparency-go"
+	cttls "github.com/google/certificate-transparency-go/tls"
+	ctx509 "github.com/google/certificate-transparency-go/x509"
 	"github.com/google/go-containerregistry/pkg/name"
 	cbundle "github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 	"github.com/sigstore/cosign/v2/pkg/oci"
@@ -44,15 +49,18 @@ var (
 	oidIssuerV2 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}
 )
 
-// Authority is a root and an intermediate CA, as Fulcio's, and a
-// transparency log key, as Rekor's.
+// Authority is a root and an intermediate CA, as Fulcio's, a certificate
+// transparency log key, as its CT log's, and a transparency log key, as
+// Rekor's.
 type Authority struct {
 	root, inter       *x509.Certificate
 	rootKey, interKey *ecdsa.PrivateKey
-	logKey            *ecdsa.PrivateKey
-	// logID is the log's id: the SHA-256 of its key's DER encoding.
-	logID, logKeyDER []byte
-	logIndex         atomic.Int64
+	logKey, ctKey     *ecdsa.PrivateKey
+	// logID is the log's id: the SHA-256 of its key's DER encoding;
+	// ctLogID the CT log's.
+	logID, logKeyDER  []byte
+	ctLogID, ctKeyDER []byte
+	logIndex          atomic.Int64
 	// RootsPEM is the root certificate, as a trusted-roots file holds it.
 	RootsPEM []byte
 	// ChainPEM is the intermediate and the root, as a signature carries
@@ -60,6 +68,8 @@ type Authority struct {
 	ChainPEM []byte
 	// LogPublicKeyPEM is the transparency log's public key.
 	LogPublicKeyPEM []byte
+	// CTLogPublicKeyPEM is the certificate transparency log's public key.
+	CTLogPublicKeyPEM []byte
 }
 
 // NewAuthority makes an authority whose certificates are valid from
@@ -74,6 +84,9 @@ func NewAuthority(notBefore time.Time) (*Authority, error) {
 		return nil, err
 	}
 	if a.logKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+		return nil, err
+	}
+	if a.ctKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 		return nil, err
 	}
 	ca := func(cn string, serial int64) *x509.Certificate {
@@ -118,12 +131,20 @@ func NewAuthority(notBefore time.Time) (*Authority, error) {
 	}
 	sum := sha256.Sum256(a.logKeyDER)
 	a.logID = sum[:]
+	if a.CTLogPublicKeyPEM, err = cryptoutils.MarshalPublicKeyToPEM(a.ctKey.Public()); err != nil {
+		return nil, err
+	}
+	if a.ctKeyDER, err = x509.MarshalPKIXPublicKey(a.ctKey.Public()); err != nil {
+		return nil, err
+	}
+	ctSum := sha256.Sum256(a.ctKeyDER)
+	a.ctLogID = ctSum[:]
 	return a, nil
 }
 
 // TrustedRootJSON is the authority as a Sigstore trusted root
 // (trusted_root.json, as TUF distributes it and `cosign trusted-root
-// create` writes it): its CA chain and its log key.
+// create` writes it): its CA chain and its two logs' keys.
 func (a *Authority) TrustedRootJSON() ([]byte, error) {
 	start := a.root.NotBefore.UTC().Format(time.RFC3339)
 	b64 := base64.StdEncoding.EncodeToString
@@ -141,7 +162,12 @@ func (a *Authority) TrustedRootJSON() ([]byte, error) {
 			"certChain": map[string]any{"certificates": []any{map[string]any{"rawBytes": b64(a.inter.Raw)}, map[string]any{"rawBytes": b64(a.root.Raw)}}},
 			"validFor":  map[string]any{"start": start},
 		}},
-		"ctlogs":               []any{},
+		"ctlogs": []any{map[string]any{
+			"baseUrl":       "https://ctfe.test",
+			"hashAlgorithm": "SHA2_256",
+			"publicKey":     map[string]any{"rawBytes": b64(a.ctKeyDER), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": map[string]any{"start": start}},
+			"logId":         map[string]any{"keyId": b64(a.ctLogID)},
+		}},
 		"timestampAuthorities": []any{},
 	}, "", "  ")
 }
@@ -155,6 +181,9 @@ type SignOptions struct {
 	TamperSET bool
 	// NoBundle leaves the log's bundle out, as a signature never logged.
 	NoBundle bool
+	// NoSCT leaves the certificate without an SCT, as one a CA issued
+	// without logging it; TamperSCT corrupts the SCT's signature.
+	NoSCT, TamperSCT bool
 }
 
 // Sign signs image d for an OIDC identity (an e-mail address or a URI, such
@@ -197,6 +226,21 @@ func (a *Authority) Sign(d name.Digest, subject, issuer string, issuedAt time.Ti
 	if err != nil {
 		return nil, err
 	}
+	if !o.NoSCT {
+		// The certificate as issued is the precertificate's TBS with the
+		// SCT list added as its last extension, as Fulcio issues it.
+		ext, err := a.sctList(cert.RawTBSCertificate, issuedAt, o.TamperSCT)
+		if err != nil {
+			return nil, err
+		}
+		leaf.ExtraExtensions = append(leaf.ExtraExtensions, ext)
+		if der, err = x509.CreateCertificate(rand.Reader, leaf, a.inter, key.Public(), a.interKey); err != nil {
+			return nil, err
+		}
+		if cert, err = x509.ParseCertificate(der); err != nil {
+			return nil, err
+		}
+	}
 	certPEM, err := cryptoutils.MarshalCertificateToPEM(cert)
 	if err != nil {
 		return nil, err
@@ -228,6 +272,56 @@ func (a *Authority) Sign(d name.Digest, subject, issuer string, issuedAt time.Ti
 		opts = append(opts, static.WithBundle(b))
 	}
 	return static.NewSignature(p, b64, opts...)
+}
+
+// oidSCTList is the X.509 extension embedding SCTs (RFC 6962, 3.3).
+var oidSCTList = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11129, 2, 4, 2}
+
+// sctList has the CT log sign, at at, a timestamp for the precertificate
+// whose TBSCertificate is tbs, issued by the intermediate, and returns the
+// extension embedding it.
+func (a *Authority) sctList(tbs []byte, at time.Time, tamper bool) (pkix.Extension, error) {
+	sct := ct.SignedCertificateTimestamp{SCTVersion: ct.V1, Timestamp: uint64(at.UnixMilli())}
+	copy(sct.LogID.KeyID[:], a.ctLogID)
+	entry := ct.LogEntry{Leaf: ct.MerkleTreeLeaf{
+		Version: ct.V1, LeafType: ct.TimestampedEntryLeafType,
+		TimestampedEntry: &ct.TimestampedEntry{
+			Timestamp: sct.Timestamp, EntryType: ct.PrecertLogEntryType,
+			PrecertEntry: &ct.PreCert{IssuerKeyHash: sha256.Sum256(a.inter.RawSubjectPublicKeyInfo), TBSCertificate: tbs},
+		},
+	}}
+	input, err := ct.SerializeSCTSignatureInput(sct, entry)
+	if err != nil {
+		return pkix.Extension{}, err
+	}
+	h := sha256.Sum256(input)
+	sig, err := ecdsa.SignASN1(rand.Reader, a.ctKey, h[:])
+	if err != nil {
+		return pkix.Extension{}, err
+	}
+	if tamper {
+		h[0] ^= 0xff
+		if sig, err = ecdsa.SignASN1(rand.Reader, a.ctKey, h[:]); err != nil {
+			return pkix.Extension{}, err
+		}
+	}
+	sct.Signature = ct.DigitallySigned{
+		Algorithm: cttls.SignatureAndHashAlgorithm{Hash: cttls.SHA256, Signature: cttls.ECDSA},
+		Signature: sig,
+	}
+	raw, err := cttls.Marshal(sct)
+	if err != nil {
+		return pkix.Extension{}, err
+	}
+	list, err := cttls.Marshal(ctx509.SignedCertificateTimestampList{SCTList: []ctx509.SerializedSCT{{Val: raw}}})
+	if err != nil {
+		return pkix.Extension{}, err
+	}
+	value, err := asn1.Marshal(list)
+	if err != nil {
+		return pkix.Extension{}, err
+	}
+	return pkix.Extension{Id: oidSCTList, Value: value}, nil
 }
 
 // bundle enters a hashedrekord entry for the signature into the log, at
