@@ -19,8 +19,9 @@ import (
 // without a key, by fixtureIdentity of fixtureIssuer, under a fresh test
 // CA and transparency log whose root and log key signFixture writes to
 // keys/ci-roots.pem and keys/ci-rekor.pub (and its certificate transparency
-// log's key to keys/ci-ctlog.pub), and as a Sigstore trusted root to
-// keys/ci-trusted-root.json. A script trusts them by adding
+// log's key to keys/ci-ctlog.pub, its timestamping authority's chain to
+// keys/ci-tsa-chain.pem: the signatures carry its timestamps too), and as a
+// Sigstore trusted root to keys/ci-trusted-root.json. A script trusts them by adding
 // a keyless platform key.
 const (
 	fixtureIssuer   = "https://issuer.test"
@@ -48,6 +49,7 @@ func signFixture(dir string) error {
 		return err
 	}
 	for file, data := range map[string][]byte{"keys/ci-roots.pem": ca.RootsPEM, "keys/ci-rekor.pub": ca.LogPublicKeyPEM, "keys/ci-ctlog.pub": ca.CTLogPublicKeyPEM,
+		"keys/ci-tsa-chain.pem":     ca.TSAChainPEM,
 		"keys/ci-trusted-root.json": trustedRoot} {
 		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(file)), data, 0o644); err != nil {
 			return err
@@ -99,7 +101,7 @@ func signFixture(dir string) error {
 				return err
 			}
 		}
-		sig, err := ca.Sign(d, fixtureIdentity, fixtureIssuer, signedAt, sigstoretest.SignOptions{})
+		sig, err := ca.Sign(d, fixtureIdentity, fixtureIssuer, signedAt, sigstoretest.SignOptions{Timestamp: true})
 		if err != nil {
 			return err
 		}

@@ -251,7 +251,7 @@ func (c *checker) key(kn string, k SigningKey) {
 func (c *checker) keyless(kn string, k Keyless) {
 	base := p("platform", "keys", kn, "keyless")
 	ok := true
-	var roots, logKey, trusted, ctKey []byte
+	var roots, logKey, trusted, ctKey, tsa []byte
 	switch {
 	case k.TrustedRoot != "" && (k.Roots != "" || k.RekorPublicKey != ""):
 		c.at(append(base, "trustedRoot"), "give a trustedRoot, or roots and a rekorPublicKey: not both")
@@ -259,16 +259,23 @@ func (c *checker) keyless(kn string, k Keyless) {
 	case k.TrustedRoot != "" && k.CTLogPublicKey != "":
 		c.at(append(base, "ctLogPublicKey"), "a trustedRoot names its certificate transparency logs itself: give ctLogPublicKey with roots only")
 		ok = false
+	case k.TrustedRoot != "" && k.TSACertificates != "":
+		c.at(append(base, "tsaCertificates"), "a trustedRoot names its timestamping authorities itself: give tsaCertificates with roots only")
+		ok = false
 	case k.TrustedRoot != "":
 		ok = c.trustedRoot(append(base, "trustedRoot"), k.TrustedRoot, &trusted)
-	case k.Roots == "" || k.RekorPublicKey == "":
-		c.at(base, "keyless signer %q needs the CA roots and the Rekor log's key: roots and rekorPublicKey, or a trustedRoot", kn)
+	case k.Roots == "" || k.RekorPublicKey == "" && k.TSACertificates == "":
+		c.at(base, "keyless signer %q needs the CA roots, and the Rekor log's key or a timestamping authority to date signatures: roots with rekorPublicKey or tsaCertificates (or both), or a trustedRoot", kn)
 		ok = false
 	default:
-		rok := c.caRoots(append(base, "roots"), k.Roots, &roots)
-		lok := c.logKey(append(base, "rekorPublicKey"), k.RekorPublicKey, &logKey)
-		ok = rok && lok
+		ok = c.caRoots(append(base, "roots"), k.Roots, &roots)
+		if k.RekorPublicKey != "" && !c.logKey(append(base, "rekorPublicKey"), k.RekorPublicKey, &logKey) {
+			ok = false
+		}
 		if k.CTLogPublicKey != "" && !c.logKey(append(base, "ctLogPublicKey"), k.CTLogPublicKey, &ctKey) {
+			ok = false
+		}
+		if k.TSACertificates != "" && !c.tsaChain(append(base, "tsaCertificates"), k.TSACertificates, &tsa) {
 			ok = false
 		}
 	}
@@ -286,7 +293,7 @@ func (c *checker) keyless(kn string, k Keyless) {
 		}
 	}
 	if ok {
-		c.e.Keyless[kn] = KeylessTrust{RootsPEM: roots, RekorPublicKeyPEM: logKey, TrustedRootJSON: trusted, CTLogPublicKeyPEM: ctKey,
+		c.e.Keyless[kn] = KeylessTrust{RootsPEM: roots, RekorPublicKeyPEM: logKey, TrustedRootJSON: trusted, CTLogPublicKeyPEM: ctKey, TSAChainPEM: tsa,
 			OIDCIssuer: k.OIDCIssuer, Identity: k.Identity, IdentityRegexp: k.IdentityRegexp}
 	}
 }
@@ -311,6 +318,35 @@ func (c *checker) caRoots(labels []string, v string, out *[]byte) bool {
 	}
 	if n == 0 {
 		c.at(labels, "%q holds no PEM certificate", v)
+		return false
+	}
+	*out = data
+	return true
+}
+
+// tsaChain reads a timestamping authority's certificate chain: its
+// signing certificate, any intermediates and its root, PEM, as `cosign
+// verify --timestamp-certificate-chain` takes it.
+func (c *checker) tsaChain(labels []string, v string, out *[]byte) bool {
+	data, ok := c.pemFile(labels, v)
+	if !ok {
+		return false
+	}
+	var certs []*x509.Certificate
+	for rest := data; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if block.Type != "CERTIFICATE" || err != nil {
+			c.at(labels, "%q must hold PEM certificates only: the timestamping authority's, any intermediates and its root", v)
+			return false
+		}
+		certs = append(certs, cert)
+	}
+	if len(certs) < 2 || certs[0].IsCA || !certs[len(certs)-1].IsCA {
+		c.at(labels, "%q must hold the timestamping authority's signing certificate first, then any intermediates, and its root last", v)
 		return false
 	}
 	*out = data
@@ -349,6 +385,11 @@ func (c *checker) trustedRoot(labels []string, v string, out *[]byte) bool {
 		Tlogs     []struct {
 			PublicKey raw `json:"publicKey"`
 		} `json:"tlogs"`
+		TimestampAuthorities []struct {
+			CertChain struct {
+				Certificates []raw `json:"certificates"`
+			} `json:"certChain"`
+		} `json:"timestampAuthorities"`
 		CertificateAuthorities []struct {
 			CertChain struct {
 				Certificates []raw `json:"certificates"`
@@ -365,13 +406,20 @@ func (c *checker) trustedRoot(labels []string, v string, out *[]byte) bool {
 	if !strings.HasPrefix(tr.MediaType, "application/vnd.dev.sigstore.trustedroot") {
 		return bad("media type %q", tr.MediaType)
 	}
-	if len(tr.CertificateAuthorities) == 0 || len(tr.Tlogs) == 0 {
-		return bad("it lists no certificate authority or no transparency log")
+	if len(tr.CertificateAuthorities) == 0 || len(tr.Tlogs)+len(tr.TimestampAuthorities) == 0 {
+		return bad("it lists no certificate authority, or neither a transparency log nor a timestamping authority")
 	}
 	for _, ca := range tr.CertificateAuthorities {
 		for _, cert := range ca.CertChain.Certificates {
 			if _, err := x509.ParseCertificate(cert.RawBytes); err != nil {
 				return bad("a certificate authority's chain: %v", err)
+			}
+		}
+	}
+	for _, ta := range tr.TimestampAuthorities {
+		for _, cert := range ta.CertChain.Certificates {
+			if _, err := x509.ParseCertificate(cert.RawBytes); err != nil {
+				return bad("a timestamping authority's chain: %v", err)
 			}
 		}
 	}

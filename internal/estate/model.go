@@ -110,22 +110,24 @@ type SigningKey struct {
 
 // Keyless is #Keyless.
 type Keyless struct {
-	Roots          string `json:"roots,omitempty"`
-	RekorPublicKey string `json:"rekorPublicKey,omitempty"`
-	TrustedRoot    string `json:"trustedRoot,omitempty"`
-	CTLogPublicKey string `json:"ctLogPublicKey,omitempty"`
-	OIDCIssuer     string `json:"oidcIssuer"`
-	Identity       string `json:"identity,omitempty"`
-	IdentityRegexp string `json:"identityRegexp,omitempty"`
+	Roots           string `json:"roots,omitempty"`
+	RekorPublicKey  string `json:"rekorPublicKey,omitempty"`
+	TrustedRoot     string `json:"trustedRoot,omitempty"`
+	CTLogPublicKey  string `json:"ctLogPublicKey,omitempty"`
+	TSACertificates string `json:"tsaCertificates,omitempty"`
+	OIDCIssuer      string `json:"oidcIssuer"`
+	Identity        string `json:"identity,omitempty"`
+	IdentityRegexp  string `json:"identityRegexp,omitempty"`
 }
 
 // KeylessTrust is a keyless signer as validated: its CA roots and log key
 // (PEM), or its trusted root (JSON), as read; its identity.
 type KeylessTrust struct {
 	RootsPEM, RekorPublicKeyPEM, TrustedRootJSON []byte
-	// CTLogPublicKeyPEM is the certificate transparency log's key, with
+	// CTLogPublicKeyPEM is the certificate transparency log's key, and
+	// TSAChainPEM a timestamping authority's certificate chain, with
 	// RootsPEM.
-	CTLogPublicKeyPEM                    []byte
+	CTLogPublicKeyPEM, TSAChainPEM       []byte
 	OIDCIssuer, Identity, IdentityRegexp string
 }
 

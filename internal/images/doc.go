@@ -18,9 +18,11 @@
 //     fetched once and each is verified against each trusted key locally with
 //     cosign.VerifyImageSignature, offline (a key's signature with
 //     IgnoreTlog and IgnoreSCT; a keyless signer's certificate against its
-//     pinned roots, with the Rekor bundle it carries, and with its embedded
-//     SCT when the trust names a certificate transparency log — nothing is
-//     fetched from Rekor, Fulcio or TUF) and with
+//     pinned roots, with the Rekor bundle or the RFC 3161 timestamp that
+//     dates it — at least one, as the trust names a log, a timestamping
+//     authority or both — and with its embedded SCT when the trust names a
+//     certificate transparency log; nothing is fetched from Rekor, Fulcio,
+//     a TSA or TUF) and with
 //     cosign.SimpleClaimVerifier, so that a signature whose payload claims
 //     another digest — one copied from another image — is rejected;
 //   - Result.VerifiedBy lists the keys that verified; otherwise Kind and

@@ -2,6 +2,7 @@ package images_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,9 @@ func TestKeyless(t *testing.T) {
 		trust  func(k images.Keyless) images.Keyless
 		kind   images.Kind
 		reason string
+		// timestamped: the evidence carries the TSA's time; unlogged: no
+		// log entry.
+		timestamped, unlogged bool
 	}{
 		{name: "verified", sign: func(d name.Digest) { keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{}) }},
 		{name: "subject pattern", sign: func(d name.Digest) { keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{}) },
@@ -147,6 +151,41 @@ func TestKeyless(t *testing.T) {
 		{name: "no CT log trusted: no SCT needed", sign: func(d name.Digest) {
 			keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{NoSCT: true})
 		}},
+		// A timestamping authority dates a signature as the log's bundle
+		// does: beside the log, or instead of it.
+		{name: "TSA beside the log", sign: func(d name.Digest) { keylessSign(t, a, d, ciWorkflow, timestampOnly(false)) },
+			trust: func(k images.Keyless) images.Keyless { k.TSAChainPEM = a.TSAChainPEM; return k }, timestamped: true},
+		{name: "TSA beside the log, no timestamp needed", sign: func(d name.Digest) { keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{}) },
+			trust: func(k images.Keyless) images.Keyless { k.TSAChainPEM = a.TSAChainPEM; return k }},
+		{name: "TSA only", sign: func(d name.Digest) { keylessSign(t, a, d, ciWorkflow, timestampOnly(true)) },
+			trust: tsaOnly(a), timestamped: true, unlogged: true},
+		{name: "TSA only, forged timestamp", sign: func(d name.Digest) {
+			o := timestampOnly(true)
+			o.TamperTimestamp = true
+			keylessSign(t, a, d, ciWorkflow, o)
+		}, trust: tsaOnly(a), kind: images.KindUntrusted},
+		{name: "TSA only, timestamped after the certificate expired", sign: func(d name.Digest) {
+			o := timestampOnly(true)
+			o.TimestampedAt = signedAt.Add(time.Hour)
+			keylessSign(t, a, d, ciWorkflow, o)
+		}, trust: tsaOnly(a), kind: images.KindUntrusted},
+		{name: "TSA only, another TSA", sign: func(d name.Digest) { keylessSign(t, other, d, ciWorkflow, timestampOnly(true)) },
+			trust: func(k images.Keyless) images.Keyless {
+				k = tsaOnly(a)(k)
+				k.TSAChainPEM = other.TSAChainPEM
+				return k
+			}, kind: images.KindUntrusted},
+		// Without a log and without a timestamp nothing dates the
+		// signature; cosign would check the certificate against the
+		// clock, which a long-lived certificate passes.
+		{name: "TSA only, no timestamp", sign: func(d name.Digest) {
+			keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{NoBundle: true, ValidFor: 100 * 365 * 24 * time.Hour})
+		}, trust: tsaOnly(a), kind: images.KindUntrusted},
+		{name: "trusted root with a TSA and no log", sign: func(d name.Digest) { keylessSign(t, a, d, ciWorkflow, timestampOnly(true)) },
+			trust: func(k images.Keyless) images.Keyless { return trustedRootWithout(t, a, k, "tlogs") }, timestamped: true, unlogged: true},
+		{name: "trusted root with a TSA and no log, no timestamp", sign: func(d name.Digest) {
+			keylessSign(t, a, d, ciWorkflow, sigstoretest.SignOptions{NoBundle: true, ValidFor: 100 * 365 * 24 * time.Hour})
+		}, trust: func(k images.Keyless) images.Keyless { return trustedRootWithout(t, a, k, "tlogs") }, kind: images.KindUntrusted},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,11 +208,46 @@ func TestKeyless(t *testing.T) {
 				t.Fatalf("not verified: %+v", res[0])
 			}
 			id := res[0].Identities["ci"]
-			if id.Subject != ciWorkflow || id.Issuer != ciIssuer || id.LogIndex == 0 || !id.LoggedAt.Equal(signedAt.Add(time.Minute)) {
+			logged := id.LogIndex != 0 && id.LoggedAt.Equal(signedAt.Add(time.Minute))
+			if id.Subject != ciWorkflow || id.Issuer != ciIssuer || logged == tc.unlogged ||
+				id.TimestampedAt.Equal(signedAt.Add(time.Minute)) != tc.timestamped {
 				t.Errorf("identity %+v", id)
 			}
 		})
 	}
+}
+
+// timestampOnly signs with the TSA's timestamp, and without the log's
+// bundle when unlogged.
+func timestampOnly(unlogged bool) sigstoretest.SignOptions {
+	return sigstoretest.SignOptions{Timestamp: true, NoBundle: unlogged}
+}
+
+// tsaOnly trusts a's CA and its timestamping authority, and no log.
+func tsaOnly(a *sigstoretest.Authority) func(k images.Keyless) images.Keyless {
+	return func(k images.Keyless) images.Keyless {
+		k.LogPublicKeyPEM, k.TSAChainPEM = nil, a.TSAChainPEM
+		return k
+	}
+}
+
+// trustedRootWithout is trustedRoot with lists of the root emptied
+// ("tlogs", "ctlogs", "timestampAuthorities").
+func trustedRootWithout(t testing.TB, a *sigstoretest.Authority, k images.Keyless, lists ...string) images.Keyless {
+	t.Helper()
+	k = trustedRoot(t, a, k)
+	var m map[string]any
+	if err := json.Unmarshal(k.TrustedRootJSON, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lists {
+		m[l] = []any{}
+	}
+	var err error
+	if k.TrustedRootJSON, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // trustedRoot trusts a's CA and log through a Sigstore trusted root
@@ -268,6 +342,11 @@ func TestKeylessRefused(t *testing.T) {
 			}
 			k.RootsPEM, k.LogPublicKeyPEM, k.TrustedRootJSON, k.CTLogPublicKeyPEM = nil, nil, tr, a.CTLogPublicKeyPEM
 		}, "a trusted root names its certificate transparency logs"},
+		"neither log nor TSA": {func(k *images.Keyless) { k.LogPublicKeyPEM = nil }, "nothing would date the signatures"},
+		"TSA chain":           {func(k *images.Keyless) { k.TSAChainPEM = a.RootsPEM }, "timestamping authority: want its signing certificate, any intermediates and its root"},
+		"trusted root without log or TSA": {func(k *images.Keyless) {
+			*k = trustedRootWithout(t, a, *k, "tlogs", "timestampAuthorities")
+		}, "neither a transparency log nor a timestamping authority"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			k := ok

@@ -37,6 +37,12 @@ type Keyless struct {
 	// carry that log's signed certificate timestamp (SCT), proving the CA
 	// published it. A trusted root gives its CT logs instead.
 	CTLogPublicKeyPEM []byte
+	// TSAChainPEM, with RootsPEM, is a timestamping authority's signing
+	// certificate, any intermediates and its root (PEM, in that order):
+	// signatures may then carry its RFC 3161 timestamp, which dates them
+	// as a Rekor bundle does, and must when there is no LogPublicKeyPEM.
+	// A trusted root gives its timestamping authorities instead.
+	TSAChainPEM []byte
 	// TrustedRootJSON is, instead of RootsPEM and LogPublicKeyPEM, a
 	// Sigstore trusted root (trusted_root.json): the CAs and logs it
 	// lists, each within its validity period.
@@ -63,6 +69,10 @@ type trustedKey struct {
 	// without a claim verifier.
 	checkOpts cosign.CheckOpts
 	keyless   bool
+	// needsTimestamp: without a transparency log, a keyless signature
+	// must carry a timestamp (cosign would otherwise date the certificate
+	// by the clock).
+	needsTimestamp bool
 }
 
 // opts returns the key's cosign options, with the claim verifier when
@@ -151,7 +161,7 @@ func parseKeyless(n string, k Keyless) (trustedKey, error) {
 		}
 	}
 	h := sha256.New()
-	for _, part := range [][]byte{k.RootsPEM, k.LogPublicKeyPEM, k.TrustedRootJSON, []byte(k.Issuer), []byte(k.Subject), []byte(k.SubjectRegExp), k.CTLogPublicKeyPEM} {
+	for _, part := range [][]byte{k.RootsPEM, k.LogPublicKeyPEM, k.TrustedRootJSON, []byte(k.Issuer), []byte(k.Subject), []byte(k.SubjectRegExp), k.CTLogPublicKeyPEM, k.TSAChainPEM} {
 		fmt.Fprintf(h, "%d:", len(part))
 		h.Write(part)
 	}
@@ -164,7 +174,7 @@ func parseKeyless(n string, k Keyless) (trustedKey, error) {
 	// (keylessMaterial): the certificate must carry its SCT. Without one,
 	// the pinned roots alone decide.
 	co.IgnoreSCT = co.CTLogPubKeys == nil && !trustsCTLog(co.TrustedMaterial)
-	return trustedKey{name: n, fp: "keyless-" + hex.EncodeToString(h.Sum(nil)), checkOpts: co, keyless: true}, nil
+	return trustedKey{name: n, fp: "keyless-" + hex.EncodeToString(h.Sum(nil)), checkOpts: co, keyless: true, needsTimestamp: co.IgnoreTlog}, nil
 }
 
 // keylessMaterial are the cosign options holding a keyless signer's CAs
@@ -178,13 +188,16 @@ func keylessMaterial(k Keyless) (cosign.CheckOpts, error) {
 		if err != nil {
 			return cosign.CheckOpts{}, fmt.Errorf("trusted root: %w", err)
 		}
-		if len(tr.FulcioCertificateAuthorities()) == 0 || len(tr.RekorLogs()) == 0 {
-			return cosign.CheckOpts{}, fmt.Errorf("trusted root: it lists no certificate authority or no transparency log")
+		if len(tr.FulcioCertificateAuthorities()) == 0 || len(tr.RekorLogs())+len(tr.TimestampingAuthorities()) == 0 {
+			return cosign.CheckOpts{}, fmt.Errorf("trusted root: it lists no certificate authority, or neither a transparency log nor a timestamping authority")
 		}
-		if len(k.CTLogPublicKeyPEM) > 0 {
-			return cosign.CheckOpts{}, fmt.Errorf("a trusted root names its certificate transparency logs: give no CT log key beside it")
+		if len(k.CTLogPublicKeyPEM) > 0 || len(k.TSAChainPEM) > 0 {
+			return cosign.CheckOpts{}, fmt.Errorf("a trusted root names its certificate transparency logs and timestamping authorities: give no CT log key nor TSA chain beside it")
 		}
-		return cosign.CheckOpts{TrustedMaterial: tr}, nil
+		// A timestamp, when the root trusts a TSA, dates the signature;
+		// without a transparency log, it is the only date there is.
+		return cosign.CheckOpts{TrustedMaterial: tr, UseSignedTimestamps: len(tr.TimestampingAuthorities()) > 0,
+			IgnoreTlog: len(tr.RekorLogs()) == 0}, nil
 	}
 	certs, err := cryptoutils.UnmarshalCertificatesFromPEM(k.RootsPEM)
 	if err != nil || len(certs) == 0 {
@@ -203,20 +216,37 @@ func keylessMaterial(k Keyless) (cosign.CheckOpts, error) {
 			nInters++
 		}
 	}
-	logPub, err := cryptoutils.UnmarshalPEMToPublicKey(k.LogPublicKeyPEM)
-	if err != nil {
-		return cosign.CheckOpts{}, fmt.Errorf("transparency log key: not a PEM public key: %w", err)
-	}
-	if _, ok := logPub.(*ecdsa.PublicKey); !ok {
-		return cosign.CheckOpts{}, fmt.Errorf("transparency log key: want an ECDSA key, as Rekor's, not %T", logPub)
-	}
-	logKeys := cosign.NewTrustedTransparencyLogPubKeys()
-	if err := logKeys.AddTransparencyLogPubKey(k.LogPublicKeyPEM, tuf.Active); err != nil {
-		return cosign.CheckOpts{}, fmt.Errorf("transparency log key: %w", err)
-	}
-	co := cosign.CheckOpts{RootCerts: roots, RekorPubKeys: &logKeys}
+	co := cosign.CheckOpts{RootCerts: roots}
 	if nInters > 0 {
 		co.IntermediateCerts = inters
+	}
+	if len(k.LogPublicKeyPEM) == 0 && len(k.TSAChainPEM) == 0 {
+		return cosign.CheckOpts{}, fmt.Errorf("transparency log key: none, and no timestamping authority: nothing would date the signatures")
+	}
+	if len(k.LogPublicKeyPEM) > 0 {
+		logPub, err := cryptoutils.UnmarshalPEMToPublicKey(k.LogPublicKeyPEM)
+		if err != nil {
+			return cosign.CheckOpts{}, fmt.Errorf("transparency log key: not a PEM public key: %w", err)
+		}
+		if _, ok := logPub.(*ecdsa.PublicKey); !ok {
+			return cosign.CheckOpts{}, fmt.Errorf("transparency log key: want an ECDSA key, as Rekor's, not %T", logPub)
+		}
+		logKeys := cosign.NewTrustedTransparencyLogPubKeys()
+		if err := logKeys.AddTransparencyLogPubKey(k.LogPublicKeyPEM, tuf.Active); err != nil {
+			return cosign.CheckOpts{}, fmt.Errorf("transparency log key: %w", err)
+		}
+		co.RekorPubKeys = &logKeys
+	} else {
+		co.IgnoreTlog = true
+	}
+	if len(k.TSAChainPEM) > 0 {
+		chain, err := cryptoutils.UnmarshalCertificatesFromPEM(k.TSAChainPEM)
+		if err != nil || len(chain) < 2 {
+			return cosign.CheckOpts{}, fmt.Errorf("timestamping authority: want its signing certificate, any intermediates and its root, PEM: %v", orNoCertificates(err))
+		}
+		co.TSACertificate, co.TSARootCertificates = chain[0], chain[len(chain)-1:]
+		co.TSAIntermediateCertificates = chain[1 : len(chain)-1]
+		co.UseSignedTimestamps = true
 	}
 	if len(k.CTLogPublicKeyPEM) > 0 {
 		ctPub, err := cryptoutils.UnmarshalPEMToPublicKey(k.CTLogPublicKeyPEM)

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/digitorus/timestamp"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -112,10 +113,14 @@ type Result struct {
 // Identity is who made a keyless signature, as its certificate names them,
 // and where the transparency log recorded it.
 type Identity struct {
-	Subject  string    `json:"subject"`
-	Issuer   string    `json:"issuer"`
-	LogIndex int64     `json:"logIndex"`
-	LoggedAt time.Time `json:"loggedAt"`
+	Subject string `json:"subject"`
+	Issuer  string `json:"issuer"`
+	// LogIndex and LoggedAt are where and when the transparency log
+	// recorded the signature; TimestampedAt when a timestamping authority
+	// dated it (RFC 3161). Each is set when the signature carries it.
+	LogIndex      int64     `json:"logIndex,omitempty"`
+	LoggedAt      time.Time `json:"loggedAt,omitzero"`
+	TimestampedAt time.Time `json:"timestampedAt,omitzero"`
 }
 
 // Verified reports whether some trusted key verified the image.
@@ -624,11 +629,11 @@ func (r *run) lookup(ctx context.Context, t *target) {
 	for _, k := range v.keys {
 		co := k.opts(true)
 		for _, s := range sigs {
-			if _, err := cosign.VerifyImageSignature(octx, s, t.h, co); err == nil {
+			if _, err := cosign.VerifyImageSignature(octx, s, t.h, co); err == nil && (!k.needsTimestamp || timestamped(s)) {
 				t.verified[k.name] = true
 				var id *Identity
 				if k.keyless {
-					id = identityOf(s)
+					id = identityOf(s, k)
 					t.identities[k.name] = *id
 				}
 				v.cache.putPositive(t.h, k.fp, id)
@@ -704,7 +709,10 @@ func validUnder(ctx context.Context, k trustedKey, s oci.Signature) bool {
 // identityOf is the evidence of a keyless signature cosign verified: the
 // identity and issuer its certificate names, and its transparency log
 // entry.
-func identityOf(s oci.Signature) *Identity {
+// identityOf is the evidence of a keyless signature verified under k:
+// the certificate's identity, and the log entry and timestamp k checked
+// (a signature may carry others, which prove nothing here).
+func identityOf(s oci.Signature, k trustedKey) *Identity {
 	id := &Identity{}
 	if cert, err := s.Cert(); err == nil && cert != nil {
 		if sans := cryptoutils.GetSubjectAlternateNames(cert); len(sans) > 0 {
@@ -713,11 +721,22 @@ func identityOf(s oci.Signature) *Identity {
 		ce := cosign.CertExtensions{Cert: cert}
 		id.Issuer = ce.GetIssuer()
 	}
-	if b, err := s.Bundle(); err == nil && b != nil {
+	if b, err := s.Bundle(); err == nil && b != nil && !k.checkOpts.IgnoreTlog {
 		id.LogIndex = b.Payload.LogIndex
 		id.LoggedAt = time.Unix(b.Payload.IntegratedTime, 0).UTC()
 	}
+	if ts, err := s.RFC3161Timestamp(); err == nil && ts != nil && k.checkOpts.UseSignedTimestamps {
+		if r, err := timestamp.ParseResponse(ts.SignedRFC3161Timestamp); err == nil {
+			id.TimestampedAt = r.Time.UTC()
+		}
+	}
 	return id
+}
+
+// timestamped tells whether a signature carries an RFC 3161 timestamp.
+func timestamped(s oci.Signature) bool {
+	ts, err := s.RFC3161Timestamp()
+	return err == nil && ts != nil
 }
 
 func orNone(s string) string {

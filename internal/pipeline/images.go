@@ -205,7 +205,7 @@ func (s Registry) Verify(ctx context.Context, e *estate.Estate, refs []string) (
 	}
 	o.Keyless = map[string]images.Keyless{}
 	for n, k := range e.Keyless {
-		o.Keyless[n] = images.Keyless{RootsPEM: k.RootsPEM, LogPublicKeyPEM: k.RekorPublicKeyPEM, TrustedRootJSON: k.TrustedRootJSON, CTLogPublicKeyPEM: k.CTLogPublicKeyPEM,
+		o.Keyless[n] = images.Keyless{RootsPEM: k.RootsPEM, LogPublicKeyPEM: k.RekorPublicKeyPEM, TrustedRootJSON: k.TrustedRootJSON, CTLogPublicKeyPEM: k.CTLogPublicKeyPEM, TSAChainPEM: k.TSAChainPEM,
 			Issuer: k.OIDCIssuer, Subject: k.Identity, SubjectRegExp: k.IdentityRegexp}
 	}
 	v, err := images.New(e.Keys, o)

@@ -3,14 +3,16 @@
 // `cosign sign` does without a key — an ephemeral key, a short-lived
 // certificate for an OIDC identity issued under a Fulcio-like root, with
 // the certificate transparency log's signed certificate timestamp (SCT)
-// embedded as Fulcio embeds it, and a Rekor inclusion bundle (a signed
-// entry timestamp over a hashedrekord entry) — all in memory, so that
-// keyless verification is tested offline against roots and log keys the
-// test pins, with the real cosign verifier.
+// embedded as Fulcio embeds it, a Rekor inclusion bundle (a signed entry
+// timestamp over a hashedrekord entry) and, on request, an RFC 3161
+// timestamp of the signature by a timestamping authority (TSA) — all in
+// memory, so that keyless verification is tested offline against roots,
+// log keys and a TSA chain the test pins, with the real cosign verifier.
 package sigstoretest
 
 import (
 	"bytes"
+	"cmp"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -30,6 +32,7 @@ import (
 	"time"
 
 	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
+	"github.com/digitorus/timestamp"
 	ct "github.com/google/certificate-transparency-go"
 	cttls "github.com/google/certificate-transparency-go/tls"
 	ctx509 "github.com/google/certificate-transparency-go/x509"
@@ -56,6 +59,10 @@ type Authority struct {
 	root, inter       *x509.Certificate
 	rootKey, interKey *ecdsa.PrivateKey
 	logKey, ctKey     *ecdsa.PrivateKey
+	// tsaRoot and tsaLeaf are the timestamping authority's root and
+	// signing certificates.
+	tsaRoot, tsaLeaf *x509.Certificate
+	tsaKey           *ecdsa.PrivateKey
 	// logID is the log's id: the SHA-256 of its key's DER encoding;
 	// ctLogID the CT log's.
 	logID, logKeyDER  []byte
@@ -70,6 +77,9 @@ type Authority struct {
 	LogPublicKeyPEM []byte
 	// CTLogPublicKeyPEM is the certificate transparency log's public key.
 	CTLogPublicKeyPEM []byte
+	// TSAChainPEM is the timestamping authority's signing certificate and
+	// root, as `cosign verify --timestamp-certificate-chain` takes them.
+	TSAChainPEM []byte
 }
 
 // NewAuthority makes an authority whose certificates are valid from
@@ -139,7 +149,69 @@ func NewAuthority(notBefore time.Time) (*Authority, error) {
 	}
 	ctSum := sha256.Sum256(a.ctKeyDER)
 	a.ctLogID = ctSum[:]
+	if err := a.newTSA(notBefore); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// oidEKU is the extended key usage extension, which RFC 3161 requires to
+// be critical and to name time stamping only on a TSA's certificate.
+var oidEKU = asn1.ObjectIdentifier{2, 5, 29, 37}
+
+// newTSA makes the timestamping authority: a root and a signing
+// certificate under it, valid from notBefore for ten years.
+func (a *Authority) newTSA(notBefore time.Time) error {
+	rootKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	if a.tsaKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+		return err
+	}
+	rootTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(3), Subject: pkix.Name{Organization: []string{"sigstore test"}, CommonName: "tsa-test-root"},
+		NotBefore: notBefore, NotAfter: notBefore.AddDate(10, 0, 0),
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, rootKey.Public(), rootKey)
+	if err != nil {
+		return err
+	}
+	if a.tsaRoot, err = x509.ParseCertificate(der); err != nil {
+		return err
+	}
+	eku, err := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
+	if err != nil {
+		return err
+	}
+	leafTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(4), Subject: pkix.Name{Organization: []string{"sigstore test"}, CommonName: "tsa-test"},
+		NotBefore: notBefore, NotAfter: notBefore.AddDate(10, 0, 0),
+		KeyUsage:        x509.KeyUsageDigitalSignature,
+		ExtraExtensions: []pkix.Extension{{Id: oidEKU, Critical: true, Value: eku}},
+	}
+	if der, err = x509.CreateCertificate(rand.Reader, leafTmpl, a.tsaRoot, a.tsaKey.Public(), rootKey); err != nil {
+		return err
+	}
+	if a.tsaLeaf, err = x509.ParseCertificate(der); err != nil {
+		return err
+	}
+	a.TSAChainPEM, err = cryptoutils.MarshalCertificatesToPEM([]*x509.Certificate{a.tsaLeaf, a.tsaRoot})
+	return err
+}
+
+// timestamp is the TSA's RFC 3161 timestamp response for sig, at at.
+func (a *Authority) timestamp(sig []byte, at time.Time, tamper bool) ([]byte, error) {
+	if tamper {
+		sig = append([]byte("another signature: "), sig...)
+	}
+	h := sha256.Sum256(sig)
+	ts := timestamp.Timestamp{
+		HashAlgorithm: crypto.SHA256, HashedMessage: h[:], Time: at,
+		Policy: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 2},
+	}
+	return ts.CreateResponseWithOpts(a.tsaLeaf, a.tsaKey, crypto.SHA256)
 }
 
 // TrustedRootJSON is the authority as a Sigstore trusted root
@@ -168,7 +240,12 @@ func (a *Authority) TrustedRootJSON() ([]byte, error) {
 			"publicKey":     map[string]any{"rawBytes": b64(a.ctKeyDER), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": map[string]any{"start": start}},
 			"logId":         map[string]any{"keyId": b64(a.ctLogID)},
 		}},
-		"timestampAuthorities": []any{},
+		"timestampAuthorities": []any{map[string]any{
+			"subject":   map[string]any{"organization": "sigstore test", "commonName": "tsa-test"},
+			"uri":       "https://tsa.test",
+			"certChain": map[string]any{"certificates": []any{map[string]any{"rawBytes": b64(a.tsaLeaf.Raw)}, map[string]any{"rawBytes": b64(a.tsaRoot.Raw)}}},
+			"validFor":  map[string]any{"start": start},
+		}},
 	}, "", "  ")
 }
 
@@ -184,6 +261,16 @@ type SignOptions struct {
 	// NoSCT leaves the certificate without an SCT, as one a CA issued
 	// without logging it; TamperSCT corrupts the SCT's signature.
 	NoSCT, TamperSCT bool
+	// Timestamp adds the TSA's RFC 3161 timestamp of the signature, as
+	// `cosign sign --timestamp-server-url` does, dated TimestampedAt
+	// (default: the certificate's issue time plus a minute);
+	// TamperTimestamp makes it a timestamp of other bytes.
+	Timestamp       bool
+	TimestampedAt   time.Time
+	TamperTimestamp bool
+	// ValidFor is how long the certificate is valid; default ten minutes,
+	// as Fulcio's.
+	ValidFor time.Duration
 }
 
 // Sign signs image d for an OIDC identity (an e-mail address or a URI, such
@@ -201,7 +288,7 @@ func (a *Authority) Sign(d name.Digest, subject, issuer string, issuedAt time.Ti
 	leaf := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()),
 		NotBefore:    issuedAt,
-		NotAfter:     issuedAt.Add(10 * time.Minute),
+		NotAfter:     issuedAt.Add(cmp.Or(o.ValidFor, 10*time.Minute)),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
 		ExtraExtensions: []pkix.Extension{
@@ -260,6 +347,17 @@ func (a *Authority) Sign(d name.Digest, subject, issuer string, issuedAt time.Ti
 	}
 	b64 := base64.StdEncoding.EncodeToString(raw)
 	opts := []static.Option{static.WithCertChain(certPEM, a.ChainPEM)}
+	if o.Timestamp {
+		at := o.TimestampedAt
+		if at.IsZero() {
+			at = issuedAt.Add(time.Minute)
+		}
+		tsr, err := a.timestamp(raw, at, o.TamperTimestamp)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, static.WithRFC3161Timestamp(&cbundle.RFC3161Timestamp{SignedRFC3161Timestamp: tsr}))
+	}
 	if !o.NoBundle {
 		at := o.LoggedAt
 		if at.IsZero() {
