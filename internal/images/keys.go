@@ -224,18 +224,9 @@ func keylessMaterial(k Keyless) (cosign.CheckOpts, error) {
 		return cosign.CheckOpts{}, fmt.Errorf("transparency log key: none, and no timestamping authority: nothing would date the signatures")
 	}
 	if len(k.LogPublicKeyPEM) > 0 {
-		logPub, err := cryptoutils.UnmarshalPEMToPublicKey(k.LogPublicKeyPEM)
-		if err != nil {
-			return cosign.CheckOpts{}, fmt.Errorf("transparency log key: not a PEM public key: %w", err)
+		if co.RekorPubKeys, err = logKeys("transparency log key", "Rekor's", k.LogPublicKeyPEM); err != nil {
+			return cosign.CheckOpts{}, err
 		}
-		if _, ok := logPub.(*ecdsa.PublicKey); !ok {
-			return cosign.CheckOpts{}, fmt.Errorf("transparency log key: want an ECDSA key, as Rekor's, not %T", logPub)
-		}
-		logKeys := cosign.NewTrustedTransparencyLogPubKeys()
-		if err := logKeys.AddTransparencyLogPubKey(k.LogPublicKeyPEM, tuf.Active); err != nil {
-			return cosign.CheckOpts{}, fmt.Errorf("transparency log key: %w", err)
-		}
-		co.RekorPubKeys = &logKeys
 	} else {
 		co.IgnoreTlog = true
 	}
@@ -249,20 +240,28 @@ func keylessMaterial(k Keyless) (cosign.CheckOpts, error) {
 		co.UseSignedTimestamps = true
 	}
 	if len(k.CTLogPublicKeyPEM) > 0 {
-		ctPub, err := cryptoutils.UnmarshalPEMToPublicKey(k.CTLogPublicKeyPEM)
-		if err != nil {
-			return cosign.CheckOpts{}, fmt.Errorf("certificate transparency log key: not a PEM public key: %w", err)
+		if co.CTLogPubKeys, err = logKeys("certificate transparency log key", "Fulcio's CT log's", k.CTLogPublicKeyPEM); err != nil {
+			return cosign.CheckOpts{}, err
 		}
-		if _, ok := ctPub.(*ecdsa.PublicKey); !ok {
-			return cosign.CheckOpts{}, fmt.Errorf("certificate transparency log key: want an ECDSA key, as Fulcio's CT log's, not %T", ctPub)
-		}
-		ctKeys := cosign.NewTrustedTransparencyLogPubKeys()
-		if err := ctKeys.AddTransparencyLogPubKey(k.CTLogPublicKeyPEM, tuf.Active); err != nil {
-			return cosign.CheckOpts{}, fmt.Errorf("certificate transparency log key: %w", err)
-		}
-		co.CTLogPubKeys = &ctKeys
 	}
 	return co, nil
+}
+
+// logKeys reads a log's ECDSA public key (PEM) as cosign's trusted keys of
+// a log; what names the key in errors, whose the kind of log it is.
+func logKeys(what, whose string, pemBytes []byte) (*cosign.TrustedTransparencyLogPubKeys, error) {
+	pub, err := cryptoutils.UnmarshalPEMToPublicKey(pemBytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a PEM public key: %w", what, err)
+	}
+	if _, ok := pub.(*ecdsa.PublicKey); !ok {
+		return nil, fmt.Errorf("%s: want an ECDSA key, as %s, not %T", what, whose, pub)
+	}
+	keys := cosign.NewTrustedTransparencyLogPubKeys()
+	if err := keys.AddTransparencyLogPubKey(pemBytes, tuf.Active); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return &keys, nil
 }
 
 // trustsCTLog tells whether trusted material names a certificate
