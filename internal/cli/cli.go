@@ -115,7 +115,7 @@ manifests for an environment repository that Argo CD or Flux applies.`,
 		newValidateCommand(),
 		newRenderCommand(),
 		newCheckCommand(),
-		newFreezeCommand(),
+		newCalendarCommand(),
 		newPolicyCommand(),
 		newVersionCommand(),
 	)

@@ -15,8 +15,8 @@ import (
 	"github.com/palisade-gitops/palisade/internal/policy"
 )
 
-// FreezeOptions are the options of `palisade freeze`.
-type FreezeOptions struct {
+// CalendarOptions are the options of `palisade calendar`.
+type CalendarOptions struct {
 	Estate  EstateOptions
 	Output  OutputOptions
 	At      AtOptions
@@ -25,7 +25,7 @@ type FreezeOptions struct {
 }
 
 // AddFlags registers the command's flags.
-func (o *FreezeOptions) AddFlags(cmd *cobra.Command) {
+func (o *CalendarOptions) AddFlags(cmd *cobra.Command) {
 	o.Estate.AddFlags(cmd)
 	o.Output.AddFlags(cmd, "text", "json")
 	o.At.AddFlags(cmd)
@@ -33,12 +33,12 @@ func (o *FreezeOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&o.Days, "days", 30, "how many days ahead to list the windows that begin")
 }
 
-func newFreezeCommand() *cobra.Command {
-	o := &FreezeOptions{}
+func newCalendarCommand() *cobra.Command {
+	o := &CalendarOptions{}
 	cmd := &cobra.Command{
-		Use:   "freeze",
+		Use:   "calendar",
 		Short: "Show which freeze windows apply to each tenant now, until when, and which come next",
-		Long: `Freeze reads the estate's freeze calendar (platform, tier, segment and
+		Long: `Calendar reads the estate's freeze calendar (platform, tier, segment and
 tenant windows) and prints, for each tenant at --at (default: now): the
 windows that apply, each with its kind, scope and end, when the tenant is
 next free of them all, and the windows that begin within --days. Times are
@@ -79,7 +79,7 @@ Exit 0, whatever the calendar says; 2 when the estate or an option is wrong.`,
 	return cmd
 }
 
-// FreezeReport is what `palisade freeze` prints.
+// FreezeReport is what `palisade calendar` prints.
 type FreezeReport struct {
 	At      time.Time      `json:"at"`
 	Until   time.Time      `json:"until"`
