@@ -217,8 +217,10 @@ func (p *Prepared) neighbourHoldBacks(ctx context.Context, cands []string, input
 		if err != nil {
 			return nil, nil, err
 		}
-		// Not waivable, as freeze.platform-change is not: the neighbours'
-		// windows are not the tenant's to waive.
+		// Not waivable by the tenant's waivers: the neighbours' windows
+		// are not the tenant's to waive (the estate rejects a tenant
+		// waiver for it). A platform waiver covering the neighbours'
+		// platform change lets it through before this search runs.
 		in.Waivers = []policy.Waiver{}
 		hb := HoldBack{Tenant: t}
 		latest := ""
