@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/internal/policy"
+	"github.com/palisade-gitops/palisade/render"
 )
 
 // PolicyTestOptions are the options of `palisade policy test`.
@@ -38,7 +41,88 @@ palisade, and the user's, added with --policy DIR. See policies/README.md
 for the input document the rules read and how to write one.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newPolicyTestCommand())
+	cmd.AddCommand(newPolicyTestCommand(), newPolicyInputCommand())
+	return cmd
+}
+
+// PolicyInputOptions are the options of `palisade policy input`.
+type PolicyInputOptions struct {
+	Estate   EstateOptions
+	At       AtOptions
+	Images   ImageOptions
+	Tenant   string
+	Baseline string
+	Target   string
+	Layout   string
+}
+
+// AddFlags registers the command's flags.
+func (o *PolicyInputOptions) AddFlags(cmd *cobra.Command) {
+	o.Estate.AddFlags(cmd)
+	o.At.AddFlags(cmd)
+	o.Images.AddFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.Tenant, "tenant", "", "the tenant whose input to print (required)")
+	f.StringVar(&o.Baseline, "baseline", "", "a previous render's output directory (as --out names it) to compute the change against; without it, the input of a first render")
+	f.StringVar(&o.Target, "target", render.TargetArgoCD, "GitOps controller to wire: argocd or flux")
+	f.StringVar(&o.Layout, "layout", render.LayoutKustomize, "tree layout: kustomize or hydrated")
+}
+
+func newPolicyInputCommand() *cobra.Command {
+	o := &PolicyInputOptions{}
+	cmd := &cobra.Command{
+		Use:   "input --tenant NAME",
+		Short: "Print the input document the policies evaluate for a tenant",
+		Long: `Input renders one tenant as 'palisade render' would — its objects, the
+platform objects serving it, its images as the image stage verified them,
+the freeze windows at --at, and its change against --baseline — and prints
+the input document exactly as the rules read it (input.*, JSON), to write
+and try rules against: policies/README.md documents its fields.
+Nothing is written. Exit 0, or 2 when the estate or an option is wrong,
+3 when an image registry cannot be reached.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Tenant == "" {
+				return fmt.Errorf("--tenant is required: the input is a tenant's")
+			}
+			if o.Target != render.TargetArgoCD && o.Target != render.TargetFlux {
+				return fmt.Errorf("unknown --target %q: want argocd or flux", o.Target)
+			}
+			if o.Layout != render.LayoutKustomize && o.Layout != render.LayoutHydrated {
+				return fmt.Errorf("unknown --layout %q: want kustomize or hydrated", o.Layout)
+			}
+			at, err := o.At.Time()
+			if err != nil {
+				return err
+			}
+			p, err := pipeline.Prepare(cmd.Context(), pipeline.Options{
+				Root: o.Estate.Root, Target: o.Target, Layout: o.Layout, At: at, Images: o.Images.Stage(),
+			})
+			if err != nil {
+				return err
+			}
+			var base pipeline.Baseline = pipeline.NewMapBaseline(nil)
+			if o.Baseline != "" {
+				if st, err := os.Stat(o.Baseline); err != nil || !st.IsDir() {
+					return fmt.Errorf("--baseline %s: not a directory a render wrote", o.Baseline)
+				}
+				base = pipeline.NewDirBaseline(o.Baseline)
+			}
+			in, err := p.TenantInput(o.Tenant, base)
+			if err != nil {
+				return err
+			}
+			doc, err := in.Document()
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			return enc.Encode(doc)
+		},
+	}
+	o.AddFlags(cmd)
 	return cmd
 }
 

@@ -828,3 +828,25 @@ func pinBase(base Baseline, dir string, files map[string][]byte) (map[string][]b
 // baseRef is the resources entry of an overlay's kustomization.yaml that
 // names its tier base, relative to the overlay.
 var baseRef = regexp.MustCompile(`\n- ((?:\.\./)+bases/[^\s]+)\n`)
+
+// TenantInput is the policy input a render builds for tenant name against
+// base (the previous output; an empty baseline for a first render): for a
+// user writing rules, `palisade policy input`.
+func (p *Prepared) TenantInput(name string, base Baseline) (policy.Input, error) {
+	if p.Estate.Tenants[name] == nil {
+		return policy.Input{}, fmt.Errorf("unknown tenant %q", name)
+	}
+	var in policy.Input
+	pidx := &platformIndexes{}
+	_, err := render.Render(p.Estate, render.Options{
+		Target: p.Options.Target, At: p.Options.At, Digests: p.Images.Digests(),
+		SkipManifests: p.Options.Layout != render.LayoutHydrated, KeepPlatform: true,
+		Tenants: []string{name},
+		Inspect: func(tenant string, units []*render.Unit, platform map[string]*render.Unit) error {
+			var err error
+			in, err = p.inputFor(tenant, units, platform, base, pidx)
+			return err
+		},
+	})
+	return in, err
+}

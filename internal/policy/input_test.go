@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/palisade-gitops/palisade/internal/calendar"
 	"github.com/palisade-gitops/palisade/internal/estate"
 )
@@ -138,5 +140,30 @@ func TestEmptyListsAreNotNull(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("input lacks %s: %s", want, s)
 		}
+	}
+}
+
+// Document is the value the engine evaluates, as JSON: read back into
+// OPA, it is the same value, the indexes the engine adds included.
+func TestDocumentIsWhatRulesRead(t *testing.T) {
+	in := testInput("acme", "dedicated")
+	doc, err := in.Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ast.InterfaceToValue(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := in.value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Compare(want) != 0 {
+		t.Fatalf("the document differs from the evaluated input")
+	}
+	envs := doc.(map[string]any)["environments"].([]any)
+	if _, ok := envs[0].(map[string]any)["kinds"]; !ok {
+		t.Error("no kinds index in the document")
 	}
 }

@@ -65,6 +65,18 @@ func (in *Input) value() (ast.Value, error) {
 	return obj, nil
 }
 
+// Document is the input as the rules read it, exactly: the value the
+// engine evaluates (the environments' kinds and namespaces indexes
+// included), as JSON would hold it — for `palisade policy input`, to write
+// and try rules against.
+func (in *Input) Document() (any, error) {
+	v, err := in.value()
+	if err != nil {
+		return nil, err
+	}
+	return ast.JSON(v)
+}
+
 func orEmpty[T any](s []T) []T {
 	if s == nil {
 		return []T{}
