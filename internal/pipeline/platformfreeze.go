@@ -29,7 +29,8 @@ import (
 // image bump, a tier's backup change or a neighbour's new database would
 // reach a frozen tenant through them. For each
 // tenant such a change reaches while a window applies to it, the engine
-// evaluates PlatformQuery (freeze.platform-change).
+// evaluates PlatformQuery (freeze.platform-change); the platform's
+// break-glass waivers (platform.waivers) then let through what they cover.
 //
 // The GitOps wiring is judged the same way: a tenant environment's
 // Application or Flux Kustomization, and the cluster's platform
