@@ -13,7 +13,6 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/check"
 	checkreport "github.com/palisade-gitops/palisade/internal/report"
-	"github.com/palisade-gitops/palisade/render"
 )
 
 // CheckOptions are the options of `palisade check`.
@@ -25,8 +24,7 @@ type CheckOptions struct {
 	Images  ImageOptions
 	Base    string
 	Head    string
-	Target  string
-	Layout  string
+	Tree    TreeOptions
 	Reports []string
 	Diffs   bool
 }
@@ -41,8 +39,7 @@ func (o *CheckOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.Base, "base", "", "base revision of the change, e.g. origin/main or a commit (required)")
 	f.StringVar(&o.Head, "head", "HEAD", "head revision of the change")
-	f.StringVar(&o.Target, "target", render.TargetArgoCD, "GitOps controller to wire: argocd or flux")
-	f.StringVar(&o.Layout, "layout", render.LayoutKustomize, "tree layout: kustomize or hydrated")
+	o.Tree.AddFlags(cmd)
 	f.StringArrayVar(&o.Reports, "report", nil, "also write the report in FORMAT to PATH (FORMAT=PATH, repeatable; appends, for $GITHUB_STEP_SUMMARY)")
 	f.BoolVar(&o.Diffs, "diff", false, "text format: print each changed object's diff")
 }
@@ -54,6 +51,9 @@ func (o *CheckOptions) Validate() error {
 	}
 	if o.Base == "" {
 		return fmt.Errorf("--base is required: the revision the change is compared with")
+	}
+	if err := o.Tree.Validate(); err != nil {
+		return err
 	}
 	for _, r := range o.Reports {
 		f, p, ok := strings.Cut(r, "=")
@@ -98,7 +98,7 @@ alters that tenant — a change may not relax the policies for itself.`,
 func runCheck(ctx context.Context, out io.Writer, o *CheckOptions) error {
 	at, _ := o.At.Time()
 	c, err := check.Run(ctx, check.Options{
-		Root: o.Estate.Root, Base: o.Base, Head: o.Head, At: at, Target: o.Target, Layout: o.Layout,
+		Root: o.Estate.Root, Base: o.Base, Head: o.Head, At: at, Target: o.Tree.Target, Layout: o.Tree.Layout,
 		PolicyDirs: o.Policy.Dirs, Images: o.Images.Stage(),
 	})
 	if err != nil {

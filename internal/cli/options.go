@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/palisade-gitops/palisade/render"
 )
 
 // EstateOptions locate the estate to read.
@@ -65,6 +67,29 @@ func (o *AtOptions) Time() (time.Time, error) {
 		return time.Time{}, fmt.Errorf("invalid --at %q: want an RFC 3339 instant such as 2026-11-27T09:00:00+01:00", o.At)
 	}
 	return t, nil
+}
+
+// TreeOptions choose the GitOps controller the tree wires and its layout.
+type TreeOptions struct {
+	Target string
+	Layout string
+}
+
+// AddFlags registers --target and --layout on cmd.
+func (o *TreeOptions) AddFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.Target, "target", render.TargetArgoCD, "GitOps controller to wire: argocd or flux")
+	cmd.Flags().StringVar(&o.Layout, "layout", render.LayoutKustomize, "tree layout: kustomize (overlays over bases) or hydrated (manifest.yaml per directory)")
+}
+
+// Validate rejects a controller or layout palisade does not render.
+func (o *TreeOptions) Validate() error {
+	if o.Target != render.TargetArgoCD && o.Target != render.TargetFlux {
+		return fmt.Errorf("unknown --target %q: want argocd or flux", o.Target)
+	}
+	if o.Layout != render.LayoutKustomize && o.Layout != render.LayoutHydrated {
+		return fmt.Errorf("unknown --layout %q: want kustomize or hydrated", o.Layout)
+	}
+	return nil
 }
 
 // PolicyOptions add user policies to the built-in ones.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/internal/policy"
-	"github.com/palisade-gitops/palisade/render"
 )
 
 // PolicyTestOptions are the options of `palisade policy test`.
@@ -50,10 +49,9 @@ type PolicyInputOptions struct {
 	Estate   EstateOptions
 	At       AtOptions
 	Images   ImageOptions
+	Tree     TreeOptions
 	Tenant   string
 	Baseline string
-	Target   string
-	Layout   string
 }
 
 // AddFlags registers the command's flags.
@@ -64,8 +62,7 @@ func (o *PolicyInputOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.Tenant, "tenant", "", "the tenant whose input to print (required)")
 	f.StringVar(&o.Baseline, "baseline", "", "a previous render's output directory (as --out names it) to compute the change against; without it, the input of a first render")
-	f.StringVar(&o.Target, "target", render.TargetArgoCD, "GitOps controller to wire: argocd or flux")
-	f.StringVar(&o.Layout, "layout", render.LayoutKustomize, "tree layout: kustomize or hydrated")
+	o.Tree.AddFlags(cmd)
 }
 
 func newPolicyInputCommand() *cobra.Command {
@@ -85,18 +82,15 @@ Nothing is written. Exit 0, or 2 when the estate or an option is wrong,
 			if o.Tenant == "" {
 				return fmt.Errorf("--tenant is required: the input is a tenant's")
 			}
-			if o.Target != render.TargetArgoCD && o.Target != render.TargetFlux {
-				return fmt.Errorf("unknown --target %q: want argocd or flux", o.Target)
-			}
-			if o.Layout != render.LayoutKustomize && o.Layout != render.LayoutHydrated {
-				return fmt.Errorf("unknown --layout %q: want kustomize or hydrated", o.Layout)
+			if err := o.Tree.Validate(); err != nil {
+				return err
 			}
 			at, err := o.At.Time()
 			if err != nil {
 				return err
 			}
 			p, err := pipeline.Prepare(cmd.Context(), pipeline.Options{
-				Root: o.Estate.Root, Target: o.Target, Layout: o.Layout, At: at, Images: o.Images.Stage(),
+				Root: o.Estate.Root, Target: o.Tree.Target, Layout: o.Tree.Layout, At: at, Images: o.Images.Stage(),
 			})
 			if err != nil {
 				return err

@@ -13,7 +13,6 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/internal/policy"
-	"github.com/palisade-gitops/palisade/render"
 )
 
 // RenderOptions are the options of `palisade render`.
@@ -24,10 +23,9 @@ type RenderOptions struct {
 	Output  OutputOptions
 	Images  ImageOptions
 	Repo    EnvRepoOptions
+	Tree    TreeOptions
 	Out     string
 	Tenants []string
-	Target  string
-	Layout  string
 	// Full renders every tenant into the environment repository, ignoring
 	// the state of the last render.
 	Full bool
@@ -45,8 +43,7 @@ func (o *RenderOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Out, "out", "", "directory to write the environment tree into (required)")
 	f.StringSliceVar(&o.Tenants, "tenant", nil, "render only this tenant (repeatable); others keep their current output")
 	f.BoolVar(&o.Full, "full", false, "with --env-repo: render every tenant, ignoring the state of the last render (.palisade/state.json)")
-	f.StringVar(&o.Target, "target", render.TargetArgoCD, "GitOps controller to wire: argocd or flux")
-	f.StringVar(&o.Layout, "layout", render.LayoutKustomize, "tree layout: kustomize (overlays over bases) or hydrated (manifest.yaml per directory)")
+	o.Tree.AddFlags(cmd)
 }
 
 // Validate checks the options before any work.
@@ -63,11 +60,8 @@ func (o *RenderOptions) Validate() error {
 	if o.Full && o.Repo.Location == "" {
 		return fmt.Errorf("--full needs --env-repo: a render into --out keeps no state of the last render, it always renders the tenants it is asked for")
 	}
-	if o.Target != render.TargetArgoCD && o.Target != render.TargetFlux {
-		return fmt.Errorf("unknown --target %q: want argocd or flux", o.Target)
-	}
-	if o.Layout != render.LayoutKustomize && o.Layout != render.LayoutHydrated {
-		return fmt.Errorf("unknown --layout %q: want kustomize or hydrated", o.Layout)
+	if err := o.Tree.Validate(); err != nil {
+		return err
 	}
 	_, err := o.At.Time()
 	return err
@@ -110,8 +104,8 @@ files.`,
 func runRender(ctx context.Context, out io.Writer, o *RenderOptions) error {
 	at, _ := o.At.Time()
 	po := pipeline.Options{
-		Root: o.Estate.Root, Out: o.Out, Tenants: o.Tenants, KeepOthers: len(o.Tenants) > 0, Target: o.Target,
-		Layout: o.Layout, At: at, PolicyDirs: o.Policy.Dirs, Images: o.Images.Stage(),
+		Root: o.Estate.Root, Out: o.Out, Tenants: o.Tenants, KeepOthers: len(o.Tenants) > 0, Target: o.Tree.Target,
+		Layout: o.Tree.Layout, At: at, PolicyDirs: o.Policy.Dirs, Images: o.Images.Stage(),
 	}
 	if o.Repo.Location != "" {
 		return runRenderRepo(ctx, out, o, po)
@@ -132,7 +126,7 @@ func runRender(ctx context.Context, out io.Writer, o *RenderOptions) error {
 				only = " (only " + strings.Join(slices.Sorted(slices.Values(o.Tenants)), ", ") + ")"
 			}
 			fmt.Fprintf(out, "rendered %d tenants%s: %d directories on %d clusters, %d objects, %d files, %d bytes in %s (layout %s, target %s)\n",
-				len(rep.Rendered), only, rep.Directories, rep.Clusters, rep.Objects, rep.Files, rep.Bytes, o.Out, o.Layout, o.Target)
+				len(rep.Rendered), only, rep.Directories, rep.Clusters, rep.Objects, rep.Files, rep.Bytes, o.Out, o.Tree.Layout, o.Tree.Target)
 		}
 	}
 	if rep.Denied {
