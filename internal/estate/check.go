@@ -304,24 +304,33 @@ func (c *checker) caRoots(labels []string, v string, out *[]byte) bool {
 	if !ok {
 		return false
 	}
-	n := 0
-	for rest := data; ; n++ {
-		var block *pem.Block
-		if block, rest = pem.Decode(rest); block == nil {
-			break
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if block.Type != "CERTIFICATE" || err != nil || !cert.IsCA {
-			c.at(labels, "%q must hold PEM CA certificates only (a Fulcio root, and intermediates), as a trusted root lists them", v)
-			return false
-		}
+	certs, ok := pemCertificates(data)
+	if !ok || slices.ContainsFunc(certs, func(c *x509.Certificate) bool { return !c.IsCA }) {
+		c.at(labels, "%q must hold PEM CA certificates only (a Fulcio root, and intermediates), as a trusted root lists them", v)
+		return false
 	}
-	if n == 0 {
+	if len(certs) == 0 {
 		c.at(labels, "%q holds no PEM certificate", v)
 		return false
 	}
 	*out = data
 	return true
+}
+
+// pemCertificates parses PEM data that holds certificates only; ok is
+// false when a block is something else or does not parse.
+func pemCertificates(data []byte) (certs []*x509.Certificate, ok bool) {
+	for rest := data; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return certs, true
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if block.Type != "CERTIFICATE" || err != nil {
+			return nil, false
+		}
+		certs = append(certs, cert)
+	}
 }
 
 // tsaChain reads a timestamping authority's certificate chain: its
@@ -332,18 +341,10 @@ func (c *checker) tsaChain(labels []string, v string, out *[]byte) bool {
 	if !ok {
 		return false
 	}
-	var certs []*x509.Certificate
-	for rest := data; ; {
-		var block *pem.Block
-		if block, rest = pem.Decode(rest); block == nil {
-			break
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if block.Type != "CERTIFICATE" || err != nil {
-			c.at(labels, "%q must hold PEM certificates only: the timestamping authority's, any intermediates and its root", v)
-			return false
-		}
-		certs = append(certs, cert)
+	certs, ok := pemCertificates(data)
+	if !ok {
+		c.at(labels, "%q must hold PEM certificates only: the timestamping authority's, any intermediates and its root", v)
+		return false
 	}
 	if len(certs) < 2 || certs[0].IsCA || !certs[len(certs)-1].IsCA {
 		c.at(labels, "%q must hold the timestamping authority's signing certificate first, then any intermediates, and its root last", v)
@@ -369,8 +370,8 @@ func (c *checker) logKey(labels []string, v string, out *[]byte) bool {
 
 // trustedRoot reads a Sigstore trusted root (trusted_root.json): the
 // protobuf JSON of dev.sigstore.trustroot.v1.TrustedRoot, with at least
-// one certificate authority whose chain parses and one transparency log
-// whose key does. (The image stage parses it whole with sigstore-go; the
+// one certificate authority whose chain parses, and a transparency log
+// whose key does or a timestamping authority whose chain does. (The image stage parses it whole with sigstore-go; the
 // estate keeps clear of sigstore, as the render's layering requires.)
 func (c *checker) trustedRoot(labels []string, v string, out *[]byte) bool {
 	data, ok := c.file(labels, v)
