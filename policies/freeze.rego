@@ -98,15 +98,17 @@ window_path(w) := ["platform", "calendar", w.name] if {
 # for each tenant whose platform objects the render changes while a window
 # applies to the tenant: its Database and role secret, and the PostgreSQL
 # cluster and backups holding them. Platform objects serve many tenants
-# and cannot be held back for one, so the denial stops the render. The
-# tenant's waivers do not apply to it; the platform's break-glass waivers
-# (platform.waivers in the estate) do.
+# and cannot be held back for one: the render holds back the cluster's
+# platform directories whole, with the changes of the tenants whose
+# directories on the cluster change (freeze.platform-held, below), and
+# the rest proceeds. The tenant's waivers do not apply to it; the
+# platform's break-glass waivers (platform.waivers in the estate) do.
 platform_violations contains lib.with_path(
 	object.union(
 		lib.violation(
 			"freeze.platform-change", "deny", {"name": p.environment},
 			sprintf("platform objects serving %q (%s) change while %s window %q (%s) applies to it until %s%s: %s", [input.tenant.name, p.environment, w.kind, w.name, scope_text(w.scope), w.endLocal, free_text(w), objects_text(p.objects)]),
-			sprintf("make the platform change once the tenant is free (%s), or leave it out of this render: platform objects serve several tenants and cannot be held back for one; in an emergency, a platform break-glass waiver (platform.waivers) lets it through", [free_local(w)]),
+			sprintf("the cluster's platform change is held back until the tenant is free (%s), with the changes of the tenants whose directories on the cluster change: platform objects serve several tenants and cannot be held back for one; in an emergency, a platform break-glass waiver (platform.waivers) lets it through", [free_local(w)]),
 		),
 		{"window": w.name},
 	),
@@ -133,6 +135,43 @@ platform_violations contains object.union(
 	some n in object.get(input.change, "neighbours", [])
 	count(n.windows) > 0
 }
+
+# A tenant's change that alters its directories on a cluster whose
+# platform change is held back is held back with it: those directories are
+# rendered from the same estate as the held platform objects (a new
+# PostgreSQL service name, a new bucket in a dedicated cluster's backups),
+# so they land together once the frozen tenants are free. The engine lists
+# such clusters under input.change.heldPlatform. One denial per cluster.
+platform_violations contains object.union(
+	lib.tenant_violation(
+		"freeze.platform-held", "deny",
+		sprintf("%s alters its directories on cluster %q, whose platform change is held back: it changes platform objects serving %s", [change_text, h.cluster, held_neighbours_text(h.neighbours)]),
+		sprintf("it is held back with the cluster's platform change (%s) until %s: the tenant's directories there are rendered from the same estate as the platform objects", [concat(", ", h.directories), held_free_text(h)]),
+	),
+	{"window": h.neighbours[0].windows[0].name},
+) if {
+	some h in object.get(input.change, "heldPlatform", [])
+	count(h.neighbours) > 0
+	count(h.neighbours[0].windows) > 0
+}
+
+# held_neighbours_text names the first three frozen tenants and their
+# windows, and counts the others: a platform-scope window freezes every
+# tenant of a cluster.
+held_neighbours_text(ns) := sprintf("%s, frozen by %s", [held_names(ns), windows_text(ns[0].windows)]) if count(ns) == 1
+
+else := sprintf("%s; %q is frozen by %s", [held_names(ns), ns[0].tenant, windows_text(ns[0].windows)])
+
+held_names(ns) := concat(", ", [sprintf("%q", [n.tenant]) | some n in array.slice(ns, 0, 3)]) if count(ns) <= 3
+
+else := sprintf("%s and %d more", [concat(", ", [sprintf("%q", [n.tenant]) | some n in array.slice(ns, 0, 3)]), count(ns) - 3])
+
+held_free_text(h) := sprintf("they are free (%s)", [h.freeLocal]) if {
+	count(h.neighbours) > 1
+	h.freeLocal != ""
+} else := sprintf("%q is free (%s)", [h.neighbours[0].tenant, h.freeLocal]) if {
+	h.freeLocal != ""
+} else := sprintf("%q is free (%s)", [h.neighbours[0].tenant, neighbour_free(h.neighbours[0])])
 
 change_text := sprintf("removing tenant %q", [input.tenant.name]) if removed
 

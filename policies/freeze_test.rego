@@ -108,7 +108,7 @@ test_platform_change_in_window_denied if {
 		"severity": "deny",
 		"environment": "production",
 		"message": `platform objects serving "acme" (production) change while financial-close window "month-end" (platform scope) applies to it until 2026-12-02 00:00 Europe/Paris: Cluster postgres-shared/pg-shared changed (spec.imageName, spec.storage.size); Database postgres-shared/acme-prod removed`,
-		"remediation": "make the platform change once the tenant is free (2026-12-02 00:00 Europe/Paris), or leave it out of this render: platform objects serve several tenants and cannot be held back for one; in an emergency, a platform break-glass waiver (platform.waivers) lets it through",
+		"remediation": "the cluster's platform change is held back until the tenant is free (2026-12-02 00:00 Europe/Paris), with the changes of the tenants whose directories on the cluster change: platform objects serve several tenants and cannot be held back for one; in an emergency, a platform break-glass waiver (platform.waivers) lets it through",
 		"window": "month-end",
 		"path": ["platform", "calendar", "month-end"],
 	}} with input as platform_change([month_end])
@@ -160,6 +160,55 @@ test_platform_neighbour_removal_says_so if {
 test_platform_neighbour_without_windows_passes if {
 	count(data.palisade.rules.freeze.platform_violations) == 0 with input as neighbour_change([], "")
 	not "freeze.platform-neighbour" in fx.ids with input as neighbour_change([window], "")
+}
+
+held_platform_change(neighbours, free) := json.patch(fx.shared, [
+	{"op": "replace", "path": "/change", "value": {"changed": true, "new": false, "environments": ["production"], "heldPlatform": [{
+		"cluster": "eu-west-prod",
+		"directories": ["clusters/eu-west-prod/platform"],
+		"neighbours": neighbours,
+		"freeLocal": free,
+	}]}},
+	{"op": "replace", "path": "/windows", "value": []},
+])
+
+held_neighbour(name, windows) := {
+	"tenant": name,
+	"windows": windows,
+	"freeLocal": "",
+	"platform": [{
+		"environment": "production",
+		"objects": [{"object": {"kind": "Cluster", "namespace": "postgres-shared", "name": "pg-shared"}, "change": "changed", "fields": ["spec.imageName"]}],
+	}],
+}
+
+test_platform_held_holds_back if {
+	data.palisade.rules.freeze.platform_violations == {{
+		"id": "freeze.platform-held",
+		"severity": "deny",
+		"message": `change to "acme" alters its directories on cluster "eu-west-prod", whose platform change is held back: it changes platform objects serving "bolt", frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris`,
+		"remediation": `it is held back with the cluster's platform change (clusters/eu-west-prod/platform) until "bolt" is free (2026-12-02 00:00 Europe/Paris): the tenant's directories there are rendered from the same estate as the platform objects`,
+		"window": "black-friday-2026",
+	}} with input as held_platform_change([held_neighbour("bolt", [window])], "2026-12-02 00:00 Europe/Paris")
+}
+
+test_platform_held_names_three_and_counts_the_rest if {
+	ns := [held_neighbour(n, [window]) | some n in ["bolt", "crane", "delta", "echo", "fjord"]]
+	[v.message | some v in data.palisade.rules.freeze.platform_violations] == [`change to "acme" alters its directories on cluster "eu-west-prod", whose platform change is held back: it changes platform objects serving "bolt", "crane", "delta" and 2 more; "bolt" is frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris`] with input as held_platform_change(ns, "2026-12-05 00:00 Europe/Paris")
+	[v.remediation | some v in data.palisade.rules.freeze.platform_violations] == [`it is held back with the cluster's platform change (clusters/eu-west-prod/platform) until they are free (2026-12-05 00:00 Europe/Paris): the tenant's directories there are rendered from the same estate as the platform objects`] with input as held_platform_change(ns, "2026-12-05 00:00 Europe/Paris")
+}
+
+test_platform_held_removal_says_so if {
+	inp := json.patch(held_platform_change([held_neighbour("bolt", [window])], ""), [{"op": "add", "path": "/change/removed", "value": true}])
+	some v in data.palisade.rules.freeze.platform_violations with input as inp
+	startswith(v.message, `removing tenant "acme" alters its directories on cluster "eu-west-prod"`)
+	endswith(v.remediation, `until "bolt" is free (2026-12-02 00:00 Europe/Paris): the tenant's directories there are rendered from the same estate as the platform objects`)
+}
+
+test_platform_held_without_frozen_neighbours_passes if {
+	count(data.palisade.rules.freeze.platform_violations) == 0 with input as held_platform_change([], "")
+	count(data.palisade.rules.freeze.platform_violations) == 0 with input as held_platform_change([held_neighbour("bolt", [])], "")
+	not "freeze.platform-held" in fx.ids with input as held_platform_change([held_neighbour("bolt", [window])], "")
 }
 
 test_windows_that_follow_are_named if {

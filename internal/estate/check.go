@@ -538,8 +538,8 @@ func (c *checker) tenant(t *Tenant) {
 		switch w.Policy {
 		case "freeze.platform-change":
 			c.at(append(wb, "policy"), "a tenant's waiver cannot waive freeze.platform-change: the platform objects serve other tenants too; in an emergency, declare a platform break-glass waiver (platform.waivers)")
-		case "freeze.platform-neighbour":
-			c.at(append(wb, "policy"), "a tenant's waiver cannot waive freeze.platform-neighbour: the window is its neighbour's, not the tenant's")
+		case "freeze.platform-neighbour", "freeze.platform-held":
+			c.at(append(wb, "policy"), "a tenant's waiver cannot waive %s: the window is its neighbour's, not the tenant's", w.Policy)
 		}
 		if w.Scope.Environment != "" {
 			if _, ok := t.Environments[w.Scope.Environment]; !ok {

@@ -160,6 +160,27 @@ type Change struct {
 	// shared PostgreSQL cluster they are served by): holding the change
 	// back leaves those objects as they are. Set only for PlatformQuery.
 	Neighbours []Neighbour `json:"neighbours,omitempty"`
+	// HeldPlatform are the clusters whose platform change the render holds
+	// back (freeze.platform-change denied it for frozen tenants) on which
+	// the tenant's change alters directories: rendered from the same
+	// estate, they would not match the platform objects the cluster keeps
+	// running. Set only for PlatformQuery.
+	HeldPlatform []HeldPlatform `json:"heldPlatform,omitempty"`
+}
+
+// HeldPlatform is a cluster whose platform change a render holds back:
+// its platform and GitOps directories stay as the previous render made
+// them until the frozen tenants they serve are free.
+type HeldPlatform struct {
+	Cluster string `json:"cluster"`
+	// Directories are the held directories ("clusters/<cluster>/platform").
+	Directories []string `json:"directories"`
+	// Neighbours are the frozen tenants the held change serves, with
+	// their windows and what it changes for them, sorted by name.
+	Neighbours []Neighbour `json:"neighbours"`
+	// FreeLocal is when the last of them is next free of every window, in
+	// that tenant's time zone.
+	FreeLocal string `json:"freeLocal"`
 }
 
 // Neighbour is a tenant a freeze window applies to, and what another

@@ -23,10 +23,14 @@ const (
 	// RemovalPolicy is the rule that holds back the removal of a tenant
 	// a window applies to.
 	RemovalPolicy = "freeze.tenant-removal"
-	// PlatformPolicy is the rule that denies a render whose platform
-	// objects change while a window applies to a tenant they serve; only
-	// the platform's waivers waive it (ApplyPlatformWaivers).
+	// PlatformPolicy is the rule that denies a change of the platform
+	// objects while a window applies to a tenant they serve: the render
+	// holds the cluster's platform change back (or stops, when it cannot);
+	// only the platform's waivers waive it (ApplyPlatformWaivers).
 	PlatformPolicy = "freeze.platform-change"
+	// PlatformHeldPolicy is the rule that holds a tenant's change back
+	// with the platform change of a cluster it reaches (Change.HeldPlatform).
+	PlatformHeldPolicy = "freeze.platform-held"
 
 	WaiverExpired       = "waiver.expired"
 	WaiverUnused        = "waiver.unused"
@@ -111,7 +115,7 @@ func DeniedBeyondFreeze(results []Result) bool {
 // holdsBack tells the rules whose denials hold the tenant's change back
 // rather than stop the render.
 func holdsBack(id string) bool {
-	return id == FreezePolicy || id == NeighbourPolicy || id == RemovalPolicy
+	return id == FreezePolicy || id == NeighbourPolicy || id == RemovalPolicy || id == PlatformHeldPolicy
 }
 
 // SortResults sorts results by tenant, environment, policy id, object and
