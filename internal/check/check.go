@@ -269,6 +269,14 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 				c.Freeze = append(c.Freeze, forecast(h.Tenant, w))
 			}
 		}
+		for _, ph := range out.Report.PlatformHeldBack {
+			free := ""
+			if ph.Free != "" {
+				free = " until " + ph.Free
+			}
+			c.Notes = append(c.Notes, fmt.Sprintf("if merged now, the platform change of cluster %s (%s) is held back%s: it reaches %s, frozen",
+				ph.Cluster, strings.Join(ph.Directories, ", "), free, report.Names(ph.Serving, 5)))
+		}
 		for _, r := range out.Report.Results {
 			if (r.PolicyID == policy.FreezePolicy || r.PolicyID == policy.PlatformPolicy) && r.Waived {
 				f := report.Forecast{Tenant: r.Tenant, Window: r.Window}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/internal/policy"
+	checkreport "github.com/palisade-gitops/palisade/internal/report"
 )
 
 // RenderOptions are the options of `palisade render`.
@@ -148,14 +149,6 @@ func describeWindows(ws []policy.Window) string {
 	return strings.Join(parts, "; ")
 }
 
-// namesText lists names, at most max of them and how many more.
-func namesText(names []string, max int) string {
-	if len(names) <= max {
-		return strings.Join(names, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(names[:max], ", "), len(names)-max)
-}
-
 // printImages summarises the image stage: how many images were pinned and
 // verified, by which keys.
 func printImages(out io.Writer, facts []pipeline.ImageFact) {
@@ -191,19 +184,38 @@ func printReport(out io.Writer, rep *pipeline.Report) {
 		if h.Removal {
 			what, change = "the removal of "+h.Tenant, "it"
 		}
-		if len(h.Serving) > 0 {
+		switch {
+		case len(h.Clusters) > 0:
+			// Its directories there wait for the cluster's platform.
+			if h.Free != "" {
+				free = "; free from " + h.Free
+			}
+			fmt.Fprintf(out, "held back %s: %s alters its directories on %s, whose platform change is held back for %s, frozen by %s%s\n",
+				what, change, checkreport.Names(h.Clusters, 5), checkreport.Names(h.Serving, 5), describeWindows(h.Windows), free)
+		case len(h.Serving) > 0:
 			// Its own change waits for frozen neighbours.
 			if h.Free != "" {
 				free = "; free from " + h.Free
 			}
 			fmt.Fprintf(out, "held back %s: %s alters platform objects serving %s, frozen by %s%s\n",
-				what, change, namesText(h.Serving, 5), describeWindows(h.Windows), free)
-		} else {
+				what, change, checkreport.Names(h.Serving, 5), describeWindows(h.Windows), free)
+		default:
 			fmt.Fprintf(out, "held back %s: %s%s\n", what, describeWindows(h.Windows), free)
 		}
 		for _, d := range h.Pinned {
 			fmt.Fprintf(out, "  %s keeps building on its previous tier base, copied into %s/%s: the tier changed\n", d, d, pipeline.FrozenBase)
 		}
+	}
+	for _, ph := range rep.PlatformHeldBack {
+		free := ""
+		switch {
+		case ph.Free != "" && len(ph.Serving) == 1:
+			free = fmt.Sprintf("; it lands once %s is free (%s)", ph.Serving[0], ph.Free)
+		case ph.Free != "":
+			free = fmt.Sprintf("; it lands once the last of them is free (%s)", ph.Free)
+		}
+		fmt.Fprintf(out, "held back the platform change of cluster %s (%s): it reaches %s, frozen by %s%s\n",
+			ph.Cluster, strings.Join(ph.Directories, ", "), checkreport.Names(ph.Serving, 5), describeWindows(ph.Windows), free)
 	}
 }
 

@@ -89,6 +89,31 @@ type HoldBack struct {
 	// Removal is set when the change held back is the tenant's removal
 	// from the estate: the tenant stays as the previous render made it.
 	Removal bool `json:"removal,omitempty"`
+	// Clusters are, for a change held back with the platform change of
+	// the clusters it alters directories on (freeze.platform-held), those
+	// clusters; Serving are then the frozen tenants their platform change
+	// serves, Windows theirs, and Free when the last of them is free.
+	Clusters []string `json:"clusters,omitempty"`
+}
+
+// PlatformHoldBack is a cluster whose platform change a freeze held back
+// (freeze.platform-change): its platform and GitOps directories that
+// carry the change stay as the previous render made them, and land once
+// the frozen tenants they serve are free.
+type PlatformHoldBack struct {
+	Cluster     string   `json:"cluster"`
+	Directories []string `json:"directories"`
+	// Serving are the frozen tenants the held change would reach, Windows
+	// the windows that apply to them, and Free when the last of them is
+	// free, in its time zone.
+	Serving []string        `json:"serving"`
+	Windows []policy.Window `json:"windows"`
+	Free    string          `json:"free,omitempty"`
+
+	// neighbours are the frozen tenants as freeze.platform-held reads
+	// them, freeAt when the last is free (RFC 3339, UTC).
+	neighbours []policy.Neighbour
+	freeAt     string
 }
 
 // Report is the outcome of a run.
@@ -96,6 +121,9 @@ type Report struct {
 	Estate   *estate.Estate  `json:"-"`
 	Results  []policy.Result `json:"results"`
 	HeldBack []HoldBack      `json:"heldBack"`
+	// PlatformHeldBack are the clusters whose platform change a freeze
+	// held back.
+	PlatformHeldBack []PlatformHoldBack `json:"platformHeldBack,omitempty"`
 	// Denied is true when a denial other than a freeze hold-back stopped
 	// the run; nothing was written.
 	Denied bool `json:"denied"`
@@ -239,6 +267,9 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	frees := map[string]string{}
 	changes := map[string]policy.Change{}
 	imgs := map[string][]policy.Image{}
+	// changedDirs are, by tenant, its directories the render changes,
+	// adds or removes.
+	changedDirs := map[string][]string{}
 	pidx := &platformIndexes{}
 	ro := render.Options{
 		Target: o.Target, Tenants: o.Tenants, NoTenants: o.NoTenants, NoGitOps: o.NoGitOps, At: o.At, Digests: p.Images.Digests(),
@@ -267,6 +298,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			windows[tenant] = in.Windows
 			frees[tenant] = in.FreeLocal
 			changes[tenant] = in.Change
+			changedDirs[tenant] = tenantChangedDirs(units, in.Change, base.TenantDirs(tenant))
 			imgs[tenant] = in.Images
 			return nil
 		},
@@ -316,6 +348,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			return nil, err
 		}
 		windows[t], frees[t], removals[t] = in.Windows, in.FreeLocal, in.Change
+		changedDirs[t] = base.TenantDirs(t)
 		rs, err := p.Engine.Evaluate(ctx, []policy.Input{in})
 		if err != nil {
 			return nil, err
@@ -408,11 +441,21 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	}
 	// The platform objects of the final render: what they change reaches
 	// the tenants they serve, held back or not.
-	prs, _, err := p.platformFreeze(ctx, res, base, held)
+	pj, err := p.platformFreeze(ctx, res, base, held, nil)
 	if err != nil {
 		return nil, err
 	}
-	if policy.DeniedBeyondFreeze(prs) {
+	inputOf := func(t string) (policy.Input, error) {
+		if c, ok := removals[t]; ok {
+			in, err := removedInput(e, base, t, o.At)
+			in.Change = c
+			return in, err
+		}
+		in, err := policy.NewInput(e, t, o.At)
+		in.Change = changes[t]
+		return in, err
+	}
+	if policy.DeniedBeyondFreeze(pj.Results) {
 		// Other tenants' changes may be what alters them — a new tenant's
 		// database grows the shared cluster — and those can be held back
 		// instead, while the rest proceeds.
@@ -428,16 +471,6 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			}
 		}
 		slices.Sort(cands)
-		inputOf := func(t string) (policy.Input, error) {
-			if c, ok := removals[t]; ok {
-				in, err := removedInput(e, base, t, o.At)
-				in.Change = c
-				return in, err
-			}
-			in, err := policy.NewInput(e, t, o.At)
-			in.Change = changes[t]
-			return in, err
-		}
 		trial := func(hold []string) ([]policy.Result, map[string]policy.Input, error) {
 			to := ro
 			to.Held = maps.Clone(held)
@@ -453,7 +486,11 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			if err != nil {
 				return nil, nil, err
 			}
-			return p.platformFreeze(ctx, r, base, to.Held)
+			j, err := p.platformFreeze(ctx, r, base, to.Held, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			return j.Results, j.Frozen, nil
 		}
 		nrs, hbs, err := p.neighbourHoldBacks(ctx, cands, inputOf, trial)
 		if err != nil {
@@ -471,20 +508,85 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 				return nil, err
 			}
 			rep.Results = append(rep.Results, nrs...)
-			if prs, _, err = p.platformFreeze(ctx, res, base, held); err != nil {
+			if pj, err = p.platformFreeze(ctx, res, base, held, nil); err != nil {
 				return nil, err
 			}
 		}
 	}
+	// What the neighbours' hold-backs do not clear is the platform's own
+	// change — a new PostgreSQL image, a new backup bucket, a new
+	// repository URL. The directories carrying it are held back on the
+	// clusters where it reaches frozen tenants, with the changes of the
+	// tenants whose directories there change (freeze.platform-held), and
+	// everything else proceeds. Holding those tenants back changes the
+	// platform directories again, so this repeats until nothing more is
+	// denied; a denial it cannot hold back stops the render.
+	skip := map[string]bool{}
+	var heldResults []policy.Result
+	for round := 0; round < 3 && policy.DeniedBeyondFreeze(pj.Results); round++ {
+		phbs, ok := platformHoldBacks(pj)
+		if !ok {
+			break
+		}
+		var inputs []policy.Input
+		hbs := map[string]HoldBack{}
+		for _, t := range slices.Sorted(maps.Keys(changedDirs)) {
+			_, isHeld := held[t]
+			_, isRemoval := removals[t]
+			if isHeld || !out.Tenants[t].Changed && !isRemoval {
+				continue
+			}
+			in, hb, err := heldPlatformInput(t, changedDirs[t], phbs, inputOf)
+			if err != nil {
+				return nil, err
+			}
+			if len(in.Change.HeldPlatform) > 0 {
+				inputs = append(inputs, in)
+				hbs[t] = hb
+			}
+		}
+		if len(inputs) > 0 {
+			hrs, err := p.Engine.EvaluatePlatform(ctx, inputs)
+			if err != nil {
+				return nil, err
+			}
+			hold := policy.Frozen(hrs)
+			for _, t := range hold {
+				if err := holdBack(t, hbs[t]); err != nil {
+					return nil, err
+				}
+			}
+			rep.Results = append(rep.Results, hrs...)
+			if len(hold) > 0 {
+				frozen = append(frozen, hold...)
+				slices.Sort(frozen)
+				if err := rerender(); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, ph := range phbs {
+			for _, d := range ph.Directories {
+				skip[d] = true
+			}
+		}
+		rep.PlatformHeldBack = mergePlatformHoldBacks(rep.PlatformHeldBack, phbs)
+		heldResults = append(heldResults, slices.DeleteFunc(slices.Clone(pj.Results), func(r policy.Result) bool { return !r.Denies() })...)
+		if pj, err = p.platformFreeze(ctx, res, base, held, skip); err != nil {
+			return nil, err
+		}
+	}
+	prs := append(pj.Results, heldResults...)
 	if len(prs) > 0 {
 		rep.Results = append(rep.Results, prs...)
 	}
 	policy.SortResults(rep.Results)
-	if policy.DeniedBeyondFreeze(prs) {
+	if policy.DeniedBeyondFreeze(pj.Results) {
 		// Nothing is written, so nothing is held back either.
-		rep.Denied, rep.HeldBack = true, nil
+		rep.Denied, rep.HeldBack, rep.PlatformHeldBack = true, nil, nil
 		return out, nil
 	}
+	keep = append(keep, slices.Sorted(maps.Keys(skip))...)
 	// A removal held back is not made.
 	rep.Removed = slices.DeleteFunc(rep.Removed, func(t string) bool { return slices.Contains(frozen, t) })
 	files, err := res.Tree(o.Layout)

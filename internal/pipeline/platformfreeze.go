@@ -42,13 +42,15 @@ import (
 // first render, or the base of a pull-request check when no window is
 // active.
 //
-// It also returns the inputs it evaluated, by tenant: the tenants the
-// changes reach while a window applies, with the changes.
-func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base Baseline, held map[string]render.Held) ([]policy.Result, map[string]policy.Input, error) {
+// Directories in skip are not judged: held back, they stay as the
+// baseline has them.
+func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base Baseline, held map[string]render.Held, skip map[string]bool) (*platformJudgement, error) {
 	e, o := p.Estate, p.Options
 	// changes[tenant][environment class] are the platform objects the
 	// render changes that serve the tenant's environment.
 	changes := map[string]map[string][]policy.PlatformObjectChange{}
+	j := &platformJudgement{Frozen: map[string]policy.Input{}, Reach: map[envKey][]string{}}
+	var dir string // the directory being compared
 	add := func(te tenantEnv, objs []policy.PlatformObjectChange) {
 		// A tenant the estate no longer has is judged when its removal
 		// is held back: still wired, it still runs, frozen.
@@ -60,31 +62,36 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 			changes[te.tenant] = map[string][]policy.PlatformObjectChange{}
 		}
 		changes[te.tenant][te.class] = append(changes[te.tenant][te.class], objs...)
+		k := envKey{te.tenant, te.class}
+		if !slices.Contains(j.Reach[k], dir) {
+			j.Reach[k] = append(j.Reach[k], dir)
+		}
 	}
 	for _, u := range res.Units {
-		if u.Kind != render.KindPlatform && u.Kind != render.KindGitOps {
+		if u.Kind != render.KindPlatform && u.Kind != render.KindGitOps || skip[u.Dir] {
 			continue
 		}
+		dir = u.Dir
 		files := unitFiles(u, o.Layout)
 		st, err := base.Compare(files, u.Dir)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if st != tree.Changed {
 			continue
 		}
 		prevFiles, err := base.DirFiles(u.Dir)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		prev, err := yamlObjects(prevFiles)
 		if err != nil {
-			return nil, nil, fmt.Errorf("reading the previous render's %s: %w", u.Dir, err)
+			return nil, fmt.Errorf("reading the previous render's %s: %w", u.Dir, err)
 		}
 		if u.Kind == render.KindGitOps {
 			cur, err := yamlObjects(files)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			for te, objs := range wiringChanges(prev, cur) {
 				add(te, objs)
@@ -93,18 +100,17 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		}
 		cur, err := normalized(u.Built)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, te := range servedEnvironments(e, u.Cluster, held, prev, cur) {
 			add(te, objectChanges(serving(prev, te), serving(cur, te)))
 		}
 	}
 	var inputs []policy.Input
-	byTenant := map[string]policy.Input{}
 	for _, name := range slices.Sorted(maps.Keys(changes)) {
 		in, err := platformInput(e, base, name, o.At)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if len(in.Windows) == 0 {
 			continue
@@ -119,23 +125,39 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 			in.Change.Platform = append(in.Change.Platform, policy.PlatformChange{Environment: env, Objects: slices.CompactFunc(objs, func(a, b policy.PlatformObjectChange) bool { return a.Object == b.Object })})
 		}
 		inputs = append(inputs, in)
-		byTenant[name] = in
+		j.Frozen[name] = in
 	}
 	var rs []policy.Result
 	if len(inputs) > 0 {
 		var err error
 		if rs, err = p.Engine.EvaluatePlatform(ctx, inputs); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	// Every render reports the platform's waivers, used or not, as every
 	// tenant's evaluation reports the tenant's.
 	rs, err := policy.ApplyPlatformWaivers(o.At, policy.PlatformWaivers(e), rs)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return rs, byTenant, nil
+	j.Results = rs
+	return j, nil
 }
+
+// platformJudgement is what platformFreeze found in a render.
+type platformJudgement struct {
+	Results []policy.Result
+	// Frozen are the inputs it evaluated, by tenant: the tenants the
+	// changes reach while a window applies, with the changes.
+	Frozen map[string]policy.Input
+	// Reach are, by tenant environment, the platform and GitOps
+	// directories whose change reaches it.
+	Reach map[envKey][]string
+}
+
+// envKey is a tenant and the class of one of its environments, as the
+// results of freeze.platform-change name them.
+type envKey struct{ tenant, class string }
 
 // platformInput is the input freeze.platform-change judges a tenant by,
 // its windows set and no change yet: the estate's tenant, or what the

@@ -51,7 +51,10 @@ type Record struct {
 	Tenants      []TenantRecord `json:"tenants"`
 	Removed      []string       `json:"removed,omitempty"`
 	HeldBack     []HoldBack     `json:"heldBack,omitempty"`
-	WaiversUsed  []WaiverUse    `json:"waiversUsed,omitempty"`
+	// PlatformHeldBack are the clusters whose platform change a freeze
+	// held back: their directories are the previous render's.
+	PlatformHeldBack []PlatformHoldBack `json:"platformHeldBack,omitempty"`
+	WaiversUsed      []WaiverUse        `json:"waiversUsed,omitempty"`
 	// Platform are the results about the platform itself: the engine's
 	// notes on the platform's waivers (used, unused, expired).
 	Platform []policy.Result `json:"platform,omitempty"`
@@ -98,7 +101,7 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		Schema: "palisade.io/decision-record/v1", Palisade: version,
 		At: p.Options.At.UTC(), Source: src, Target: p.Options.Target, Layout: p.Options.Layout,
 		EstateDigest: ed, RenderDigest: renderDigest, PolicyDigest: pd,
-		Removed: rep.Removed, HeldBack: rep.HeldBack, Images: orEmpty(rep.Images),
+		Removed: rep.Removed, HeldBack: rep.HeldBack, PlatformHeldBack: rep.PlatformHeldBack, Images: orEmpty(rep.Images),
 	}
 	held := map[string]bool{}
 	for _, h := range rep.HeldBack {
@@ -227,13 +230,33 @@ func (r *Record) CommitMessage() string {
 			if h.Removal {
 				what, change = h.Tenant+" (its removal)", "it"
 			}
-			if len(h.Serving) > 0 {
+			switch {
+			case len(h.Clusters) > 0:
+				serving = fmt.Sprintf(" (%s alters its directories on %s, whose platform change is held back)", change, strings.Join(h.Clusters, ", "))
+			case len(h.Serving) > 0:
 				serving = fmt.Sprintf(" (%s alters platform objects serving %s)", change, strings.Join(h.Serving, ", "))
 			}
 			fmt.Fprintf(&b, "  %s: %s%s\n", what, strings.Join(ws, "; "), serving)
 			for _, d := range h.Pinned {
 				fmt.Fprintf(&b, "    %s keeps building on its previous tier base (%s/)\n", d, FrozenBase)
 			}
+		}
+		b.WriteString("\n")
+	}
+	if len(r.PlatformHeldBack) > 0 {
+		fmt.Fprintf(&b, "Platform changes held back by a change freeze (%d):\n", len(r.PlatformHeldBack))
+		for _, ph := range r.PlatformHeldBack {
+			const max = 5
+			serving := ph.Serving
+			more := ""
+			if len(serving) > max {
+				serving, more = serving[:max], fmt.Sprintf(" and %d more", len(ph.Serving)-max)
+			}
+			free := ""
+			if ph.Free != "" {
+				free = " until " + ph.Free
+			}
+			fmt.Fprintf(&b, "  %s: %s (serving %s%s, frozen%s)\n", ph.Cluster, strings.Join(ph.Directories, ", "), strings.Join(serving, ", "), more, free)
 		}
 		b.WriteString("\n")
 	}

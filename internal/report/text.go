@@ -289,3 +289,11 @@ func isControl(r rune) bool {
 // isWaiverNote reports whether f is the engine's note about a waiver
 // (expired, unused, used break-glass, ...).
 func isWaiverNote(f Finding) bool { return strings.HasPrefix(f.PolicyID, "waiver.") }
+
+// Names lists names, at most max of them and how many more.
+func Names(names []string, max int) string {
+	if len(names) <= max {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:max], ", "), len(names)-max)
+}
