@@ -196,8 +196,13 @@ func (r *Record) CommitMessage() string {
 	default:
 		subject = fmt.Sprintf("palisade: render %d tenants", n)
 	}
-	if len(held) > 0 {
+	switch {
+	case len(held) > 0 && len(r.PlatformHeldBack) > 0:
+		subject += fmt.Sprintf(" (%d held back, and the platform of %d cluster(s))", len(held), len(r.PlatformHeldBack))
+	case len(held) > 0:
 		subject += fmt.Sprintf(" (%d held back)", len(held))
+	case len(r.PlatformHeldBack) > 0:
+		subject += fmt.Sprintf(" (the platform of %d cluster(s) held back)", len(r.PlatformHeldBack))
 	}
 	var b strings.Builder
 	b.WriteString(subject + "\n\n")
