@@ -69,7 +69,9 @@ type TenantRecord struct {
 	New     bool   `json:"new,omitempty"`
 	// HeldBack is true when a freeze kept the tenant's previous output.
 	HeldBack bool `json:"heldBack,omitempty"`
-	// Verdict is "pass", "warn" (warnings only) or "held-back".
+	// Verdict is "pass", "warn" (warnings only), "held-back" or
+	// "platform-held-back" (the platform change serving it was held
+	// back; its own change, if any, went through).
 	Verdict string          `json:"verdict"`
 	Results []policy.Result `json:"results"`
 	Images  []policy.Image  `json:"images"`
@@ -128,17 +130,39 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.Waiver, b.Waiver), cmp.Compare(a.Policy, b.Policy))
 	})
 	r.WaiversUsed = slices.Compact(r.WaiversUsed)
-	for _, name := range slices.Sorted(maps.Keys(out.Tenants)) {
+	// Tenants the platform change held back serves: their own change, if
+	// any, went through.
+	platformHeld := map[string]bool{}
+	for _, ph := range rep.PlatformHeldBack {
+		for _, t := range ph.Serving {
+			platformHeld[t] = true
+		}
+	}
+	// The rendered tenants, and those with results the render did not
+	// redo (a platform change judged for a tenant whose own inputs had not
+	// changed) or no longer has (a removal held back).
+	names := maps.Clone(held)
+	for name := range out.Tenants {
+		names[name] = true
+	}
+	for name := range byTenant {
+		names[name] = true
+	}
+	for _, name := range slices.Sorted(maps.Keys(names)) {
 		ts := out.Tenants[name]
-		t := p.Estate.Tenants[name]
 		tr := TenantRecord{
-			Name: name, Tier: t.Tier, Changed: ts.Changed && !held[name], New: ts.New && !held[name],
+			Name: name, Changed: ts.Changed && !held[name], New: ts.New && !held[name],
 			HeldBack: held[name], Results: orEmpty(byTenant[name]), Verdict: "pass",
 			Images: orEmpty(out.images[name]),
+		}
+		if t := p.Estate.Tenants[name]; t != nil {
+			tr.Tier = t.Tier
 		}
 		switch {
 		case held[name]:
 			tr.Verdict = "held-back"
+		case platformHeld[name]:
+			tr.Verdict = "platform-held-back"
 		case slices.ContainsFunc(tr.Results, func(r policy.Result) bool { return r.Severity == policy.SeverityWarn }):
 			tr.Verdict = "warn"
 		}
