@@ -441,7 +441,8 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	}
 	// The platform objects of the final render: what they change reaches
 	// the tenants they serve, held back or not.
-	pj, err := p.platformFreeze(ctx, res, base, held, nil)
+	pb := parseOnce(base)
+	pj, err := p.platformFreeze(ctx, res, pb, held, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -486,7 +487,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			if err != nil {
 				return nil, nil, err
 			}
-			j, err := p.platformFreeze(ctx, r, base, to.Held, nil)
+			j, err := p.platformFreeze(ctx, r, pb, to.Held, nil)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -508,7 +509,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 				return nil, err
 			}
 			rep.Results = append(rep.Results, nrs...)
-			if pj, err = p.platformFreeze(ctx, res, base, held, nil); err != nil {
+			if pj, err = p.platformFreeze(ctx, res, pb, held, nil); err != nil {
 				return nil, err
 			}
 		}
@@ -572,7 +573,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 		}
 		rep.PlatformHeldBack = mergePlatformHoldBacks(rep.PlatformHeldBack, phbs)
 		heldResults = append(heldResults, slices.DeleteFunc(slices.Clone(pj.Results), func(r policy.Result) bool { return !r.Denies() })...)
-		if pj, err = p.platformFreeze(ctx, res, base, held, skip); err != nil {
+		if pj, err = p.platformFreeze(ctx, res, pb, held, skip); err != nil {
 			return nil, err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -44,7 +45,7 @@ import (
 //
 // Directories in skip are not judged: held back, they stay as the
 // baseline has them.
-func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base Baseline, held map[string]render.Held, skip map[string]bool) (*platformJudgement, error) {
+func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base *parsedBaseline, held map[string]render.Held, skip map[string]bool) (*platformJudgement, error) {
 	e, o := p.Estate, p.Options
 	// changes[tenant][environment class] are the platform objects the
 	// render changes that serve the tenant's environment.
@@ -80,13 +81,9 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		if st != tree.Changed {
 			continue
 		}
-		prevFiles, err := base.DirFiles(u.Dir)
+		prev, err := base.dirObjects(u.Dir)
 		if err != nil {
 			return nil, err
-		}
-		prev, err := yamlObjects(prevFiles)
-		if err != nil {
-			return nil, fmt.Errorf("reading the previous render's %s: %w", u.Dir, err)
 		}
 		if u.Kind == render.KindGitOps {
 			cur, err := yamlObjects(files)
@@ -102,8 +99,13 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 		if err != nil {
 			return nil, err
 		}
+		px, err := base.servingIndex(u.Dir)
+		if err != nil {
+			return nil, err
+		}
+		cx := newServingIndex(cur)
 		for _, te := range servedEnvironments(e, u.Cluster, held, prev, cur) {
-			add(te, objectChanges(serving(prev, te), serving(cur, te)))
+			add(te, objectChanges(px.serving(te), cx.serving(te)))
 		}
 	}
 	var inputs []policy.Input
@@ -417,23 +419,39 @@ func servedEnvironments(e *estate.Estate, cluster string, held map[string]render
 	})
 }
 
+// servingIndex indexes a platform directory's objects by the tenant
+// environments they serve: looking each environment's up by scanning
+// them all made judging a platform change quadratic in the tenants.
+type servingIndex struct {
+	// shared are, by platform namespace, the objects serving every tenant
+	// environment there.
+	shared map[string][]map[string]any
+	// own are, by platform namespace and tenant namespace, the tenant
+	// environment's own Database and role secret.
+	own map[[2]string][]map[string]any
+}
+
+func newServingIndex(objs []map[string]any) *servingIndex {
+	x := &servingIndex{shared: map[string][]map[string]any{}, own: map[[2]string][]map[string]any{}}
+	for _, o := range objs {
+		ref := objectRef(o)
+		if owner, ok := tenantScoped(ref); ok {
+			k := [2]string{ref.Namespace, owner}
+			x.own[k] = append(x.own[k], o)
+			continue
+		}
+		x.shared[ref.Namespace] = append(x.shared[ref.Namespace], o)
+	}
+	return x
+}
+
 // serving are the objects of te's platform namespace that serve it: the
 // namespace's shared objects — a PostgreSQL cluster narrowed to te's own
 // role — and te's own Database and role secret, but not other tenants'.
-func serving(objs []map[string]any, te tenantEnv) []map[string]any {
-	var out []map[string]any
-	for _, o := range objs {
-		ref := objectRef(o)
-		if ref.Namespace != te.platformNS {
-			continue
-		}
-		if owner, ok := tenantScoped(ref); ok {
-			if owner == te.ns {
-				out = append(out, o)
-			}
-			continue
-		}
-		if ref.Kind == "Cluster" {
+func (x *servingIndex) serving(te tenantEnv) []map[string]any {
+	out := slices.Clone(x.own[[2]string{te.platformNS, te.ns}])
+	for _, o := range x.shared[te.platformNS] {
+		if objectRef(o).Kind == "Cluster" {
 			o = ownRoles(o, "role-"+te.ns)
 		}
 		out = append(out, o)
@@ -548,4 +566,53 @@ func normalized(objs []map[string]any) ([]map[string]any, error) {
 	}
 	var out []map[string]any
 	return out, json.Unmarshal(data, &out)
+}
+
+// parsedBaseline is a baseline whose platform and GitOps directories are
+// parsed once, with their serving index: every judgement of a render, and
+// of the trials its hold-back searches make, reads them again.
+type parsedBaseline struct {
+	Baseline
+	mu      sync.Mutex
+	objects map[string][]map[string]any
+	index   map[string]*servingIndex
+}
+
+func parseOnce(b Baseline) *parsedBaseline {
+	return &parsedBaseline{Baseline: b, objects: map[string][]map[string]any{}, index: map[string]*servingIndex{}}
+}
+
+// dirObjects are the objects of the baseline's directory dir.
+func (b *parsedBaseline) dirObjects(dir string) ([]map[string]any, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if objs, ok := b.objects[dir]; ok {
+		return objs, nil
+	}
+	files, err := b.DirFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := yamlObjects(files)
+	if err != nil {
+		return nil, fmt.Errorf("reading the previous render's %s: %w", dir, err)
+	}
+	b.objects[dir] = objs
+	return objs, nil
+}
+
+// servingIndex is the serving index of the baseline's directory dir.
+func (b *parsedBaseline) servingIndex(dir string) (*servingIndex, error) {
+	objs, err := b.dirObjects(dir)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	x, ok := b.index[dir]
+	if !ok {
+		x = newServingIndex(objs)
+		b.index[dir] = x
+	}
+	return x, nil
 }

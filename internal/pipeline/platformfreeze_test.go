@@ -123,8 +123,9 @@ func TestServing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		x := newServingIndex(objs)
 		for _, te := range servedEnvironments(e, u.Cluster, nil, objs) {
-			got := serving(objs, te)
+			got := x.serving(te)
 			own, shared := 0, 0
 			for _, o := range got {
 				ref := objectRef(o)
