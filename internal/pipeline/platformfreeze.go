@@ -262,11 +262,7 @@ func (p *Prepared) neighbourHoldBacks(ctx context.Context, cands []string, input
 				Tenant: f, Windows: fi.Windows, FreeLocal: fi.FreeLocal, Platform: fi.Change.Platform,
 			})
 			hb.Serving = append(hb.Serving, f)
-			for _, w := range fi.Windows {
-				if !slices.ContainsFunc(hb.Windows, func(x policy.Window) bool { return x.Name == w.Name && x.EndLocal == w.EndLocal }) {
-					hb.Windows = append(hb.Windows, w)
-				}
-			}
+			hb.Windows = addWindows(hb.Windows, fi.Windows)
 			if fi.FreeAt > latest {
 				latest, hb.Free = fi.FreeAt, fi.FreeLocal
 			}

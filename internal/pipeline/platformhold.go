@@ -34,7 +34,9 @@ func platformHoldBacks(j *platformJudgement) (phbs []PlatformHoldBack, ok bool) 
 				byCluster[c] = ph
 			}
 			ph.addDirs(d)
-			ph.add(fi)
+			ph.add(policy.Neighbour{
+				Tenant: fi.Tenant.Name, Windows: fi.Windows, FreeLocal: fi.FreeLocal, Platform: fi.Change.Platform,
+			}, fi.FreeAt)
 		}
 	}
 	for _, c := range slices.Sorted(maps.Keys(byCluster)) {
@@ -53,20 +55,19 @@ func (ph *PlatformHoldBack) addDirs(dirs ...string) {
 	slices.Sort(ph.Directories)
 }
 
-// add records a frozen tenant the held directories serve, by its input.
-func (ph *PlatformHoldBack) add(fi policy.Input) {
-	if slices.Contains(ph.Serving, fi.Tenant.Name) {
+// add records a frozen tenant the held directories serve, free of every
+// window at freeAt (RFC 3339, UTC; "" when unknown).
+func (ph *PlatformHoldBack) add(n policy.Neighbour, freeAt string) {
+	if slices.Contains(ph.Serving, n.Tenant) {
 		return
 	}
-	ph.Serving = append(ph.Serving, fi.Tenant.Name)
+	ph.Serving = append(ph.Serving, n.Tenant)
 	slices.Sort(ph.Serving)
-	ph.neighbours = append(ph.neighbours, policy.Neighbour{
-		Tenant: fi.Tenant.Name, Windows: fi.Windows, FreeLocal: fi.FreeLocal, Platform: fi.Change.Platform,
-	})
+	ph.neighbours = append(ph.neighbours, n)
 	slices.SortFunc(ph.neighbours, func(a, b policy.Neighbour) int { return cmp.Compare(a.Tenant, b.Tenant) })
-	ph.Windows = addWindows(ph.Windows, fi.Windows)
-	if fi.FreeAt > ph.freeAt {
-		ph.freeAt, ph.Free = fi.FreeAt, fi.FreeLocal
+	ph.Windows = addWindows(ph.Windows, n.Windows)
+	if freeAt > ph.freeAt {
+		ph.freeAt, ph.Free = freeAt, n.FreeLocal
 	}
 }
 
@@ -93,14 +94,8 @@ func mergePlatformHoldBacks(phbs, more []PlatformHoldBack) []PlatformHoldBack {
 		ph := &phbs[i]
 		ph.addDirs(m.Directories...)
 		for _, n := range m.neighbours {
-			if !slices.Contains(ph.Serving, n.Tenant) {
-				ph.Serving = append(ph.Serving, n.Tenant)
-				ph.neighbours = append(ph.neighbours, n)
-			}
+			ph.add(n, "")
 		}
-		slices.Sort(ph.Serving)
-		slices.SortFunc(ph.neighbours, func(a, b policy.Neighbour) int { return cmp.Compare(a.Tenant, b.Tenant) })
-		ph.Windows = addWindows(ph.Windows, m.Windows)
 		if m.freeAt > ph.freeAt {
 			ph.freeAt, ph.Free = m.freeAt, m.Free
 		}
