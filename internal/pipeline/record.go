@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/policy"
 	"github.com/palisade-gitops/palisade/policies"
 )
@@ -85,6 +86,15 @@ type WaiverUse struct {
 	Waiver   string `json:"waiver"`
 	Policy   string `json:"policy"`
 	Platform bool   `json:"platform,omitempty"`
+	// The waiver as the estate states it at the rendered commit: who
+	// approved it, why, under which ticket, until when, and whether it is
+	// a break-glass waiver. An audit reads them from the record, without
+	// the estate's history at hand.
+	Approver   string     `json:"approver,omitempty"`
+	Ticket     string     `json:"ticket,omitempty"`
+	Reason     string     `json:"reason,omitempty"`
+	Expires    *time.Time `json:"expires,omitempty"`
+	BreakGlass bool       `json:"breakGlass,omitempty"`
 }
 
 // NewRecord builds the decision record of an outcome.
@@ -117,11 +127,9 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		}
 		byTenant[res.Tenant] = append(byTenant[res.Tenant], res)
 		if res.Waived {
-			r.WaiversUsed = append(r.WaiversUsed, WaiverUse{
-				Tenant: res.Tenant, Waiver: res.WaiverID, Policy: res.PolicyID,
-				// Only the platform's waivers waive a platform change.
-				Platform: res.PolicyID == policy.PlatformPolicy,
-			})
+			// Only the platform's waivers waive a platform change.
+			platform := res.PolicyID == policy.PlatformPolicy
+			r.WaiversUsed = append(r.WaiversUsed, p.waiverUse(res.Tenant, res.WaiverID, res.PolicyID, platform))
 		}
 	}
 	// One use per tenant, waiver and policy, however many environments or
@@ -129,7 +137,9 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 	slices.SortFunc(r.WaiversUsed, func(a, b WaiverUse) int {
 		return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.Waiver, b.Waiver), cmp.Compare(a.Policy, b.Policy))
 	})
-	r.WaiversUsed = slices.Compact(r.WaiversUsed)
+	r.WaiversUsed = slices.CompactFunc(r.WaiversUsed, func(a, b WaiverUse) bool {
+		return a.Tenant == b.Tenant && a.Waiver == b.Waiver && a.Policy == b.Policy
+	})
 	// Tenants the platform change held back serves: their own change, if
 	// any, went through.
 	platformHeld := map[string]bool{}
@@ -169,6 +179,29 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		r.Tenants = append(r.Tenants, tr)
 	}
 	return r, nil
+}
+
+// waiverUse is the use of a tenant's waiver, or the platform's, with
+// what the estate says of it.
+func (p *Prepared) waiverUse(tenant, id, policyID string, platform bool) WaiverUse {
+	u := WaiverUse{Tenant: tenant, Waiver: id, Policy: policyID, Platform: platform}
+	var w estate.Waiver
+	var ok bool
+	switch {
+	case p.Estate == nil:
+	case platform:
+		w, ok = p.Estate.Platform.Waivers[id]
+	case p.Estate.Tenants[tenant] != nil:
+		w, ok = p.Estate.Tenants[tenant].Waivers[id]
+	}
+	if ok {
+		u.Approver, u.Ticket, u.Reason, u.BreakGlass = w.Approver, w.Ticket, w.Reason, w.BreakGlass
+		if !w.Expires.IsZero() {
+			exp := w.Expires.UTC()
+			u.Expires = &exp
+		}
+	}
+	return u
 }
 
 // Path is where the record goes in the environment repository: one file

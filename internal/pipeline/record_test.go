@@ -38,7 +38,14 @@ func TestRecordWaiverUses(t *testing.T) {
 	at := time.Date(2026, 10, 30, 16, 0, 0, 0, time.UTC)
 	p := &Prepared{
 		Options: Options{Root: t.TempDir(), At: at},
-		Estate:  &estate.Estate{Tenants: map[string]*estate.Tenant{"acme": {Name: "acme", Tier: "shared"}}},
+		Estate: &estate.Estate{
+			Tenants: map[string]*estate.Tenant{"acme": {Name: "acme", Tier: "shared", Waivers: map[string]estate.Waiver{
+				"hotfix": {ID: "hotfix", Policy: policy.FreezePolicy, Approver: "cto@acme.example", Ticket: "OPS-7", Reason: "payment outage", Expires: at.Add(48 * time.Hour), BreakGlass: true},
+			}}},
+			Platform: estate.Platform{Waivers: map[string]estate.Waiver{
+				"pg-cve": {ID: "pg-cve", Policy: policy.PlatformPolicy, Approver: "sre-lead@palisade.example", Ticket: "SEC-1", Reason: "PostgreSQL CVE", Expires: at.Add(24 * time.Hour)},
+			}},
+		},
 	}
 	waived := func(env, id, waiver string) policy.Result {
 		return policy.Result{PolicyID: id, Severity: policy.SeverityDeny, Tenant: "acme", Environment: env, Waived: true, WaiverID: waiver}
@@ -55,11 +62,16 @@ func TestRecordWaiverUses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	in48h, in24h := at.Add(48*time.Hour), at.Add(24*time.Hour)
 	want := []WaiverUse{
-		{Tenant: "acme", Waiver: "hotfix", Policy: policy.FreezePolicy},
-		{Tenant: "acme", Waiver: "pg-cve", Policy: policy.PlatformPolicy, Platform: true},
+		{Tenant: "acme", Waiver: "hotfix", Policy: policy.FreezePolicy, Approver: "cto@acme.example", Ticket: "OPS-7", Reason: "payment outage", Expires: &in48h, BreakGlass: true},
+		{Tenant: "acme", Waiver: "pg-cve", Policy: policy.PlatformPolicy, Platform: true, Approver: "sre-lead@palisade.example", Ticket: "SEC-1", Reason: "PostgreSQL CVE", Expires: &in24h},
 	}
-	if !slices.Equal(r.WaiversUsed, want) {
+	if !slices.EqualFunc(r.WaiversUsed, want, func(a, b WaiverUse) bool {
+		return a.Tenant == b.Tenant && a.Waiver == b.Waiver && a.Policy == b.Policy && a.Platform == b.Platform &&
+			a.Approver == b.Approver && a.Ticket == b.Ticket && a.Reason == b.Reason && a.BreakGlass == b.BreakGlass &&
+			a.Expires != nil && a.Expires.Equal(*b.Expires)
+	}) {
 		t.Errorf("waivers used %+v, want %+v", r.WaiversUsed, want)
 	}
 	if len(r.Platform) != 1 || r.Platform[0].PolicyID != policy.WaiverUsed {
