@@ -117,6 +117,7 @@ manifests for an environment repository that Argo CD or Flux applies.`,
 		newCheckCommand(),
 		newCalendarCommand(),
 		newPolicyCommand(),
+		newEvidenceCommand(),
 		newVersionCommand(),
 	)
 	return root

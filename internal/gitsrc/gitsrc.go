@@ -152,6 +152,23 @@ func (r *Repo) Resolve(rev string) (*Commit, error) {
 	return &Commit{Rev: rev, Hash: h.String(), c: c}, nil
 }
 
+// Author is who wrote the commit.
+func (c *Commit) Author() object.Signature { return c.c.Author }
+
+// Committer is who made the commit as it stands (merged, amended or
+// rebased it).
+func (c *Commit) Committer() object.Signature { return c.c.Committer }
+
+// Message is the commit's message.
+func (c *Commit) Message() string { return c.c.Message }
+
+// Signed reports whether the commit carries a signature (OpenPGP or SSH);
+// whether it verifies is for the forge or git to say.
+func (c *Commit) Signed() bool { return c.c.PGPSignature != "" }
+
+// Parents counts the commit's parents: more than one for a merge.
+func (c *Commit) Parents() int { return len(c.c.ParentHashes) }
+
 // Extract writes the commit's whole tree into dir (which must be empty
 // or absent) and returns the estate root within it.
 func (r *Repo) Extract(c *Commit, dir string) (string, error) {

@@ -1,0 +1,85 @@
+package evidence_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/palisade-gitops/palisade/internal/envrepo"
+	"github.com/palisade-gitops/palisade/internal/estategen"
+	"github.com/palisade-gitops/palisade/internal/evidence"
+	"github.com/palisade-gitops/palisade/internal/pipeline"
+	"github.com/palisade-gitops/palisade/render"
+)
+
+// BenchmarkExport exports and verifies the history of a 1,000-tenant
+// environment repository: a first render of every tenant and then
+// renders of one changed tenant each, every render commit's rendered tree
+// hashed in full.
+//
+//	go test -run '^$' -bench BenchmarkExport -benchtime 3x -count 5 ./internal/evidence/
+func BenchmarkExport(b *testing.B) {
+	const renders = 6
+	root := b.TempDir()
+	if err := estategen.Write(root, estategen.Options{Tenants: 1000, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	env := filepath.Join(b.TempDir(), "env")
+	tenant := filepath.Join(root, "tenants", "tenant-00007.cue")
+	orig, err := os.ReadFile(tenant)
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := time.Date(2026, 10, 14, 9, 0, 0, 0, time.UTC)
+	for i := range renders {
+		data := orig
+		if i%2 == 1 {
+			data = []byte(strings.Replace(string(orig), `domains: ["`, `domains: ["www.tenant-00007.synthetic.test", "`, 1))
+		}
+		if err := os.WriteFile(tenant, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		publish(b, root, env, at.Add(time.Duration(i)*time.Hour))
+	}
+	tip, err := envrepo.ReadTip(env, "main")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		bundle, err := evidence.Export(tip, env, evidence.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !bundle.Verified || len(bundle.Renders) != renders || bundle.Summary.New != 1000 || bundle.Summary.Changed != renders-1 {
+			b.Fatalf("verified %v, %d renders, summary %+v", bundle.Verified, len(bundle.Renders), bundle.Summary)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/renders, "ms/render-commit")
+}
+
+func publish(b *testing.B, root, env string, at time.Time) {
+	ctx := context.Background()
+	p, err := pipeline.Prepare(ctx, pipeline.Options{
+		Root: root, Target: render.TargetArgoCD, Layout: render.LayoutKustomize, At: at,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	repo, err := envrepo.Open(ctx, env, envrepo.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub, err := p.Publish(ctx, repo, pipeline.Commit{
+		Source: pipeline.Source{Repo: "bench"}, Version: "bench",
+		Author: object.Signature{Name: "bench", Email: "bench@example.test", When: at},
+	})
+	if err != nil || pub.Report.Denied || pub.Outcome.Unchanged {
+		b.Fatalf("publish: %v (denied %v)", err, pub != nil && pub.Report.Denied)
+	}
+}

@@ -1,0 +1,642 @@
+// Package evidence exports the audit evidence an environment repository
+// holds: the decision record of every render commit (who rendered what,
+// from which source commit, which policies passed, which waivers and
+// break-glass events let a change through, which freezes held one back,
+// which image digests were verified and by which keys), each checked
+// against the commit that carries it, and every commit that changed the
+// rendered tree without one.
+//
+// Verification is what makes the export evidence rather than a report:
+//
+//   - the rendered tree of each render commit (bases/ and clusters/) must
+//     hash to the record's render digest: what Argo CD or Flux applies is
+//     what the policies judged;
+//   - the record's file name carries a digest of its content, and the
+//     commit's trailers and message name the record and its digests: a
+//     record edited after the fact, or moved to another commit, shows;
+//   - records are append-only: a commit that edits or deletes one is a
+//     finding;
+//   - a commit that changes the rendered tree without a record (an edit
+//     by hand, a merge from elsewhere) is a finding: what runs then is not
+//     what was reviewed.
+package evidence
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/palisade-gitops/palisade/internal/envrepo"
+	"github.com/palisade-gitops/palisade/internal/gitsrc"
+	"github.com/palisade-gitops/palisade/internal/pipeline"
+)
+
+// Schema names the bundle format.
+const Schema = "palisade.io/evidence-bundle/v1"
+
+// recordSchema is the decision records' format this package reads.
+const recordSchema = "palisade.io/decision-record/v1"
+
+// Options select what Export reads.
+type Options struct {
+	// Since (inclusive) and Until (exclusive) bound the period; zero
+	// leaves that side open. A render commit is in the period by its
+	// record's instant (the render's --at), any other commit by its
+	// committer's time.
+	Since, Until time.Time
+	// Tenants narrow the export to renders and findings about these
+	// tenants; empty means every tenant.
+	Tenants []string
+	// Source, when set, is the estate's repository: each render's source
+	// commit is looked up in it, for who wrote and committed the change
+	// and who reviewed or approved it; a source commit it lacks is a
+	// finding.
+	Source *gitsrc.Repo
+}
+
+// Bundle is the evidence export: the render commits of the period,
+// oldest first, and what verifying them found.
+type Bundle struct {
+	Schema     string     `json:"schema"`
+	Repository string     `json:"repository"`
+	Branch     string     `json:"branch"`
+	Tip        string     `json:"tip"`
+	Since      *time.Time `json:"since,omitempty"`
+	Until      *time.Time `json:"until,omitempty"`
+	Tenants    []string   `json:"tenants,omitempty"`
+	// Verified is true when every render commit verified and no finding
+	// stands.
+	Verified bool      `json:"verified"`
+	Summary  Summary   `json:"summary"`
+	Renders  []Render  `json:"renders"`
+	Findings []Finding `json:"findings"`
+	// Notes are commits without a record that are not findings: a
+	// commit restoring the rendered tree the last render judged (the
+	// revert of an edit by hand).
+	Notes []Finding `json:"notes,omitempty"`
+	// Current is the render commit whose judged tree the tip's rendered
+	// tree is; empty when the tip's is no verified render's (an edit by
+	// hand since, or a render that does not verify).
+	Current string `json:"current"`
+}
+
+// Summary counts what the bundle holds.
+type Summary struct {
+	Renders int `json:"renders"`
+	// New, Changed and Removed count tenant changes that went through;
+	// HeldBack the changes a freeze held back.
+	New      int `json:"new"`
+	Changed  int `json:"changed"`
+	Removed  int `json:"removed"`
+	HeldBack int `json:"heldBack"`
+	// PlatformHeldBack counts the clusters whose platform change a
+	// freeze held back.
+	PlatformHeldBack int `json:"platformHeldBack"`
+	// WaiversUsed counts the waiver uses, BreakGlass those of break-glass
+	// waivers.
+	WaiversUsed int `json:"waiversUsed"`
+	BreakGlass  int `json:"breakGlass"`
+	// Warnings counts the warn results of the tenants' policies.
+	Warnings int `json:"warnings"`
+	// Images counts the distinct image digests the renders verified.
+	Images   int `json:"images"`
+	Findings int `json:"findings"`
+}
+
+// Render is one render commit with its decision record, narrowed to the
+// tenants asked for.
+type Render struct {
+	Commit    string    `json:"commit"`
+	Parent    string    `json:"parent,omitempty"`
+	Author    string    `json:"author"`
+	Committed time.Time `json:"committed"`
+	// RecordPath is the record's file in the repository.
+	RecordPath string `json:"recordPath"`
+	// Verified is true when the commit's rendered tree, trailers and
+	// record name all agree with the record.
+	Verified bool `json:"verified"`
+	// Record is the decision record, its tenants, waiver uses, hold-backs
+	// and images narrowed to the tenants asked for.
+	Record *pipeline.Record `json:"record"`
+	// Change is the source commit rendered, as the estate's repository
+	// has it (Options.Source).
+	Change *SourceCommit `json:"change,omitempty"`
+}
+
+// SourceCommit is the estate commit a render rendered: who changed what,
+// and who approved it.
+type SourceCommit struct {
+	Commit    string    `json:"commit"`
+	Author    string    `json:"author"`
+	Authored  time.Time `json:"authored"`
+	Committer string    `json:"committer"`
+	Committed time.Time `json:"committed"`
+	Subject   string    `json:"subject"`
+	// Merge is true for a merge commit (a pull request merged with a
+	// merge commit names it in its subject).
+	Merge bool `json:"merge,omitempty"`
+	// Signed is true when the commit carries a signature (OpenPGP or
+	// SSH); verifying it is the forge's or git's part.
+	Signed bool `json:"signed,omitempty"`
+	// Approvals are the trailers naming who reviewed, approved,
+	// acknowledged or co-wrote the change ("Reviewed-by: …").
+	Approvals []string `json:"approvals,omitempty"`
+}
+
+// Finding kinds.
+const (
+	// FindingUnrecorded: a commit changed rendered files without a
+	// decision record.
+	FindingUnrecorded = "unrecorded-change"
+	// FindingRecordChanged: a commit edited or deleted a decision record.
+	FindingRecordChanged = "record-changed"
+	// FindingRecordInvalid: a record does not parse as a decision record.
+	FindingRecordInvalid = "record-invalid"
+	// FindingRecordName: a record's content does not match the digest in
+	// its file name.
+	FindingRecordName = "record-name"
+	// FindingRenderDigest: the committed rendered tree does not hash to
+	// the record's render digest.
+	FindingRenderDigest = "render-digest"
+	// FindingTrailers: the commit's message or trailers disagree with its
+	// record.
+	FindingTrailers = "trailers"
+	// FindingManyRecords: a commit added more than one record.
+	FindingManyRecords = "records-per-commit"
+	// FindingUnreviewedSource: a render was made from uncommitted changes
+	// or outside git: no source commit holds what was judged.
+	FindingUnreviewedSource = "unreviewed-source"
+	// FindingUnknownSource: the render's source commit is not in the
+	// estate's repository (Options.Source).
+	FindingUnknownSource = "unknown-source"
+)
+
+// Finding is something verification found wrong, about one commit.
+type Finding struct {
+	Commit string `json:"commit"`
+	// Author wrote the change; Committer made the commit as it stands
+	// (who amended or rebased it).
+	Author    string    `json:"author"`
+	Committer string    `json:"committer"`
+	Committed time.Time `json:"committed"`
+	Kind      string    `json:"kind"`
+	Message   string    `json:"message"`
+	// Paths are the files concerned (a few of them, for a large change).
+	Paths []string `json:"paths,omitempty"`
+	// More counts the paths not listed.
+	More int `json:"more,omitempty"`
+}
+
+// rendered are the top-level directories of the rendered tree the render
+// digest covers.
+var rendered = pipeline.Owned
+
+// maxPaths bounds the paths a finding lists.
+const maxPaths = 10
+
+// Export reads the first-parent history of the branch tip and returns the
+// bundle of the period. repo names the repository in the bundle (a path
+// or a URL without credentials).
+func Export(tip *envrepo.Snapshot, repo string, o Options) (*Bundle, error) {
+	b := &Bundle{
+		Schema: Schema, Repository: repo, Branch: tip.Branch, Tip: tip.Commit.String(),
+		Tenants: slices.Sorted(slices.Values(o.Tenants)), Renders: []Render{}, Findings: []Finding{},
+	}
+	if tip.Empty() {
+		b.Tip = ""
+	}
+	if !o.Since.IsZero() {
+		s := o.Since.UTC()
+		b.Since = &s
+	}
+	if !o.Until.IsZero() {
+		u := o.Until.UTC()
+		b.Until = &u
+	}
+	e := &exporter{tenants: o.Tenants, source: o.Source, in: func(t time.Time) bool {
+		return (o.Since.IsZero() || !t.Before(o.Since)) && (o.Until.IsZero() || t.Before(o.Until))
+	}}
+	var commits []*envrepo.HistoryCommit
+	if err := tip.History(func(c *envrepo.HistoryCommit) error {
+		commits = append(commits, c)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	// Oldest first, as an auditor reads a period, and so that each commit
+	// is judged knowing which rendered tree the renders before it judged.
+	for _, c := range slices.Backward(commits) {
+		renders, findings, notes, err := e.examine(c)
+		if err != nil {
+			return nil, fmt.Errorf("commit %s: %w", c.Commit, err)
+		}
+		b.Renders = append(b.Renders, renders...)
+		b.Findings = append(b.Findings, findings...)
+		b.Notes = append(b.Notes, notes...)
+	}
+	if len(commits) > 0 {
+		key, err := treeKeyOf(commits[0].Snapshot)
+		if err != nil {
+			return nil, err
+		}
+		if key == e.judged.key {
+			b.Current = e.judged.commit
+		}
+	}
+	b.summarise()
+	return b, nil
+}
+
+// exporter carries what examining the commits so far established.
+type exporter struct {
+	tenants []string
+	source  *gitsrc.Repo
+	in      func(time.Time) bool
+	// judged is the rendered tree of the last verified render commit.
+	judged struct {
+		key    treeKey
+		commit string
+	}
+}
+
+// treeKey identifies a rendered tree: the git tree hashes of its
+// top-level directories.
+type treeKey [2]plumbing.Hash
+
+func treeKeyOf(s *envrepo.Snapshot) (treeKey, error) {
+	var k treeKey
+	for i, dir := range rendered {
+		h, err := s.DirHash(dir)
+		if err != nil {
+			return k, err
+		}
+		k[i] = h
+	}
+	return k, nil
+}
+
+// examine verifies one commit: the records it adds (the renders of the
+// period among them), and the findings about it.
+func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings, notes []Finding, err error) {
+	tenants, in := e.tenants, e.in
+	author := Author(c.Author)
+	finding := func(kind, msg string, paths []string) Finding {
+		f := Finding{Commit: c.Commit.String(), Author: author, Committer: Author(c.Committer), Committed: c.Committer.When.UTC(), Kind: kind, Message: msg}
+		f.Paths = paths
+		if len(paths) > maxPaths {
+			f.Paths, f.More = paths[:maxPaths], len(paths)-maxPaths
+		}
+		return f
+	}
+	changedRecords, err := c.ChangedPaths(c.Parent, pipeline.RecordsDir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var added, rewritten []string
+	for _, p := range changedRecords {
+		if _, err := c.Parent.Read(p); err == nil {
+			rewritten = append(rewritten, p)
+		} else if errors.Is(err, fs.ErrNotExist) {
+			added = append(added, p)
+		} else {
+			return nil, nil, nil, err
+		}
+	}
+	inPeriod := in(c.Committer.When)
+	if len(rewritten) > 0 && inPeriod {
+		findings = append(findings, finding(FindingRecordChanged,
+			fmt.Sprintf("edits or deletes %d decision record(s) of earlier commits: records are never rewritten", len(rewritten)), rewritten))
+	}
+	if len(added) == 0 {
+		changed, err := renderedChanges(c)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if len(changed) == 0 || !inPeriod || !touchesTenants(changed, tenants) {
+			return nil, findings, nil, nil
+		}
+		key, err := treeKeyOf(c.Snapshot)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if e.judged.commit != "" && key == e.judged.key {
+			// A revert of an edit by hand: the edit stays a finding, this
+			// is not one.
+			notes = append(notes, finding("restored",
+				fmt.Sprintf("restores the rendered tree of render commit %s (%d file(s)) without a decision record", short(e.judged.commit), len(changed)), changed))
+			return nil, findings, notes, nil
+		}
+		what := "changes"
+		if c.Merge {
+			what = "merges changes to"
+		}
+		findings = append(findings, finding(FindingUnrecorded,
+			fmt.Sprintf("%s %d rendered file(s) without a decision record: what runs is no longer what the policies judged", what, len(changed)), changed))
+		return nil, findings, nil, nil
+	}
+	if len(added) > 1 && inPeriod {
+		findings = append(findings, finding(FindingManyRecords,
+			fmt.Sprintf("adds %d decision records; a render commit adds one", len(added)), added))
+	}
+	for _, p := range added {
+		data, err := c.Read(p)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		rec, problem := parseRecord(data)
+		if problem != "" {
+			if inPeriod {
+				findings = append(findings, finding(FindingRecordInvalid, problem, []string{p}))
+			}
+			continue
+		}
+		r := Render{
+			Commit: c.Commit.String(), Author: author, Committed: c.Committer.When.UTC(),
+			RecordPath: p, Verified: true, Record: rec,
+		}
+		if !c.Parent.Empty() {
+			r.Parent = c.Parent.Commit.String()
+		}
+		var problems []Finding
+		if want := nameDigest(p); want != "" && !strings.HasPrefix(contentDigest(data), want) {
+			problems = append(problems, finding(FindingRecordName,
+				fmt.Sprintf("the record's content does not match the digest %s in its name: it was edited after it was written", want), []string{p}))
+		}
+		digest, err := renderDigest(c.Snapshot)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if digest != rec.RenderDigest {
+			problems = append(problems, finding(FindingRenderDigest,
+				fmt.Sprintf("the committed rendered tree hashes to %s, the record says %s: what was committed is not what the policies judged", digest, rec.RenderDigest), nil))
+		}
+		if msg := trailerProblems(c.Message, p, rec); msg != "" {
+			problems = append(problems, finding(FindingTrailers, msg, nil))
+		}
+		// What the record says of its source is not about the commit
+		// carrying it: the render still verifies.
+		var sourceProblems []Finding
+		switch {
+		case rec.Source.Commit == "":
+			sourceProblems = append(sourceProblems, finding(FindingUnreviewedSource,
+				fmt.Sprintf("rendered from %s outside git: no source commit holds what was judged", rec.Source.Repo), nil))
+		case rec.Source.Dirty:
+			sourceProblems = append(sourceProblems, finding(FindingUnreviewedSource,
+				fmt.Sprintf("rendered from uncommitted changes on top of %s: no source commit holds what was judged", short(rec.Source.Commit)), nil))
+		}
+		if e.source != nil && rec.Source.Commit != "" {
+			sc, err := e.source.Resolve(rec.Source.Commit)
+			if err != nil {
+				sourceProblems = append(sourceProblems, finding(FindingUnknownSource,
+					fmt.Sprintf("the source commit %s is not in the estate repository %s (a rewritten history, or a render from another repository)", short(rec.Source.Commit), e.source.Dir), nil))
+			} else {
+				r.Change = sourceCommit(sc)
+			}
+		}
+		r.Verified = len(problems) == 0
+		e.judged.commit, e.judged.key = "", treeKey{}
+		if r.Verified {
+			if e.judged.key, err = treeKeyOf(c.Snapshot); err != nil {
+				return nil, nil, nil, err
+			}
+			e.judged.commit = r.Commit
+		}
+		if !in(rec.At) {
+			continue
+		}
+		findings = append(findings, problems...)
+		findings = append(findings, sourceProblems...)
+		if narrow(&r, tenants) {
+			renders = append(renders, r)
+		}
+	}
+	return renders, findings, notes, nil
+}
+
+// approvalTrailers are the trailer keys that say who reviewed or approved
+// a change, or shares its authorship.
+var approvalTrailers = []string{"reviewed-by", "approved-by", "acked-by", "co-authored-by", "signed-off-by"}
+
+func sourceCommit(c *gitsrc.Commit) *SourceCommit {
+	msg := c.Message()
+	subject, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
+	sc := &SourceCommit{
+		Commit: c.Hash, Author: Author(c.Author()), Authored: c.Author().When.UTC(),
+		Committer: Author(c.Committer()), Committed: c.Committer().When.UTC(),
+		Subject: subject, Merge: c.Parents() > 1, Signed: c.Signed(),
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && slices.Contains(approvalTrailers, strings.ToLower(strings.TrimSpace(k))) {
+			sc.Approvals = append(sc.Approvals, strings.TrimSpace(k)+": "+strings.TrimSpace(v))
+		}
+	}
+	return sc
+}
+
+// parseRecord reads a decision record; a problem says why it is not one.
+func parseRecord(data []byte) (*pipeline.Record, string) {
+	var rec pipeline.Record
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&rec); err != nil {
+		return nil, fmt.Sprintf("not a decision record: %v", err)
+	}
+	if rec.Schema != recordSchema {
+		return nil, fmt.Sprintf("not a decision record: schema %q, want %q", rec.Schema, recordSchema)
+	}
+	return &rec, ""
+}
+
+// nameDigest is the digest a record's file name carries
+// (20261014T070000Z-0123456789ab.json), "" when it has none.
+func nameDigest(p string) string {
+	base := strings.TrimSuffix(path.Base(p), ".json")
+	_, digest, ok := strings.Cut(base, "-")
+	if !ok || len(digest) < 12 {
+		return ""
+	}
+	return digest
+}
+
+func contentDigest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// renderDigest hashes the commit's rendered tree as the render did
+// (pipeline.TreeDigest of every file under bases/ and clusters/).
+func renderDigest(s *envrepo.Snapshot) (string, error) {
+	files := map[string][]byte{}
+	for _, dir := range rendered {
+		fs, err := s.Files(dir)
+		if err != nil {
+			return "", err
+		}
+		for p, data := range fs {
+			files[p] = data
+		}
+	}
+	return pipeline.TreeDigest(files), nil
+}
+
+// trailerProblems compares the commit message with the record it carries:
+// the record it names and the provenance trailers.
+func trailerProblems(msg, recordPath string, rec *pipeline.Record) string {
+	trailers := parseTrailers(msg)
+	var problems []string
+	if !strings.Contains(msg, "Decision record: "+recordPath+"\n") {
+		problems = append(problems, "the message does not name the record")
+	}
+	for _, t := range []struct{ key, want string }{
+		{"Palisade-Source-Repo", rec.Source.Repo},
+		{"Palisade-Source-Commit", rec.Source.Commit},
+		{"Palisade-Version", rec.Palisade},
+		{"Palisade-Render-Digest", rec.RenderDigest},
+		{"Palisade-Policy-Digest", rec.PolicyDigest},
+	} {
+		if got := trailers[t.key]; got != t.want {
+			problems = append(problems, fmt.Sprintf("trailer %s is %q, the record says %q", t.key, got, t.want))
+		}
+	}
+	return strings.Join(problems, "; ")
+}
+
+// parseTrailers reads the "Key: value" lines of the message's last
+// paragraph.
+func parseTrailers(msg string) map[string]string {
+	paras := strings.Split(strings.TrimSpace(msg), "\n\n")
+	out := map[string]string{}
+	for _, line := range strings.Split(paras[len(paras)-1], "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok && !strings.Contains(k, " ") {
+			out[k] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+
+// renderedChanges lists the rendered files (bases/, clusters/) the commit
+// changes from its first parent.
+func renderedChanges(c *envrepo.HistoryCommit) ([]string, error) {
+	var out []string
+	for _, dir := range rendered {
+		a, err := c.DirHash(dir)
+		if err != nil {
+			return nil, err
+		}
+		b, err := c.Parent.DirHash(dir)
+		if err != nil {
+			return nil, err
+		}
+		if a == b {
+			continue
+		}
+		paths, err := c.ChangedPaths(c.Parent, dir)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, paths...)
+	}
+	return out, nil
+}
+
+// touchesTenants: with no tenants asked for, any change; otherwise a
+// change to one of their directories (…/tenants/<name>/…) or to anything
+// outside every tenant's directories (bases, platform, GitOps), which
+// serves them all.
+func touchesTenants(paths, tenants []string) bool {
+	if len(tenants) == 0 {
+		return true
+	}
+	for _, p := range paths {
+		_, rest, ok := strings.Cut(p, "/tenants/")
+		if !ok {
+			return true
+		}
+		name, _, _ := strings.Cut(rest, "/")
+		if slices.Contains(tenants, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// narrow keeps only what the record says about tenants (all when none is
+// asked for) and reports whether anything is left of the render.
+func narrow(r *Render, tenants []string) bool {
+	if len(tenants) == 0 {
+		return true
+	}
+	rec := *r.Record
+	keep := func(name string) bool { return slices.Contains(tenants, name) }
+	rec.Tenants = slices.DeleteFunc(slices.Clone(rec.Tenants), func(t pipeline.TenantRecord) bool { return !keep(t.Name) })
+	rec.Removed = slices.DeleteFunc(slices.Clone(rec.Removed), func(n string) bool { return !keep(n) })
+	rec.HeldBack = slices.DeleteFunc(slices.Clone(rec.HeldBack), func(h pipeline.HoldBack) bool { return !keep(h.Tenant) })
+	rec.PlatformHeldBack = slices.DeleteFunc(slices.Clone(rec.PlatformHeldBack), func(ph pipeline.PlatformHoldBack) bool {
+		return !slices.ContainsFunc(ph.Serving, keep)
+	})
+	rec.WaiversUsed = slices.DeleteFunc(slices.Clone(rec.WaiversUsed), func(w pipeline.WaiverUse) bool { return !keep(w.Tenant) })
+	// The images the kept tenants run.
+	digests := map[string]bool{}
+	for _, t := range rec.Tenants {
+		for _, img := range t.Images {
+			digests[img.Digest] = true
+		}
+	}
+	rec.Images = slices.DeleteFunc(slices.Clone(rec.Images), func(f pipeline.ImageFact) bool { return !digests[f.Digest] })
+	r.Record = &rec
+	return len(rec.Tenants)+len(rec.Removed)+len(rec.HeldBack)+len(rec.PlatformHeldBack) > 0
+}
+
+func (b *Bundle) summarise() {
+	s := Summary{Renders: len(b.Renders), Findings: len(b.Findings)}
+	digests := map[string]bool{}
+	b.Verified = len(b.Findings) == 0
+	for _, r := range b.Renders {
+		b.Verified = b.Verified && r.Verified
+		rec := r.Record
+		for _, t := range rec.Tenants {
+			switch {
+			case t.HeldBack:
+				s.HeldBack++
+			case t.New:
+				s.New++
+			case t.Changed:
+				s.Changed++
+			}
+			for _, res := range t.Results {
+				if res.Severity == "warn" {
+					s.Warnings++
+				}
+			}
+		}
+		s.Removed += len(rec.Removed)
+		s.PlatformHeldBack += len(rec.PlatformHeldBack)
+		s.WaiversUsed += len(rec.WaiversUsed)
+		for _, w := range rec.WaiversUsed {
+			if w.BreakGlass {
+				s.BreakGlass++
+			}
+		}
+		for _, img := range rec.Images {
+			if img.Digest != "" && len(img.Signers) > 0 {
+				digests[img.Digest] = true
+			}
+		}
+	}
+	s.Images = len(digests)
+	b.Summary = s
+}
+
+// Author formats a signature as "Name <email>".
+func Author(sig object.Signature) string { return sig.Name + " <" + sig.Email + ">" }
