@@ -40,6 +40,7 @@ func TestRepository(t *testing.T) {
 	for _, want := range []string{
 		".github/actions/palisade/action.yml",
 		".github/workflows/ci.yml",
+		".github/workflows/evidence.yml",
 		".github/workflows/pr-check.yml",
 		".github/workflows/render.yml",
 	} {
@@ -146,7 +147,7 @@ func TestCatchesMistakes(t *testing.T) {
 func TestMissingSerialWorkflow(t *testing.T) {
 	dir := t.TempDir()
 	copyTree(t, filepath.Join(repoRoot(t), ".github"), filepath.Join(dir, ".github"))
-	res, err := Check(dir, Options{Serial: []string{"evidence.yml"}})
+	res, err := Check(dir, Options{Serial: []string{"nightly.yml"}})
 	if err != nil {
 		t.Fatal(err)
 	}
