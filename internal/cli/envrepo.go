@@ -17,31 +17,44 @@ import (
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 )
 
-// EnvRepoOptions say where and how a render is committed.
-type EnvRepoOptions struct {
+// RepoLocation says which environment repository and branch a command
+// reads or commits into, and where a remote one is cloned.
+type RepoLocation struct {
 	Location string
 	Branch   string
-	Push     bool
-	Author   string
 	WorkDir  string
 	getenv   func(string) string
 }
 
-// AddFlags registers the environment repository flags on cmd.
-func (o *EnvRepoOptions) AddFlags(cmd *cobra.Command) {
+// addFlags registers --env-repo (described by what), --branch and
+// --repo-cache on cmd.
+func (o *RepoLocation) addFlags(cmd *cobra.Command, what string) {
 	f := cmd.Flags()
-	f.StringVar(&o.Location, "env-repo", "", "environment repository to commit into: a local path (initialised when absent) or a URL (https://, ssh://, file://)")
+	f.StringVar(&o.Location, "env-repo", "", what)
 	f.StringVar(&o.Branch, "branch", envrepo.DefaultBranch, "branch of the environment repository")
-	f.BoolVar(&o.Push, "push", false, "push the commit to the --env-repo URL (credentials: PALISADE_GIT_TOKEN, PALISADE_GIT_USERNAME/PASSWORD or PALISADE_GIT_SSH_KEY)")
-	f.StringVar(&o.Author, "author", "", `commit author "Name <email>" (default: $PALISADE_GIT_AUTHOR_NAME and $PALISADE_GIT_AUTHOR_EMAIL, else "Palisade <palisade@localhost>")`)
 	f.StringVar(&o.WorkDir, "repo-cache", "", "where a --env-repo URL is cloned (default: under the user cache directory)")
 }
 
-func (o *EnvRepoOptions) env(k string) string {
+func (o *RepoLocation) env(k string) string {
 	if o.getenv != nil {
 		return o.getenv(k)
 	}
 	return os.Getenv(k)
+}
+
+// EnvRepoOptions say where and how a render is committed.
+type EnvRepoOptions struct {
+	RepoLocation
+	Push   bool
+	Author string
+}
+
+// AddFlags registers the environment repository flags on cmd.
+func (o *EnvRepoOptions) AddFlags(cmd *cobra.Command) {
+	o.addFlags(cmd, "environment repository to commit into: a local path (initialised when absent) or a URL (https://, ssh://, file://)")
+	f := cmd.Flags()
+	f.BoolVar(&o.Push, "push", false, "push the commit to the --env-repo URL (credentials: PALISADE_GIT_TOKEN, PALISADE_GIT_USERNAME/PASSWORD or PALISADE_GIT_SSH_KEY)")
+	f.StringVar(&o.Author, "author", "", `commit author "Name <email>" (default: $PALISADE_GIT_AUTHOR_NAME and $PALISADE_GIT_AUTHOR_EMAIL, else "Palisade <palisade@localhost>")`)
 }
 
 // signature is the commit author at the render's instant.

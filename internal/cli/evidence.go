@@ -21,37 +21,25 @@ import (
 
 // EvidenceOptions are the options of `palisade evidence export`.
 type EvidenceOptions struct {
-	Location string
-	Branch   string
-	WorkDir  string
-	Since    string
-	Until    string
-	Tenants  []string
-	Source   string
-	Output   OutputOptions
-	File     string
-	getenv   func(string) string
+	Repo    RepoLocation
+	Since   string
+	Until   string
+	Tenants []string
+	Source  string
+	Output  OutputOptions
+	File    string
 }
 
 // AddFlags registers the command's flags.
 func (o *EvidenceOptions) AddFlags(cmd *cobra.Command) {
+	o.Repo.addFlags(cmd, "environment repository to read: a local path or a URL (https://, ssh://, file://), fetched into --repo-cache")
 	f := cmd.Flags()
-	f.StringVar(&o.Location, "env-repo", "", "environment repository to read: a local path or a URL (https://, ssh://, file://), fetched into --repo-cache")
-	f.StringVar(&o.Branch, "branch", envrepo.DefaultBranch, "branch of the environment repository")
-	f.StringVar(&o.WorkDir, "repo-cache", "", "where a --env-repo URL is cloned (default: under the user cache directory)")
 	f.StringVar(&o.Since, "since", "", "start of the period, inclusive: an RFC 3339 instant or a date (2026-10-01, midnight UTC)")
 	f.StringVar(&o.Until, "until", "", "end of the period, exclusive: an RFC 3339 instant or a date (2027-01-01, midnight UTC)")
 	f.StringSliceVar(&o.Tenants, "tenant", nil, "export only what concerns this tenant (repeatable)")
 	f.StringVar(&o.Source, "source", "", "the estate's git repository (a local clone with its history): add who wrote, committed and approved each rendered source commit")
 	o.Output.AddFlags(cmd, "text", "json", "csv")
 	f.StringVarP(&o.File, "output", "o", "", "write the export to this file rather than to standard output")
-}
-
-func (o *EvidenceOptions) env(k string) string {
-	if o.getenv != nil {
-		return o.getenv(k)
-	}
-	return os.Getenv(k)
 }
 
 func newEvidenceCommand() *cobra.Command {
@@ -123,7 +111,7 @@ func runEvidenceExport(ctx context.Context, stdout io.Writer, o *EvidenceOptions
 	if err := o.Output.Validate(); err != nil {
 		return err
 	}
-	if o.Location == "" {
+	if o.Repo.Location == "" {
 		return fmt.Errorf("evidence export needs --env-repo: the environment repository to read")
 	}
 	since, err := parsePeriodBound("since", o.Since)
@@ -148,7 +136,7 @@ func runEvidenceExport(ctx context.Context, stdout io.Writer, o *EvidenceOptions
 			return fmt.Errorf("--source: %w", err)
 		}
 	}
-	tip, name, err := openEvidenceTip(ctx, o)
+	tip, name, err := openEvidenceTip(ctx, &o.Repo)
 	if err != nil {
 		return err
 	}
@@ -191,7 +179,7 @@ func runEvidenceExport(ctx context.Context, stdout io.Writer, o *EvidenceOptions
 
 // openEvidenceTip reads the branch tip: strictly read-only for a local
 // repository, through a clone kept in --repo-cache for a URL.
-func openEvidenceTip(ctx context.Context, o *EvidenceOptions) (*envrepo.Snapshot, string, error) {
+func openEvidenceTip(ctx context.Context, o *RepoLocation) (*envrepo.Snapshot, string, error) {
 	url := strings.Contains(o.Location, "://") || strings.Contains(o.Location, "@")
 	if !url {
 		dir, err := filepath.Abs(o.Location)
