@@ -263,6 +263,8 @@ type exporter struct {
 	tenants []string
 	source  *gitsrc.Repo
 	in      func(time.Time) bool
+	// digests are the render digests of the trees hashed so far.
+	digests map[treeKey]string
 	// judged is the rendered tree of the last verified render commit.
 	judged struct {
 		key    treeKey
@@ -373,7 +375,7 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 			problems = append(problems, finding(FindingRecordName,
 				fmt.Sprintf("the record's content does not match the digest %s in its name: it was edited after it was written", want), []string{p}))
 		}
-		digest, err := renderDigest(c.Snapshot)
+		digest, err := e.renderDigest(c.Snapshot)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -475,19 +477,32 @@ func contentDigest(data []byte) string {
 }
 
 // renderDigest hashes the commit's rendered tree as the render did
-// (pipeline.TreeDigest of every file under bases/ and clusters/).
-func renderDigest(s *envrepo.Snapshot) (string, error) {
+// (pipeline.TreeDigest of every file under bases/ and clusters/), once per
+// distinct tree: reading every file is what verifying costs.
+func (e *exporter) renderDigest(s *envrepo.Snapshot) (string, error) {
+	key, err := treeKeyOf(s)
+	if err != nil {
+		return "", err
+	}
+	if d, ok := e.digests[key]; ok {
+		return d, nil
+	}
 	files := map[string][]byte{}
 	for _, dir := range rendered {
-		fs, err := s.Files(dir)
+		under, err := s.Files(dir)
 		if err != nil {
 			return "", err
 		}
-		for p, data := range fs {
+		for p, data := range under {
 			files[p] = data
 		}
 	}
-	return pipeline.TreeDigest(files), nil
+	d := pipeline.TreeDigest(files)
+	if e.digests == nil {
+		e.digests = map[treeKey]string{}
+	}
+	e.digests[key] = d
+	return d, nil
 }
 
 // trailerProblems compares the commit message with the record it carries:

@@ -151,6 +151,27 @@ func (b *Bundle) WriteText(w io.Writer) error {
 	case b.Tip != "":
 		sb.WriteString("the branch tip's rendered tree is no verified render commit's\n")
 	}
+	if len(b.Tenants) > 0 {
+		seen := map[string]bool{}
+		for _, r := range b.Renders {
+			for _, t := range r.Record.Tenants {
+				seen[t.Name] = true
+			}
+			for _, n := range r.Record.Removed {
+				seen[n] = true
+			}
+			for _, ph := range r.Record.PlatformHeldBack {
+				for _, n := range ph.Serving {
+					seen[n] = true
+				}
+			}
+		}
+		for _, n := range b.Tenants {
+			if !seen[n] {
+				fmt.Fprintf(&sb, "no render commit of the period concerns tenant %s\n", n)
+			}
+		}
+	}
 	if len(b.Renders) > 0 {
 		sb.WriteString("\nrenders:\n")
 		for _, r := range b.Renders {
