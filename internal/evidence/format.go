@@ -269,6 +269,9 @@ func (b *Bundle) WriteText(w io.Writer) error {
 	if len(waivers) > 0 {
 		sb.WriteString("\nwaivers used:\n" + strings.Join(waivers, "\n") + "\n")
 	}
+	if backups := b.backups(); len(backups) > 0 {
+		sb.WriteString("\nbackup configuration, as each tenant's last render of the period states it:\n" + strings.Join(backups, "\n") + "\n")
+	}
 	if len(holds) > 0 {
 		sb.WriteString("\nheld back by a change freeze:\n" + strings.Join(holds, "\n") + "\n")
 	}
@@ -296,6 +299,40 @@ func (b *Bundle) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, sb.String())
 	return err
+}
+
+// backups describe, for each tenant asked for, the backups of its
+// environments as its last render of the period states them.
+func (b *Bundle) backups() []string {
+	var out []string
+	for _, name := range b.Tenants {
+		for _, r := range slices.Backward(b.Renders) {
+			i := slices.IndexFunc(r.Record.Tenants, func(t pipeline.TenantRecord) bool { return t.Name == name })
+			if i < 0 || len(r.Record.Tenants[i].Environments) == 0 {
+				continue
+			}
+			for _, env := range r.Record.Tenants[i].Environments {
+				where := env.Cluster
+				if env.StandbyRegion != "" {
+					where += ", standby in " + env.StandbyRegion
+				}
+				bk := env.Backup
+				line := fmt.Sprintf("  %s %s (%s): backups %q for an RPO of %s, kept %s", name, env.Name, where, bk.Schedule, bk.RPO, bk.Retention)
+				if bk.PITR {
+					line += ", point-in-time recovery"
+				}
+				if bk.CrossRegion {
+					line += ", cross-region copy"
+				}
+				if bk.RestoreTest != nil {
+					line += fmt.Sprintf(", restore test %q", bk.RestoreTest.Schedule)
+				}
+				out = append(out, line+fmt.Sprintf(" (render %s)", short(r.Commit)))
+			}
+			break
+		}
+	}
+	return out
 }
 
 // listed joins items, naming at most max of them.

@@ -76,6 +76,22 @@ type TenantRecord struct {
 	Verdict string          `json:"verdict"`
 	Results []policy.Result `json:"results"`
 	Images  []policy.Image  `json:"images"`
+	// Environments are where the tenant's environments run and how their
+	// databases are backed up, as the estate states it at the rendered
+	// commit (the resilience policies judge the rendered objects against
+	// it): evidence of backup configuration per tenant.
+	Environments []EnvironmentRecord `json:"environments,omitempty"`
+}
+
+// EnvironmentRecord is one environment of a tenant in a decision record.
+type EnvironmentRecord struct {
+	Name    string `json:"name"`
+	Class   string `json:"class"`
+	Region  string `json:"region"`
+	Cluster string `json:"cluster"`
+	// StandbyRegion is the region of a warm standby, if any.
+	StandbyRegion string        `json:"standbyRegion,omitempty"`
+	Backup        estate.Backup `json:"backup"`
 }
 
 // WaiverUse is a waiver that let a denial through about a tenant: one of
@@ -167,6 +183,7 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		}
 		if t := p.Estate.Tenants[name]; t != nil {
 			tr.Tier = t.Tier
+			tr.Environments = environmentRecords(t, p.Estate.Tiers[t.Tier])
 		}
 		switch {
 		case held[name]:
@@ -179,6 +196,24 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		r.Tenants = append(r.Tenants, tr)
 	}
 	return r, nil
+}
+
+// environmentRecords are a tenant's environments, by name, with the
+// backup policy their tier gives their class.
+func environmentRecords(t *estate.Tenant, tier *estate.Tier) []EnvironmentRecord {
+	var out []EnvironmentRecord
+	for _, name := range slices.Sorted(maps.Keys(t.Environments)) {
+		env := t.Environments[name]
+		er := EnvironmentRecord{Name: name, Class: env.Class, Region: env.Placement.Region, Cluster: env.Placement.Cluster}
+		if env.Standby != nil {
+			er.StandbyRegion = env.Standby.Region
+		}
+		if tier != nil && tier.Environments[env.Class] != nil {
+			er.Backup = tier.Environments[env.Class].Backup
+		}
+		out = append(out, er)
+	}
+	return out
 }
 
 // waiverUse is the use of a tenant's waiver, or the platform's, with
