@@ -34,7 +34,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/palisade-gitops/palisade/internal/envrepo"
@@ -251,7 +250,13 @@ func Export(tip *envrepo.Snapshot, repo string, o Options) (*Bundle, error) {
 			return nil, err
 		}
 		if key == e.judged.key {
-			b.Current = e.judged.commit
+			ok, _, err := e.verified(&e.judged)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				b.Current = e.judged.commit
+			}
 		}
 	}
 	b.summarise()
@@ -265,27 +270,48 @@ type exporter struct {
 	in      func(time.Time) bool
 	// digests are the render digests of the trees hashed so far.
 	digests map[treeKey]string
-	// judged is the rendered tree of the last verified render commit.
-	judged struct {
-		key    treeKey
-		commit string
-	}
+	judged  judgedTree
 }
 
 // treeKey identifies a rendered tree: the git tree hashes of its
 // top-level directories.
-type treeKey [2]plumbing.Hash
+type treeKey string
 
 func treeKeyOf(s *envrepo.Snapshot) (treeKey, error) {
-	var k treeKey
-	for i, dir := range rendered {
+	var k strings.Builder
+	for _, dir := range rendered {
 		h, err := s.DirHash(dir)
 		if err != nil {
-			return k, err
+			return "", err
 		}
-		k[i] = h
+		k.WriteString(h.String())
 	}
-	return k, nil
+	return treeKey(k.String()), nil
+}
+
+// judgedTree is the rendered tree of the last render commit before the
+// commit being examined: the tree its policies judged, if the commit
+// verifies. Hashing a tree reads all of it, so a render before the period
+// is hashed only when a commit of the period, or the tip, turns out to
+// hold its tree.
+type judgedTree struct {
+	key    treeKey
+	commit string
+	snap   *envrepo.Snapshot
+	// want is the record's render digest; consistent is false when the
+	// record's name or the commit's trailers do not agree with it.
+	want       string
+	consistent bool
+}
+
+// verified reports whether the judged tree is what its record says, and
+// the tree's digest.
+func (e *exporter) verified(j *judgedTree) (bool, string, error) {
+	if j.snap == nil {
+		return false, "", nil
+	}
+	d, err := e.renderDigest(j.snap)
+	return j.consistent && d == j.want, d, err
 }
 
 // examine verifies one commit: the records it adds (the renders of the
@@ -332,7 +358,13 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		if e.judged.commit != "" && key == e.judged.key {
+		restores := false
+		if key == e.judged.key {
+			if restores, _, err = e.verified(&e.judged); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		if restores {
 			// A revert of an edit by hand: the edit stays a finding, this
 			// is not one.
 			notes = append(notes, finding("restored",
@@ -375,7 +407,18 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 			problems = append(problems, finding(FindingRecordName,
 				fmt.Sprintf("the record's content does not match the digest %s in its name: it was edited after it was written", want), []string{p}))
 		}
-		digest, err := e.renderDigest(c.Snapshot)
+		if msg := trailerProblems(c.Message, p, rec); msg != "" {
+			problems = append(problems, finding(FindingTrailers, msg, nil))
+		}
+		key, err := treeKeyOf(c.Snapshot)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		e.judged = judgedTree{key: key, commit: r.Commit, snap: c.Snapshot, want: rec.RenderDigest, consistent: len(problems) == 0}
+		if !in(rec.At) {
+			continue
+		}
+		ok, digest, err := e.verified(&e.judged)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -383,42 +426,27 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 			problems = append(problems, finding(FindingRenderDigest,
 				fmt.Sprintf("the committed rendered tree hashes to %s, the record says %s: what was committed is not what the policies judged", digest, rec.RenderDigest), nil))
 		}
-		if msg := trailerProblems(c.Message, p, rec); msg != "" {
-			problems = append(problems, finding(FindingTrailers, msg, nil))
-		}
+		r.Verified = ok
 		// What the record says of its source is not about the commit
 		// carrying it: the render still verifies.
-		var sourceProblems []Finding
 		switch {
 		case rec.Source.Commit == "":
-			sourceProblems = append(sourceProblems, finding(FindingUnreviewedSource,
+			problems = append(problems, finding(FindingUnreviewedSource,
 				fmt.Sprintf("rendered from %s outside git: no source commit holds what was judged", rec.Source.Repo), nil))
 		case rec.Source.Dirty:
-			sourceProblems = append(sourceProblems, finding(FindingUnreviewedSource,
+			problems = append(problems, finding(FindingUnreviewedSource,
 				fmt.Sprintf("rendered from uncommitted changes on top of %s: no source commit holds what was judged", short(rec.Source.Commit)), nil))
 		}
 		if e.source != nil && rec.Source.Commit != "" {
 			sc, err := e.source.Resolve(rec.Source.Commit)
 			if err != nil {
-				sourceProblems = append(sourceProblems, finding(FindingUnknownSource,
+				problems = append(problems, finding(FindingUnknownSource,
 					fmt.Sprintf("the source commit %s is not in the estate repository %s (a rewritten history, or a render from another repository)", short(rec.Source.Commit), e.source.Dir), nil))
 			} else {
 				r.Change = sourceCommit(sc)
 			}
 		}
-		r.Verified = len(problems) == 0
-		e.judged.commit, e.judged.key = "", treeKey{}
-		if r.Verified {
-			if e.judged.key, err = treeKeyOf(c.Snapshot); err != nil {
-				return nil, nil, nil, err
-			}
-			e.judged.commit = r.Commit
-		}
-		if !in(rec.At) {
-			continue
-		}
 		findings = append(findings, problems...)
-		findings = append(findings, sourceProblems...)
 		if narrow(&r, tenants) {
 			renders = append(renders, r)
 		}
