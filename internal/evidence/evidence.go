@@ -270,7 +270,8 @@ type exporter struct {
 	in      func(time.Time) bool
 	// digests are the render digests of the trees hashed so far.
 	digests map[treeKey]string
-	judged  judgedTree
+	// judged is the tree of the last render commit examined.
+	judged judgedTree
 }
 
 // treeKey identifies a rendered tree: the git tree hashes of its

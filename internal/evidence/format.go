@@ -151,53 +151,14 @@ func (b *Bundle) WriteText(w io.Writer) error {
 	case b.Tip != "":
 		sb.WriteString("the branch tip's rendered tree is no verified render commit's\n")
 	}
-	if len(b.Tenants) > 0 {
-		seen := map[string]bool{}
-		for _, r := range b.Renders {
-			for _, t := range r.Record.Tenants {
-				seen[t.Name] = true
-			}
-			for _, n := range r.Record.Removed {
-				seen[n] = true
-			}
-			for _, ph := range r.Record.PlatformHeldBack {
-				for _, n := range ph.Serving {
-					seen[n] = true
-				}
-			}
-		}
-		for _, n := range b.Tenants {
-			if !seen[n] {
-				fmt.Fprintf(&sb, "no render commit of the period concerns tenant %s\n", n)
-			}
-		}
+	for _, n := range b.unseen() {
+		fmt.Fprintf(&sb, "no render commit of the period concerns tenant %s\n", n)
 	}
 	if len(b.Renders) > 0 {
 		sb.WriteString("\nrenders:\n")
 		for _, r := range b.Renders {
 			rec := r.Record
-			byChange := map[string][]string{}
-			for _, t := range rec.Tenants {
-				byChange[change(t)] = append(byChange[change(t)], t.Name)
-			}
-			byChange["removed"] = rec.Removed
-			var parts []string
-			for _, c := range []string{"new", "changed", "removed", "held-back"} {
-				if names := byChange[c]; len(names) > 0 {
-					parts = append(parts, fmt.Sprintf("%d %s (%s)", len(names), strings.ReplaceAll(c, "-", " "), listed(names, 3)))
-				}
-			}
-			if n := len(rec.PlatformHeldBack); n > 0 {
-				var cs []string
-				for _, ph := range rec.PlatformHeldBack {
-					cs = append(cs, ph.Cluster)
-				}
-				parts = append(parts, fmt.Sprintf("the platform of %d cluster(s) held back (%s)", n, listed(cs, 3)))
-			}
-			what := "platform only"
-			if len(parts) > 0 {
-				what = strings.Join(parts, "; ")
-			}
+			what := changes(rec)
 			status := "verified"
 			if !r.Verified {
 				status = "NOT VERIFIED"
@@ -299,6 +260,58 @@ func (b *Bundle) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, sb.String())
 	return err
+}
+
+// unseen are the tenants asked for that no render of the bundle concerns.
+func (b *Bundle) unseen() []string {
+	seen := map[string]bool{}
+	for _, r := range b.Renders {
+		for _, t := range r.Record.Tenants {
+			seen[t.Name] = true
+		}
+		for _, n := range r.Record.Removed {
+			seen[n] = true
+		}
+		for _, ph := range r.Record.PlatformHeldBack {
+			for _, n := range ph.Serving {
+				seen[n] = true
+			}
+		}
+	}
+	var out []string
+	for _, n := range b.Tenants {
+		if !seen[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// changes sums up what a render changed: "1 changed (acme); 1 held back
+// (globex)".
+func changes(rec *pipeline.Record) string {
+	byChange := map[string][]string{}
+	for _, t := range rec.Tenants {
+		byChange[change(t)] = append(byChange[change(t)], t.Name)
+	}
+	byChange["removed"] = rec.Removed
+	var parts []string
+	for _, c := range []string{"new", "changed", "removed", "held-back"} {
+		if names := byChange[c]; len(names) > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s (%s)", len(names), strings.ReplaceAll(c, "-", " "), listed(names, 3)))
+		}
+	}
+	if n := len(rec.PlatformHeldBack); n > 0 {
+		var cs []string
+		for _, ph := range rec.PlatformHeldBack {
+			cs = append(cs, ph.Cluster)
+		}
+		parts = append(parts, fmt.Sprintf("the platform of %d cluster(s) held back (%s)", n, listed(cs, 3)))
+	}
+	if len(parts) == 0 {
+		return "platform only"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // backups describe, for each tenant asked for, the backups of its
