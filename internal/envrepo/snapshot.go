@@ -169,18 +169,13 @@ func readBlob(st storer.EncodedObjectStorer, h plumbing.Hash) ([]byte, error) {
 		return nil, err
 	}
 	defer r.Close()
-	b := make([]byte, 0, o.Size())
-	buf := make([]byte, 32*1024)
-	for {
-		n, err := r.Read(buf)
-		b = append(b, buf[:n]...)
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	// The object knows its size: one read into a buffer of that size,
+	// rather than a copy through a scratch buffer per blob.
+	b := make([]byte, o.Size())
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, fmt.Errorf("envrepo: reading blob %s: %w", h, err)
 	}
+	return b, nil
 }
 
 // Files reads every file below the directory prefix ("" for all) into a
