@@ -13,6 +13,7 @@ import (
 
 	"cuelang.org/go/cue/format"
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
@@ -37,6 +38,8 @@ func TestMain(m *testing.M) {
 //	replace F O N   replace the text O by N in file F; fails unless O occurs
 //	append SRC DST  append file SRC to file DST
 //	exitcode N CMD  run CMD (as exec does) and require exit status N
+//	cosignkey NAME  write a cosign key pair, NAME.key (encrypted with
+//	                $COSIGN_PASSWORD) and NAME.pub
 //
 // $EXAMPLE is the repository's example estate.
 func TestScript(t *testing.T) {
@@ -97,6 +100,15 @@ func TestScript(t *testing.T) {
 				_, err = f.Write(src)
 				ts.Check(err)
 				ts.Check(f.Close())
+			},
+			"cosignkey": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: cosignkey NAME")
+				}
+				kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return []byte(ts.Getenv("COSIGN_PASSWORD")), nil })
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]+".key"), kb.PrivateBytes, 0o600))
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]+".pub"), kb.PublicBytes, 0o644))
 			},
 			"kbuild": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 1 {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-gitops/palisade/internal/envrepo"
@@ -45,8 +47,9 @@ func (o *RepoLocation) env(k string) string {
 // EnvRepoOptions say where and how a render is committed.
 type EnvRepoOptions struct {
 	RepoLocation
-	Push   bool
-	Author string
+	Push      bool
+	Author    string
+	RecordKey string
 }
 
 // AddFlags registers the environment repository flags on cmd.
@@ -55,6 +58,23 @@ func (o *EnvRepoOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVar(&o.Push, "push", false, "push the commit to the --env-repo URL (credentials: PALISADE_GIT_TOKEN, PALISADE_GIT_USERNAME/PASSWORD or PALISADE_GIT_SSH_KEY)")
 	f.StringVar(&o.Author, "author", "", `commit author "Name <email>" (default: $PALISADE_GIT_AUTHOR_NAME and $PALISADE_GIT_AUTHOR_EMAIL, else "Palisade <palisade@localhost>")`)
+	f.StringVar(&o.RecordKey, "record-key", "", "sign each decision record with this cosign private key (password: $COSIGN_PASSWORD); the signature is committed beside the record")
+}
+
+// recordSigner loads --record-key, if given.
+func (o *EnvRepoOptions) recordSigner() (signature.Signer, error) {
+	if o.RecordKey == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(o.RecordKey)
+	if err != nil {
+		return nil, fmt.Errorf("--record-key: %w", err)
+	}
+	sv, err := cosign.LoadPrivateKey(pem, []byte(o.env("COSIGN_PASSWORD")), nil)
+	if err != nil {
+		return nil, fmt.Errorf("--record-key %s: not a cosign private key that $COSIGN_PASSWORD opens: %v", o.RecordKey, err)
+	}
+	return sv, nil
 }
 
 // signature is the commit author at the render's instant.
@@ -82,6 +102,10 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		return err
 	}
 	auth, err := envrepo.AuthFromEnv(o.Repo.Location, o.Repo.env)
+	if err != nil {
+		return err
+	}
+	signer, err := o.Repo.recordSigner()
 	if err != nil {
 		return err
 	}
@@ -114,7 +138,7 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		}
 		return err
 	}
-	c := pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Prefetched: pf}
+	c := pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Prefetched: pf, RecordSigner: signer}
 	// A development build keys the render state on its build too: the
 	// state a build of other code left is not to be trusted.
 	build, ok := stateBuild(c.Version)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-gitops/palisade/internal/envrepo"
@@ -21,13 +24,14 @@ import (
 
 // EvidenceOptions are the options of `palisade evidence export`.
 type EvidenceOptions struct {
-	Repo    RepoLocation
-	Since   string
-	Until   string
-	Tenants []string
-	Source  string
-	Output  OutputOptions
-	File    string
+	Repo      RepoLocation
+	Since     string
+	Until     string
+	Tenants   []string
+	Source    string
+	RecordKey string
+	Output    OutputOptions
+	File      string
 }
 
 // AddFlags registers the command's flags.
@@ -37,6 +41,7 @@ func (o *EvidenceOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Since, "since", "", "start of the period, inclusive: an RFC 3339 instant or a date (2026-10-01, midnight UTC)")
 	f.StringVar(&o.Until, "until", "", "end of the period, exclusive: an RFC 3339 instant or a date (2027-01-01, midnight UTC)")
 	f.StringSliceVar(&o.Tenants, "tenant", nil, "export only what concerns this tenant (repeatable)")
+	f.StringVar(&o.RecordKey, "record-key", "", "the public key (PEM) of the key render jobs sign decision records with (palisade render --record-key): every record of the period must carry a signature it verifies")
 	f.StringVar(&o.Source, "source", "", "the estate's git repository (a local clone with its history): add who wrote, committed and approved each rendered source commit")
 	o.Output.AddFlags(cmd, "text", "json", "csv")
 	f.StringVarP(&o.File, "output", "o", "", "write the export to this file rather than to standard output")
@@ -72,7 +77,10 @@ Each record is verified against its commit: the committed rendered tree
 content to the digest in its file name, and the commit's trailers must
 agree with it. Records are never rewritten, and every commit that changes
 the rendered tree carries one: a commit that edits a record, or changes
-rendered files without one (an edit by hand), is a finding. So is a render
+rendered files without one (an edit by hand), is a finding. With
+--record-key, so is a record without a signature that key verifies: only
+the render job, which holds the private key, writes records that pass. So
+is a render
 made from uncommitted changes or outside git, and, with --source, one whose
 source commit the estate's repository does not hold.
 
@@ -130,6 +138,20 @@ func runEvidenceExport(ctx context.Context, stdout io.Writer, o *EvidenceOptions
 			return fmt.Errorf("empty --tenant")
 		}
 	}
+	var key signature.Verifier
+	if o.RecordKey != "" {
+		pem, err := os.ReadFile(o.RecordKey)
+		if err != nil {
+			return fmt.Errorf("--record-key: %w", err)
+		}
+		pub, err := cryptoutils.UnmarshalPEMToPublicKey(pem)
+		if err != nil {
+			return fmt.Errorf("--record-key %s: not a PEM public key: %v", o.RecordKey, err)
+		}
+		if key, err = signature.LoadVerifier(pub, crypto.SHA256); err != nil {
+			return fmt.Errorf("--record-key %s: %v", o.RecordKey, err)
+		}
+	}
 	var src *gitsrc.Repo
 	if o.Source != "" {
 		if src, err = gitsrc.Open(o.Source); err != nil {
@@ -140,7 +162,7 @@ func runEvidenceExport(ctx context.Context, stdout io.Writer, o *EvidenceOptions
 	if err != nil {
 		return err
 	}
-	b, err := evidence.Export(tip, name, evidence.Options{Since: since, Until: until, Tenants: o.Tenants, Source: src})
+	b, err := evidence.Export(tip, name, evidence.Options{Since: since, Until: until, Tenants: o.Tenants, Source: src, RecordKey: key})
 	if err != nil {
 		return err
 	}

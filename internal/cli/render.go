@@ -61,6 +61,9 @@ func (o *RenderOptions) Validate() error {
 	if o.Full && o.Repo.Location == "" {
 		return fmt.Errorf("--full needs --env-repo: a render into --out keeps no state of the last render, it always renders the tenants it is asked for")
 	}
+	if o.Repo.RecordKey != "" && o.Repo.Location == "" {
+		return fmt.Errorf("--record-key needs --env-repo: a render into --out writes no decision record")
+	}
 	if err := o.Tree.Validate(); err != nil {
 		return err
 	}
@@ -89,7 +92,8 @@ that changes nothing commits nothing. A rejected push is fetched, rendered
 again against the new tip, and retried. Only the tenants whose inputs
 changed since the last render commit (.palisade/state.json) are rendered
 again; --full renders every tenant, repairing any drift of the committed
-files.`,
+files. --record-key signs each decision record with a cosign key, for
+'palisade evidence export --record-key' to verify.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {

@@ -24,6 +24,7 @@ package evidence
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -35,6 +36,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/palisade-gitops/palisade/internal/envrepo"
 	"github.com/palisade-gitops/palisade/internal/gitsrc"
@@ -57,6 +59,10 @@ type Options struct {
 	// Tenants narrow the export to renders and findings about these
 	// tenants; empty means every tenant.
 	Tenants []string
+	// RecordKey, when set, is the key the render job signs decision
+	// records with (palisade render --record-key): every record of the
+	// period must carry a signature it verifies.
+	RecordKey signature.Verifier
 	// Source, when set, is the estate's repository: each render's source
 	// commit is looked up in it, for who wrote and committed the change
 	// and who reviewed or approved it; a source commit it lacks is a
@@ -179,6 +185,9 @@ const (
 	// FindingUnknownSource: the render's source commit is not in the
 	// estate's repository (Options.Source).
 	FindingUnknownSource = "unknown-source"
+	// FindingRecordSignature: a record carries no signature, or one the
+	// record key does not verify (Options.RecordKey).
+	FindingRecordSignature = "record-signature"
 )
 
 // Finding is something verification found wrong, about one commit.
@@ -223,7 +232,7 @@ func Export(tip *envrepo.Snapshot, repo string, o Options) (*Bundle, error) {
 		u := o.Until.UTC()
 		b.Until = &u
 	}
-	e := &exporter{tenants: o.Tenants, source: o.Source, in: func(t time.Time) bool {
+	e := &exporter{tenants: o.Tenants, source: o.Source, key: o.RecordKey, in: func(t time.Time) bool {
 		return (o.Since.IsZero() || !t.Before(o.Since)) && (o.Until.IsZero() || t.Before(o.Until))
 	}}
 	var commits []*envrepo.HistoryCommit
@@ -267,6 +276,7 @@ func Export(tip *envrepo.Snapshot, repo string, o Options) (*Bundle, error) {
 type exporter struct {
 	tenants []string
 	source  *gitsrc.Repo
+	key     signature.Verifier
 	in      func(time.Time) bool
 	// digests are the render digests of the trees hashed so far.
 	digests map[treeKey]string
@@ -334,12 +344,15 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 	}
 	var added, rewritten []string
 	for _, p := range changedRecords {
-		if _, err := c.Parent.Read(p); err == nil {
+		_, err := c.Parent.Read(p)
+		switch {
+		case err == nil:
 			rewritten = append(rewritten, p)
-		} else if errors.Is(err, fs.ErrNotExist) {
-			added = append(added, p)
-		} else {
+		case !errors.Is(err, fs.ErrNotExist):
 			return nil, nil, nil, err
+		case strings.HasSuffix(p, ".json"):
+			// A record; its signature, if any, is read with it.
+			added = append(added, p)
 		}
 	}
 	inPeriod := in(c.Committer.When)
@@ -411,6 +424,13 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 		if msg := trailerProblems(c.Message, p, rec); msg != "" {
 			problems = append(problems, finding(FindingTrailers, msg, nil))
 		}
+		if e.key != nil {
+			if msg, err := signatureProblem(c.Snapshot, p, data, e.key); err != nil {
+				return nil, nil, nil, err
+			} else if msg != "" {
+				problems = append(problems, finding(FindingRecordSignature, msg, []string{pipeline.SignaturePath(p)}))
+			}
+		}
 		key, err := treeKeyOf(c.Snapshot)
 		if err != nil {
 			return nil, nil, nil, err
@@ -474,6 +494,27 @@ func sourceCommit(c *gitsrc.Commit) *SourceCommit {
 		}
 	}
 	return sc
+}
+
+// signatureProblem checks the signature committed beside a record (by the
+// same commit) against the record key; it says what is wrong, if
+// anything.
+func signatureProblem(s *envrepo.Snapshot, recordPath string, record []byte, key signature.Verifier) (string, error) {
+	b64, err := s.Read(pipeline.SignaturePath(recordPath))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "the record is not signed: no render job holding the record key wrote it", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b64)))
+	if err != nil {
+		return "the record's signature is not base64", nil
+	}
+	if err := key.VerifySignature(bytes.NewReader(sig), bytes.NewReader(record)); err != nil {
+		return "the record's signature does not verify with the record key: another key signed it, or the record changed after it was signed", nil
+	}
+	return "", nil
 }
 
 // parseRecord reads a decision record; a problem says why it is not one.

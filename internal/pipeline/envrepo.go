@@ -1,9 +1,12 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/palisade-gitops/palisade/internal/envrepo"
 	"github.com/palisade-gitops/palisade/internal/estate"
@@ -35,7 +39,16 @@ type Commit struct {
 	// Prefetched, when not nil, is the branch tip read ahead (PrefetchTip);
 	// used if the tip has not moved since.
 	Prefetched *Prefetch
+	// RecordSigner, when set, signs each decision record: its signature,
+	// base64, is committed beside it as <record>.sig (SignaturePath), the
+	// form `cosign verify-blob --signature` reads. An auditor holding the
+	// public key can then tell a record the render job wrote from one
+	// written by anyone else who can push to the repository.
+	RecordSigner signature.Signer
 }
+
+// SignaturePath is where the signature of the record at path is committed.
+func SignaturePath(path string) string { return path + ".sig" }
 
 // Prefetch is an environment repository's branch tip being read in the
 // background: reading every file of a 1,000-tenant tree takes about as
@@ -170,6 +183,13 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 			return envrepo.Change{}, err
 		}
 		files[rec.Path()] = data
+		if c.RecordSigner != nil {
+			sig, err := c.RecordSigner.SignMessage(bytes.NewReader(data))
+			if err != nil {
+				return envrepo.Change{}, fmt.Errorf("signing the decision record: %w", err)
+			}
+			files[SignaturePath(rec.Path())] = []byte(base64.StdEncoding.EncodeToString(sig))
+		}
 		st, err := newState(global, fps, o, prevState, p.Options.At)
 		if err != nil {
 			return envrepo.Change{}, err
