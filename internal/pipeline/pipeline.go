@@ -222,6 +222,9 @@ type Outcome struct {
 	Compared []policy.Result
 
 	images map[string][]policy.Image
+	// removedTiers are the tiers of the tenants the estate no longer has,
+	// as the previous render labelled them.
+	removedTiers map[string]string
 }
 
 // TenantState is what a render made of one tenant.
@@ -342,11 +345,13 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	// still applies to what the previous render recorded of them.
 	// removals are the changes of the removed tenants, for a hold-back.
 	removals := map[string]policy.Change{}
+	removedTiers := map[string]string{}
 	for _, t := range removed {
 		in, err := removedInput(e, base, t, o.At)
 		if err != nil {
 			return nil, err
 		}
+		removedTiers[t] = in.Tier.Name
 		windows[t], frees[t], removals[t] = in.Windows, in.FreeLocal, in.Change
 		changedDirs[t] = base.TenantDirs(t)
 		rs, err := p.Engine.Evaluate(ctx, []policy.Input{in})
@@ -363,7 +368,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 	}
 	policy.SortResults(results)
 	rep := &Report{Estate: e, Results: results, Images: p.Images.Facts, Removed: removed}
-	out := &Outcome{Report: rep, Result: res, Proposed: res, Tenants: map[string]TenantState{}, images: imgs}
+	out := &Outcome{Report: rep, Result: res, Proposed: res, Tenants: map[string]TenantState{}, images: imgs, removedTiers: removedTiers}
 	if p.Compare != nil {
 		policy.SortResults(compared)
 		out.Compared = orEmpty(compared)

@@ -184,6 +184,10 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		if t := p.Estate.Tenants[name]; t != nil {
 			tr.Tier = t.Tier
 			tr.Environments = environmentRecords(t, p.Estate.Tiers[t.Tier])
+		} else {
+			// A removal held back: the tier the previous render labelled
+			// the tenant with.
+			tr.Tier = out.removedTiers[name]
 		}
 		switch {
 		case held[name]:

@@ -85,3 +85,23 @@ func TestRecordWaiverUses(t *testing.T) {
 		t.Errorf("commit message:\n%s", msg)
 	}
 }
+
+// TestRecordHeldRemoval: a tenant whose removal a freeze holds back is
+// no longer in the estate; its record entry names the tier the previous
+// render labelled it with.
+func TestRecordHeldRemoval(t *testing.T) {
+	at := time.Date(2026, 10, 30, 10, 0, 0, 0, time.UTC)
+	p := &Prepared{Options: Options{Root: t.TempDir(), At: at}, Estate: &estate.Estate{}}
+	out := &Outcome{
+		Report:       &Report{HeldBack: []HoldBack{{Tenant: "gone", Removal: true}}},
+		Tenants:      map[string]TenantState{},
+		removedTiers: map[string]string{"gone": "solo"},
+	}
+	r, err := p.NewRecord(out, Source{}, "test", "sha256:"+strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Tenants) != 1 || r.Tenants[0].Name != "gone" || r.Tenants[0].Tier != "solo" || r.Tenants[0].Verdict != "held-back" {
+		t.Errorf("tenant records %+v, want gone (solo) held back", r.Tenants)
+	}
+}
