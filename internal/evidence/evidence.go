@@ -372,6 +372,13 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		if e.judged.snap == nil {
+			// History from before the first render: nothing was judged
+			// yet for the commit to depart from.
+			notes = append(notes, finding("before-palisade",
+				fmt.Sprintf("changes %d rendered file(s) before the first render commit", len(changed)), changed))
+			return nil, findings, notes, nil
+		}
 		restores := false
 		if key == e.judged.key {
 			if restores, _, err = e.verified(&e.judged); err != nil {
