@@ -1,0 +1,424 @@
+package evidence
+
+// This file verifies the commits of an environment repository's history:
+// the records they add against the commits that carry them, and the
+// rendered files they change without a record.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/palisade-gitops/palisade/internal/envrepo"
+	"github.com/palisade-gitops/palisade/internal/gitsrc"
+	"github.com/palisade-gitops/palisade/internal/pipeline"
+)
+
+// rendered are the top-level directories of the rendered tree the render
+// digest covers.
+var rendered = pipeline.Owned
+
+// maxPaths bounds the paths a finding lists.
+const maxPaths = 10
+
+// exporter carries what examining the commits so far established.
+type exporter struct {
+	tenants []string
+	source  *gitsrc.Repo
+	key     signature.Verifier
+	in      func(time.Time) bool
+	// digests are the render digests of the trees hashed so far.
+	digests map[treeKey]string
+	// judged is the tree of the last render commit examined.
+	judged judgedTree
+}
+
+// treeKey identifies a rendered tree: the git tree hashes of its
+// top-level directories.
+type treeKey string
+
+func treeKeyOf(s *envrepo.Snapshot) (treeKey, error) {
+	var k strings.Builder
+	for _, dir := range rendered {
+		h, err := s.DirHash(dir)
+		if err != nil {
+			return "", err
+		}
+		k.WriteString(h.String())
+	}
+	return treeKey(k.String()), nil
+}
+
+// judgedTree is the rendered tree of the last render commit before the
+// commit being examined: the tree its policies judged, if the commit
+// verifies. Hashing a tree reads all of it, so a render before the period
+// is hashed only when a commit of the period, or the tip, turns out to
+// hold its tree.
+type judgedTree struct {
+	key    treeKey
+	commit string
+	snap   *envrepo.Snapshot
+	// want is the record's render digest; consistent is false when the
+	// record's name or the commit's trailers do not agree with it.
+	want       string
+	consistent bool
+}
+
+// verified reports whether the judged tree is what its record says, and
+// the tree's digest.
+func (e *exporter) verified(j *judgedTree) (bool, string, error) {
+	if j.snap == nil {
+		return false, "", nil
+	}
+	d, err := e.renderDigest(j.snap)
+	return j.consistent && d == j.want, d, err
+}
+
+// examine verifies one commit: the records it adds (the renders of the
+// period among them), and the findings about it.
+func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings, notes []Finding, err error) {
+	tenants, in := e.tenants, e.in
+	author := Author(c.Author)
+	finding := func(kind, msg string, paths []string) Finding {
+		f := Finding{Commit: c.Commit.String(), Author: author, Committer: Author(c.Committer), Committed: c.Committer.When.UTC(), Kind: kind, Message: msg}
+		f.Paths = paths
+		if len(paths) > maxPaths {
+			f.Paths, f.More = paths[:maxPaths], len(paths)-maxPaths
+		}
+		return f
+	}
+	changedRecords, err := c.ChangedPaths(c.Parent, pipeline.RecordsDir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var added, rewritten []string
+	for _, p := range changedRecords {
+		_, err := c.Parent.Read(p)
+		switch {
+		case err == nil:
+			rewritten = append(rewritten, p)
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, nil, nil, err
+		case strings.HasSuffix(p, ".json"):
+			// A record; its signature, if any, is read with it.
+			added = append(added, p)
+		}
+	}
+	inPeriod := in(c.Committer.When)
+	if len(rewritten) > 0 && inPeriod {
+		findings = append(findings, finding(FindingRecordChanged,
+			fmt.Sprintf("edits or deletes %d decision record(s) of earlier commits: records are never rewritten", len(rewritten)), rewritten))
+	}
+	if len(added) == 0 {
+		changed, err := renderedChanges(c)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if len(changed) == 0 || !inPeriod || !touchesTenants(changed, tenants) {
+			return nil, findings, nil, nil
+		}
+		key, err := treeKeyOf(c.Snapshot)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if e.judged.snap == nil {
+			// History from before the first render: nothing was judged
+			// yet for the commit to depart from.
+			notes = append(notes, finding("before-palisade",
+				fmt.Sprintf("changes %d rendered file(s) before the first render commit", len(changed)), changed))
+			return nil, findings, notes, nil
+		}
+		restores := false
+		if key == e.judged.key {
+			if restores, _, err = e.verified(&e.judged); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		if restores {
+			// A revert of an edit by hand: the edit stays a finding, this
+			// is not one.
+			notes = append(notes, finding("restored",
+				fmt.Sprintf("restores the rendered tree of render commit %s (%d file(s)) without a decision record", short(e.judged.commit), len(changed)), changed))
+			return nil, findings, notes, nil
+		}
+		what := "changes"
+		if c.Merge {
+			what = "merges changes to"
+		}
+		findings = append(findings, finding(FindingUnrecorded,
+			fmt.Sprintf("%s %d rendered file(s) without a decision record: what runs is no longer what the policies judged", what, len(changed)), changed))
+		return nil, findings, nil, nil
+	}
+	if len(added) > 1 && inPeriod {
+		findings = append(findings, finding(FindingManyRecords,
+			fmt.Sprintf("adds %d decision records; a render commit adds one", len(added)), added))
+	}
+	for _, p := range added {
+		data, err := c.Read(p)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		rec, problem := parseRecord(data)
+		if problem != "" {
+			if inPeriod {
+				findings = append(findings, finding(FindingRecordInvalid, problem, []string{p}))
+			}
+			continue
+		}
+		r := Render{
+			Commit: c.Commit.String(), Author: author, Committed: c.Committer.When.UTC(),
+			RecordPath: p, Verified: true, Record: rec,
+		}
+		if !c.Parent.Empty() {
+			r.Parent = c.Parent.Commit.String()
+		}
+		var problems []Finding
+		if want := nameDigest(p); want != "" && !strings.HasPrefix(contentDigest(data), want) {
+			problems = append(problems, finding(FindingRecordName,
+				fmt.Sprintf("the record's content does not match the digest %s in its name: it was edited after it was written", want), []string{p}))
+		}
+		if msg := trailerProblems(c.Message, p, rec); msg != "" {
+			problems = append(problems, finding(FindingTrailers, msg, nil))
+		}
+		if e.key != nil {
+			if msg, err := signatureProblem(c.Snapshot, p, data, e.key); err != nil {
+				return nil, nil, nil, err
+			} else if msg != "" {
+				problems = append(problems, finding(FindingRecordSignature, msg, []string{pipeline.SignaturePath(p)}))
+			}
+		}
+		key, err := treeKeyOf(c.Snapshot)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		e.judged = judgedTree{key: key, commit: r.Commit, snap: c.Snapshot, want: rec.RenderDigest, consistent: len(problems) == 0}
+		if !in(rec.At) {
+			continue
+		}
+		ok, digest, err := e.verified(&e.judged)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if digest != rec.RenderDigest {
+			problems = append(problems, finding(FindingRenderDigest,
+				fmt.Sprintf("the committed rendered tree hashes to %s, the record says %s: what was committed is not what the policies judged", digest, rec.RenderDigest), nil))
+		}
+		r.Verified = ok
+		// What the record says of its source is not about the commit
+		// carrying it: the render still verifies.
+		switch {
+		case rec.Source.Commit == "":
+			problems = append(problems, finding(FindingUnreviewedSource,
+				fmt.Sprintf("rendered from %s outside git: no source commit holds what was judged", rec.Source.Repo), nil))
+		case rec.Source.Dirty:
+			problems = append(problems, finding(FindingUnreviewedSource,
+				fmt.Sprintf("rendered from uncommitted changes on top of %s: no source commit holds what was judged", short(rec.Source.Commit)), nil))
+		}
+		if e.source != nil && rec.Source.Commit != "" {
+			sc, err := e.source.Resolve(rec.Source.Commit)
+			if err != nil {
+				problems = append(problems, finding(FindingUnknownSource,
+					fmt.Sprintf("the source commit %s is not in the estate repository %s (a rewritten history, or a render from another repository)", short(rec.Source.Commit), e.source.Dir), nil))
+			} else {
+				r.Change = sourceCommit(sc)
+			}
+		}
+		findings = append(findings, problems...)
+		if narrow(&r, tenants) {
+			renders = append(renders, r)
+		}
+	}
+	return renders, findings, notes, nil
+}
+
+// approvalTrailers are the trailer keys that say who reviewed or approved
+// a change, or shares its authorship.
+var approvalTrailers = []string{"reviewed-by", "approved-by", "acked-by", "co-authored-by", "signed-off-by"}
+
+func sourceCommit(c *gitsrc.Commit) *SourceCommit {
+	msg := c.Message()
+	subject, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
+	sc := &SourceCommit{
+		Commit: c.Hash, Author: Author(c.Author()), Authored: c.Author().When.UTC(),
+		Committer: Author(c.Committer()), Committed: c.Committer().When.UTC(),
+		Subject: subject, Merge: c.Parents() > 1, Signed: c.Signed(),
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && slices.Contains(approvalTrailers, strings.ToLower(strings.TrimSpace(k))) {
+			sc.Approvals = append(sc.Approvals, strings.TrimSpace(k)+": "+strings.TrimSpace(v))
+		}
+	}
+	return sc
+}
+
+// signatureProblem checks the signature committed beside a record (by the
+// same commit) against the record key; it says what is wrong, if
+// anything.
+func signatureProblem(s *envrepo.Snapshot, recordPath string, record []byte, key signature.Verifier) (string, error) {
+	b64, err := s.Read(pipeline.SignaturePath(recordPath))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "the record is not signed: no render job holding the record key wrote it", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b64)))
+	if err != nil {
+		return "the record's signature is not base64", nil
+	}
+	if err := key.VerifySignature(bytes.NewReader(sig), bytes.NewReader(record)); err != nil {
+		return "the record's signature does not verify with the record key: another key signed it, or the record changed after it was signed", nil
+	}
+	return "", nil
+}
+
+// parseRecord reads a decision record; a problem says why it is not one.
+func parseRecord(data []byte) (*pipeline.Record, string) {
+	var rec pipeline.Record
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&rec); err != nil {
+		return nil, fmt.Sprintf("not a decision record: %v", err)
+	}
+	if rec.Schema != recordSchema {
+		return nil, fmt.Sprintf("not a decision record: schema %q, want %q", rec.Schema, recordSchema)
+	}
+	return &rec, ""
+}
+
+// nameDigest is the digest a record's file name carries
+// (20261014T070000Z-0123456789ab.json), "" when it has none.
+func nameDigest(p string) string {
+	base := strings.TrimSuffix(path.Base(p), ".json")
+	_, digest, ok := strings.Cut(base, "-")
+	if !ok || len(digest) < 12 {
+		return ""
+	}
+	return digest
+}
+
+func contentDigest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// renderDigest hashes the commit's rendered tree as the render did
+// (pipeline.TreeDigest of every file under bases/ and clusters/), once per
+// distinct tree: reading every file is what verifying costs.
+func (e *exporter) renderDigest(s *envrepo.Snapshot) (string, error) {
+	key, err := treeKeyOf(s)
+	if err != nil {
+		return "", err
+	}
+	if d, ok := e.digests[key]; ok {
+		return d, nil
+	}
+	files := map[string][]byte{}
+	for _, dir := range rendered {
+		under, err := s.Files(dir)
+		if err != nil {
+			return "", err
+		}
+		for p, data := range under {
+			files[p] = data
+		}
+	}
+	d := pipeline.TreeDigest(files)
+	if e.digests == nil {
+		e.digests = map[treeKey]string{}
+	}
+	e.digests[key] = d
+	return d, nil
+}
+
+// trailerProblems compares the commit message with the record it carries:
+// the record it names and the provenance trailers.
+func trailerProblems(msg, recordPath string, rec *pipeline.Record) string {
+	trailers := parseTrailers(msg)
+	var problems []string
+	if !strings.Contains(msg, "Decision record: "+recordPath+"\n") {
+		problems = append(problems, "the message does not name the record")
+	}
+	for _, t := range []struct{ key, want string }{
+		{"Palisade-Source-Repo", rec.Source.Repo},
+		{"Palisade-Source-Commit", rec.Source.Commit},
+		{"Palisade-Version", rec.Palisade},
+		{"Palisade-Render-Digest", rec.RenderDigest},
+		{"Palisade-Policy-Digest", rec.PolicyDigest},
+	} {
+		if got := trailers[t.key]; got != t.want {
+			problems = append(problems, fmt.Sprintf("trailer %s is %q, the record says %q", t.key, got, t.want))
+		}
+	}
+	return strings.Join(problems, "; ")
+}
+
+// parseTrailers reads the "Key: value" lines of the message's last
+// paragraph.
+func parseTrailers(msg string) map[string]string {
+	paras := strings.Split(strings.TrimSpace(msg), "\n\n")
+	out := map[string]string{}
+	for _, line := range strings.Split(paras[len(paras)-1], "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok && !strings.Contains(k, " ") {
+			out[k] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+
+// renderedChanges lists the rendered files (bases/, clusters/) the commit
+// changes from its first parent.
+func renderedChanges(c *envrepo.HistoryCommit) ([]string, error) {
+	var out []string
+	for _, dir := range rendered {
+		a, err := c.DirHash(dir)
+		if err != nil {
+			return nil, err
+		}
+		b, err := c.Parent.DirHash(dir)
+		if err != nil {
+			return nil, err
+		}
+		if a == b {
+			continue
+		}
+		paths, err := c.ChangedPaths(c.Parent, dir)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, paths...)
+	}
+	return out, nil
+}
+
+// touchesTenants: with no tenants asked for, any change; otherwise a
+// change to one of their directories (…/tenants/<name>/…) or to anything
+// outside every tenant's directories (bases, platform, GitOps), which
+// serves them all.
+func touchesTenants(paths, tenants []string) bool {
+	if len(tenants) == 0 {
+		return true
+	}
+	for _, p := range paths {
+		_, rest, ok := strings.Cut(p, "/tenants/")
+		if !ok {
+			return true
+		}
+		name, _, _ := strings.Cut(rest, "/")
+		if slices.Contains(tenants, name) {
+			return true
+		}
+	}
+	return false
+}
