@@ -77,12 +77,11 @@ Each record is verified against its commit: the committed rendered tree
 content to the digest in its file name, and the commit's trailers must
 agree with it. Records are never rewritten, and every commit that changes
 the rendered tree carries one: a commit that edits a record, or changes
-rendered files without one (an edit by hand), is a finding. With
---record-key, so is a record without a signature that key verifies: only
-the render job, which holds the private key, writes records that pass. So
-is a render
-made from uncommitted changes or outside git, and, with --source, one whose
-source commit the estate's repository does not hold.
+rendered files without one (an edit by hand), is a finding. So is a render
+made from uncommitted changes or outside git; with --source, one whose
+source commit the estate's repository does not hold; and with
+--record-key, a record without a signature that key verifies (only the
+render job, which holds the private key, writes records that pass).
 
 Formats: text (for a person), json (the whole bundle, findings included),
 csv (one row per tenant per render commit). Nothing is written to the
