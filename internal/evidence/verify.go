@@ -178,7 +178,7 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 		}
 		r := Render{
 			Commit: c.Commit.String(), Author: author, Committed: c.Committer.When.UTC(),
-			RecordPath: p, Verified: true, Record: rec,
+			RecordPath: p, Record: rec,
 		}
 		if !c.Parent.Empty() {
 			r.Parent = c.Parent.Commit.String()
@@ -254,10 +254,9 @@ func sourceCommit(c *gitsrc.Commit) *SourceCommit {
 		Committer: Author(c.Committer()), Committed: c.Committer().When.UTC(),
 		Subject: subject, Merge: c.Parents() > 1, Signed: c.Signed(),
 	}
-	for _, line := range strings.Split(msg, "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if ok && slices.Contains(approvalTrailers, strings.ToLower(strings.TrimSpace(k))) {
-			sc.Approvals = append(sc.Approvals, strings.TrimSpace(k)+": "+strings.TrimSpace(v))
+	for _, t := range parseTrailers(msg) {
+		if slices.Contains(approvalTrailers, strings.ToLower(t.Key)) {
+			sc.Approvals = append(sc.Approvals, t.Key+": "+t.Value)
 		}
 	}
 	return sc
@@ -345,20 +344,17 @@ func (e *exporter) renderDigest(s *envrepo.Snapshot) (string, error) {
 // trailerProblems compares the commit message with the record it carries:
 // the record it names and the provenance trailers.
 func trailerProblems(msg, recordPath string, rec *pipeline.Record) string {
-	trailers := parseTrailers(msg)
+	trailers := map[string]string{}
+	for _, t := range parseTrailers(msg) {
+		trailers[t.Key] = t.Value
+	}
 	var problems []string
-	if !strings.Contains(msg, "Decision record: "+recordPath+"\n") {
+	if !strings.Contains(msg, pipeline.RecordLine(recordPath)+"\n") {
 		problems = append(problems, "the message does not name the record")
 	}
-	for _, t := range []struct{ key, want string }{
-		{"Palisade-Source-Repo", rec.Source.Repo},
-		{"Palisade-Source-Commit", rec.Source.Commit},
-		{"Palisade-Version", rec.Palisade},
-		{"Palisade-Render-Digest", rec.RenderDigest},
-		{"Palisade-Policy-Digest", rec.PolicyDigest},
-	} {
-		if got := trailers[t.key]; got != t.want {
-			problems = append(problems, fmt.Sprintf("trailer %s is %q, the record says %q", t.key, got, t.want))
+	for _, t := range rec.Trailers() {
+		if got := trailers[t.Key]; got != t.Value {
+			problems = append(problems, fmt.Sprintf("trailer %s is %q, the record says %q", t.Key, got, t.Value))
 		}
 	}
 	return strings.Join(problems, "; ")
@@ -366,12 +362,12 @@ func trailerProblems(msg, recordPath string, rec *pipeline.Record) string {
 
 // parseTrailers reads the "Key: value" lines of the message's last
 // paragraph.
-func parseTrailers(msg string) map[string]string {
+func parseTrailers(msg string) []pipeline.Trailer {
 	paras := strings.Split(strings.TrimSpace(msg), "\n\n")
-	out := map[string]string{}
+	var out []pipeline.Trailer
 	for _, line := range strings.Split(paras[len(paras)-1], "\n") {
-		if k, v, ok := strings.Cut(line, ": "); ok && !strings.Contains(k, " ") {
-			out[k] = strings.TrimSpace(v)
+		if k, v, ok := strings.Cut(line, ":"); ok && k != "" && !strings.Contains(k, " ") {
+			out = append(out, pipeline.Trailer{Key: k, Value: strings.TrimSpace(v)})
 		}
 	}
 	return out
@@ -382,17 +378,7 @@ func parseTrailers(msg string) map[string]string {
 func renderedChanges(c *envrepo.HistoryCommit) ([]string, error) {
 	var out []string
 	for _, dir := range rendered {
-		a, err := c.DirHash(dir)
-		if err != nil {
-			return nil, err
-		}
-		b, err := c.Parent.DirHash(dir)
-		if err != nil {
-			return nil, err
-		}
-		if a == b {
-			continue
-		}
+		// Unchanged directories cost a comparison of their tree hashes.
 		paths, err := c.ChangedPaths(c.Parent, dir)
 		if err != nil {
 			return nil, err

@@ -372,18 +372,31 @@ func (r *Record) CommitMessage() string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Decision record: %s\n\n", r.Path())
-	trailer := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(&b, "%s: %s\n", k, v)
+	fmt.Fprintf(&b, "%s\n\n", RecordLine(r.Path()))
+	for _, t := range r.Trailers() {
+		if t.Value != "" {
+			fmt.Fprintf(&b, "%s: %s\n", t.Key, t.Value)
 		}
 	}
-	trailer("Palisade-Source-Repo", r.Source.Repo)
-	trailer("Palisade-Source-Commit", r.Source.Commit)
-	trailer("Palisade-Version", r.Palisade)
-	trailer("Palisade-Render-Digest", r.RenderDigest)
-	trailer("Palisade-Policy-Digest", r.PolicyDigest)
 	return b.String()
+}
+
+// RecordLine is the line of a render commit's message naming its record.
+func RecordLine(path string) string { return "Decision record: " + path }
+
+// A Trailer is a "Key: value" line of a render commit's last paragraph.
+type Trailer struct{ Key, Value string }
+
+// Trailers are the provenance trailers a render commit carries for the
+// record, in order; an empty value is left out of the message.
+func (r *Record) Trailers() []Trailer {
+	return []Trailer{
+		{"Palisade-Source-Repo", r.Source.Repo},
+		{"Palisade-Source-Commit", r.Source.Commit},
+		{"Palisade-Version", r.Palisade},
+		{"Palisade-Render-Digest", r.RenderDigest},
+		{"Palisade-Policy-Digest", r.PolicyDigest},
+	}
 }
 
 // TreeDigest hashes a tree: every path and its content, in path order.
