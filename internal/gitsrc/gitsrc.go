@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -110,10 +111,46 @@ func (r *Repo) Provenance() (Provenance, error) {
 				continue
 			}
 			p.Dirty = true
-			break
+			return p, nil
+		}
+	}
+	// The status leaves out files .gitignore ignores; the estate loads
+	// them all the same.
+	c, err := r.repo.CommitObject(head.Hash())
+	if err != nil {
+		return p, err
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return p, err
+	}
+	for _, dir := range EstateDirs {
+		entries, err := os.ReadDir(filepath.Join(r.Dir, filepath.FromSlash(r.Sub), dir))
+		if err != nil && !os.IsNotExist(err) {
+			return p, err
+		}
+		for _, e := range entries {
+			if e.IsDir() || !EstateFile(dir, e.Name()) {
+				continue
+			}
+			if _, err := t.FindEntry(path.Join(r.Sub, dir, e.Name())); err != nil {
+				p.Dirty = true
+				return p, nil
+			}
 		}
 	}
 	return p, nil
+}
+
+// EstateDirs are the directories, relative to the estate root, whose files
+// make the estate (not their subdirectories; EstateFile says which files).
+var EstateDirs = []string{".", "tiers", "tenants", "keys"}
+
+// EstateFile reports whether the file name in the estate directory dir
+// (one of EstateDirs) is part of the estate: a .cue file, or any file of
+// keys/.
+func EstateFile(dir, name string) bool {
+	return dir == "keys" || strings.HasSuffix(name, ".cue")
 }
 
 // estateFile reports whether an untracked path would change a render.

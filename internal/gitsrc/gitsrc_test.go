@@ -109,3 +109,64 @@ func TestExtractFS(t *testing.T) {
 		t.Errorf("a missing file: %v", err)
 	}
 }
+
+// TestProvenanceDirty: an estate is dirty when a file the render reads
+// differs from the commit — modified, untracked, or ignored by .gitignore
+// (which git's status leaves out, but the estate loads) — and clean when
+// only files the estate does not read differ.
+func TestProvenanceDirty(t *testing.T) {
+	top := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(top, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(".gitignore", "/estate/tenants/*-local.cue\n/estate/keys/*.key\n/estate/notes/\n")
+	write("estate/platform.cue", "package estate\n")
+	write("estate/tenants/acme.cue", "package estate\n")
+	write("estate/keys/release.pub", "-----BEGIN PUBLIC KEY-----\n")
+	runGit(t, top, "init", "-q", "-b", "main")
+	runGit(t, top, "add", "-A")
+	runGit(t, top, "commit", "-q", "-m", "estate")
+	r, err := Open(filepath.Join(top, "estate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirty := func() bool {
+		t.Helper()
+		p, err := r.Provenance()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Commit == "" {
+			t.Fatal("no commit")
+		}
+		return p.Dirty
+	}
+	if dirty() {
+		t.Fatal("a clean estate is dirty")
+	}
+	write("estate/notes/plan.cue", "not read: a subdirectory\n")
+	write("estate/tenants/README.md", "not read: not CUE\n")
+	if dirty() {
+		t.Fatal("files the estate does not read made it dirty")
+	}
+	for _, f := range []string{"estate/tenants/shadow-local.cue", "estate/keys/rogue.key", "estate/tenants/bravo.cue"} {
+		write(f, "package estate\n")
+		if !dirty() {
+			t.Errorf("%s: not dirty", f)
+		}
+		if err := os.Remove(filepath.Join(top, filepath.FromSlash(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("estate/tenants/acme.cue", "package estate\n// changed\n")
+	if !dirty() {
+		t.Error("a modified tenant: not dirty")
+	}
+}
