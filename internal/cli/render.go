@@ -210,6 +210,13 @@ func printReport(out io.Writer, rep *pipeline.Report) {
 			fmt.Fprintf(out, "  %s keeps building on its previous tier base, copied into %s/%s: the tier changed\n", d, d, pipeline.FrozenBase)
 		}
 	}
+	if rep.StateEdited {
+		fmt.Fprintf(out, "the render state %s was edited since the last render commit: not trusted, every tenant rendered again\n", pipeline.StatePath)
+	}
+	for _, r := range rep.Repaired {
+		fmt.Fprintf(out, "repaired %s: %s, edited since the last render commit, rendered again as the estate says\n",
+			r.Tenant, checkreport.Names(r.Files, 3))
+	}
 	for _, ph := range rep.PlatformHeldBack {
 		free := ""
 		switch {

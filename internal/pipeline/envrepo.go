@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -130,7 +132,13 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 		}
 		base := NewMapBaseline(all)
 		local := localState{dir: filepath.Join(repo.GitDir(), "palisade"), tip: tip.Commit}
-		q, fps, global, prevState, err := p.incremental(all, base, c, local)
+		drift, err := DriftSinceRender(tip)
+		if err != nil {
+			return envrepo.Change{}, err
+		}
+		cc := c
+		cc.Full = c.Full || drift.State
+		q, fps, global, prevState, err := p.incremental(all, base, cc, local, drift.Tenants)
 		if err != nil {
 			return envrepo.Change{}, err
 		}
@@ -138,19 +146,17 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 		if err != nil {
 			return envrepo.Change{}, err
 		}
+		for _, t := range slices.Sorted(maps.Keys(drift.Tenants)) {
+			if slices.Contains(o.Report.Changed, t) && !slices.ContainsFunc(o.Report.HeldBack, func(h HoldBack) bool { return h.Tenant == t }) {
+				o.Report.Repaired = append(o.Report.Repaired, Repair{Tenant: t, Files: drift.Tenants[t]})
+			}
+		}
+		o.Report.StateEdited = drift.State
 		pub.Report = o.Report
 		if o.Report.Denied {
 			return envrepo.Change{}, errDenied
 		}
-		files := map[string][]byte{}
-		for path, data := range o.Files {
-			if !underAny(path, o.Keep) {
-				files[path] = data
-			}
-		}
-		for path, data := range base.Under(o.Keep) {
-			files[path] = data
-		}
+		files := o.Tree(base)
 		rendered := TreeDigest(files)
 		prev := map[string][]byte{}
 		for path, data := range all {
@@ -233,7 +239,7 @@ type state struct {
 // It also returns the state it went by: the committed one, or the one kept
 // beside the repository for the tip (localState); none when it renders
 // every tenant.
-func (p *Prepared) incremental(all map[string][]byte, base *MapBaseline, c Commit, local localState) (*Prepared, map[string]string, string, state, error) {
+func (p *Prepared) incremental(all map[string][]byte, base *MapBaseline, c Commit, local localState, edited map[string][]string) (*Prepared, map[string]string, string, state, error) {
 	fps, err := Fingerprints(p)
 	if err != nil {
 		return nil, nil, "", state{}, err
@@ -269,13 +275,80 @@ func (p *Prepared) incremental(all map[string][]byte, base *MapBaseline, c Commi
 		if len(o.Tenants) > 0 && !slices.Contains(o.Tenants, t) {
 			continue
 		}
-		if prev.Tenants[t] != fp || missingDir(planned[t], base.TenantDirs(t)) || waiverExpired(p.Estate.Tenants[t].Waivers, prev.At, o.At) {
+		if prev.Tenants[t] != fp || edited[t] != nil || missingDir(planned[t], base.TenantDirs(t)) || waiverExpired(p.Estate.Tenants[t].Waivers, prev.At, o.At) {
 			redo = append(redo, t)
 		}
 	}
 	slices.Sort(redo)
 	q.Options.Tenants, q.Options.NoTenants = redo, len(redo) == 0
 	return &q, fps, global, prev, nil
+}
+
+// Drift is what commits made since the last render commit (the last to add
+// a decision record) changed of what renders own: edits by hand, merges
+// from elsewhere.
+type Drift struct {
+	// Tenants are, by tenant, its rendered files that changed. An
+	// incremental render redoes these tenants, as if their inputs had
+	// changed, so that an edit outlives no render: kept, it would enter
+	// the next render commit's tree, judged and recorded as if the estate
+	// had made it. (The bases, platform and GitOps files are rendered
+	// again by every render.)
+	Tenants map[string][]string
+	// State is true when the render state (StatePath) changed: it is no
+	// longer the one the last render wrote, so it is not trusted, and
+	// every tenant is rendered again — an edited state could otherwise
+	// make a render skip a tenant whose inputs did change.
+	State bool
+}
+
+// DriftSinceRender finds the drift of the tip from its last render commit;
+// none when the branch has no render commit.
+func DriftSinceRender(tip *envrepo.Snapshot) (Drift, error) {
+	var d Drift
+	var last *envrepo.Snapshot
+	err := tip.History(func(c *envrepo.HistoryCommit) error {
+		paths, err := c.ChangedPaths(c.Parent, RecordsDir)
+		if err != nil {
+			return err
+		}
+		for _, p := range paths {
+			if _, err := c.Parent.Read(p); errors.Is(err, fs.ErrNotExist) && strings.HasSuffix(p, ".json") {
+				last = c.Snapshot
+				return envrepo.ErrStop
+			}
+		}
+		return nil
+	})
+	if err != nil || last == nil || last.Commit == tip.Commit {
+		return d, err
+	}
+	for _, dir := range Owned {
+		paths, err := tip.ChangedPaths(last, dir)
+		if err != nil {
+			return d, err
+		}
+		for _, p := range paths {
+			// clusters/<cluster>/tenants/<tenant>/...
+			parts := strings.SplitN(p, "/", 5)
+			if len(parts) == 5 && parts[0] == "clusters" && parts[2] == "tenants" {
+				if d.Tenants == nil {
+					d.Tenants = map[string][]string{}
+				}
+				d.Tenants[parts[3]] = append(d.Tenants[parts[3]], p)
+			}
+		}
+	}
+	now, err := tip.Read(StatePath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return d, err
+	}
+	then, err := last.Read(StatePath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return d, err
+	}
+	d.State = !bytes.Equal(now, then)
+	return d, nil
 }
 
 // missingDir reports whether one of the directories planned for a tenant

@@ -134,6 +134,14 @@ type Report struct {
 	Changed []string `json:"changed"`
 	// Removed lists tenants the baseline has and the estate no longer.
 	Removed []string `json:"removed,omitempty"`
+	// Repaired are the tenants whose committed files had been edited
+	// since the last render commit, rendered again and so restored
+	// (EditedTenants): only a render into an environment repository
+	// repairs.
+	Repaired []Repair `json:"repaired,omitempty"`
+	// StateEdited is true when the render state had been edited since the
+	// last render commit: not trusted, every tenant was rendered again.
+	StateEdited bool `json:"stateEdited,omitempty"`
 	// Images are the estate's images as the image stage found them.
 	Images      []ImageFact `json:"images"`
 	Directories int         `json:"directories"`
@@ -141,6 +149,13 @@ type Report struct {
 	Objects     int         `json:"objects"`
 	Files       int         `json:"files"`
 	Bytes       int64       `json:"bytes"`
+}
+
+// Repair is a tenant whose edited files a render restored.
+type Repair struct {
+	Tenant string `json:"tenant"`
+	// Files are those the edits since the last render commit changed.
+	Files []string `json:"files"`
 }
 
 // Owned are the top-level entries of the tree Palisade writes.

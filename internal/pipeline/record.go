@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/gitsrc"
 	"github.com/palisade-gitops/palisade/internal/policy"
 	"github.com/palisade-gitops/palisade/policies"
 )
@@ -43,6 +44,9 @@ type Record struct {
 	Source   Source    `json:"source"`
 	Target   string    `json:"target"`
 	Layout   string    `json:"layout"`
+	// Selected are the tenants a render with --tenant was limited to (the
+	// others kept their output as it was); empty for a render of all.
+	Selected []string `json:"selected,omitempty"`
 	// EstateDigest hashes the estate's source files; RenderDigest the
 	// rendered tree (every owned file, records excluded); PolicyDigest the
 	// built-in and user policies.
@@ -70,6 +74,10 @@ type TenantRecord struct {
 	New     bool   `json:"new,omitempty"`
 	// HeldBack is true when a freeze kept the tenant's previous output.
 	HeldBack bool `json:"heldBack,omitempty"`
+	// Repaired is true when the tenant's committed files had been edited
+	// since the last render commit, and this render restored them: its
+	// change is, in part or whole, the undoing of that edit.
+	Repaired bool `json:"repaired,omitempty"`
 	// Verdict is "pass", "warn" (warnings only), "held-back" or
 	// "platform-held-back" (the platform change serving it was held
 	// back; its own change, if any, went through).
@@ -129,11 +137,15 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		Schema: "palisade.io/decision-record/v1", Palisade: version,
 		At: p.Options.At.UTC(), Source: src, Target: p.Options.Target, Layout: p.Options.Layout,
 		EstateDigest: ed, RenderDigest: renderDigest, PolicyDigest: pd,
-		Removed: rep.Removed, HeldBack: rep.HeldBack, PlatformHeldBack: rep.PlatformHeldBack, Images: orEmpty(rep.Images),
+		Selected: selected(p.Options), Removed: rep.Removed, HeldBack: rep.HeldBack, PlatformHeldBack: rep.PlatformHeldBack, Images: orEmpty(rep.Images),
 	}
 	held := map[string]bool{}
 	for _, h := range rep.HeldBack {
 		held[h.Tenant] = true
+	}
+	repaired := map[string]bool{}
+	for _, r := range rep.Repaired {
+		repaired[r.Tenant] = true
 	}
 	byTenant := map[string][]policy.Result{}
 	for _, res := range rep.Results {
@@ -178,7 +190,7 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		ts := out.Tenants[name]
 		tr := TenantRecord{
 			Name: name, Changed: ts.Changed && !held[name], New: ts.New && !held[name],
-			HeldBack: held[name], Results: orEmpty(byTenant[name]), Verdict: "pass",
+			HeldBack: held[name], Repaired: repaired[name], Results: orEmpty(byTenant[name]), Verdict: "pass",
 			Images: orEmpty(out.images[name]),
 		}
 		if t := p.Estate.Tenants[name]; t != nil {
@@ -200,6 +212,15 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		r.Tenants = append(r.Tenants, tr)
 	}
 	return r, nil
+}
+
+// selected are the tenants a render with --tenant renders, sorted; nil
+// for a render of every tenant.
+func selected(o Options) []string {
+	if !o.KeepOthers || len(o.Tenants) == 0 {
+		return nil
+	}
+	return slices.Sorted(slices.Values(o.Tenants))
 }
 
 // environmentRecords are a tenant's environments, by name, with the
@@ -413,13 +434,13 @@ func TreeDigest(files map[string][]byte) string {
 // files beside them, by path relative to the root.
 func EstateDigest(root string) (string, error) {
 	files := map[string][]byte{}
-	for _, dir := range []string{".", "tiers", "tenants", "keys"} {
+	for _, dir := range gitsrc.EstateDirs {
 		entries, err := os.ReadDir(filepath.Join(root, dir))
 		if err != nil && !os.IsNotExist(err) {
 			return "", err
 		}
 		for _, e := range entries {
-			if e.IsDir() || (dir != "keys" && !strings.HasSuffix(e.Name(), ".cue")) {
+			if e.IsDir() || !gitsrc.EstateFile(dir, e.Name()) {
 				continue
 			}
 			data, err := os.ReadFile(filepath.Join(root, dir, e.Name()))
