@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -18,6 +20,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/palisade-gitops/palisade/internal/cli"
+	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/render"
 )
 
@@ -40,6 +43,14 @@ func TestMain(m *testing.M) {
 //	exitcode N CMD  run CMD (as exec does) and require exit status N
 //	cosignkey NAME  write a cosign key pair, NAME.key (encrypted with
 //	                $COSIGN_PASSWORD) and NAME.pub
+//	forgerecord DIR [ESTATE-DIGEST]
+//	                reseal the render commit at the HEAD of the environment
+//	                repository DIR around edits to its work tree: its record
+//	                takes the edited tree's digest (and the estate digest
+//	                given) and the name of its new content, and the commit
+//	                is amended with the message the record makes — a
+//	                forgery only a reproduction (or a record signature)
+//	                tells
 //
 // $EXAMPLE is the repository's example estate.
 func TestScript(t *testing.T) {
@@ -123,6 +134,16 @@ func TestScript(t *testing.T) {
 				_, err = ts.Stdout().Write(out)
 				ts.Check(err)
 			},
+			"forgerecord": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 1 || len(args) > 2 {
+					ts.Fatalf("usage: forgerecord DIR [ESTATE-DIGEST]")
+				}
+				estate := ""
+				if len(args) == 2 {
+					estate = args[1]
+				}
+				ts.Check(forgeRecord(ts, ts.MkAbs(args[0]), estate))
+			},
 			"replace": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 3 {
 					ts.Fatalf("usage: replace FILE OLD NEW")
@@ -138,6 +159,73 @@ func TestScript(t *testing.T) {
 			},
 		},
 	})
+}
+
+// forgeRecord is the forgerecord command: what someone who can push, but
+// does not hold the record key, could make of a render commit.
+func forgeRecord(ts *testscript.TestScript, dir, estate string) error {
+	git := func(args ...string) (string, error) {
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_COMMITTER_NAME="+ts.Getenv("GIT_COMMITTER_NAME"), "GIT_COMMITTER_EMAIL="+ts.Getenv("GIT_COMMITTER_EMAIL"),
+			"GIT_COMMITTER_DATE="+ts.Getenv("GIT_COMMITTER_DATE"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out), nil
+	}
+	msg, err := git("log", "-1", "--format=%B")
+	if err != nil {
+		return err
+	}
+	_, after, ok := strings.Cut(msg, pipeline.RecordLine(""))
+	if !ok {
+		return fmt.Errorf("HEAD of %s is not a render commit", dir)
+	}
+	old, _, _ := strings.Cut(after, "\n")
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(old)))
+	if err != nil {
+		return err
+	}
+	var rec pipeline.Record
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return err
+	}
+	files := map[string][]byte{}
+	for _, top := range pipeline.Owned {
+		err := filepath.WalkDir(filepath.Join(dir, top), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			files[filepath.ToSlash(rel)], err = os.ReadFile(p)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	rec.RenderDigest = pipeline.TreeDigest(files)
+	if estate != "" {
+		rec.EstateDigest = estate
+	}
+	if data, err = rec.JSON(); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(dir, filepath.FromSlash(old))); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(rec.Path())), data, 0o644); err != nil {
+		return err
+	}
+	if _, err := git("add", "-A"); err != nil {
+		return err
+	}
+	_, err = git("commit", "-q", "--amend", "-m", rec.CommitMessage())
+	return err
 }
 
 // unquote turns \n and \t in a replace argument into newline and tab.

@@ -30,6 +30,8 @@ type EvidenceOptions struct {
 	Tenants   []string
 	Source    string
 	RecordKey string
+	Reproduce bool
+	Policy    PolicyOptions
 	Output    OutputOptions
 	File      string
 }
@@ -43,6 +45,8 @@ func (o *EvidenceOptions) AddFlags(cmd *cobra.Command) {
 	f.StringSliceVar(&o.Tenants, "tenant", nil, "export only what concerns this tenant (repeatable)")
 	f.StringVar(&o.RecordKey, "record-key", "", "the public key (PEM) of the key render jobs sign decision records with (palisade render --record-key): every record of the period must carry a signature it verifies")
 	f.StringVar(&o.Source, "source", "", "the estate's git repository (a local clone with its history): add who wrote, committed and approved each rendered source commit")
+	f.BoolVar(&o.Reproduce, "reproduce", false, "with --source: render each render commit's source commit again, as its record says it was rendered, and require the committed tree")
+	o.Policy.AddFlags(cmd)
 	o.Output.AddFlags(cmd, "text", "json", "csv")
 	f.StringVarP(&o.File, "output", "o", "", "write the export to this file rather than to standard output")
 }
@@ -82,6 +86,16 @@ made from uncommitted changes or outside git; with --source, one whose
 source commit the estate's repository does not hold; and with
 --record-key, a record without a signature that key verifies (only the
 render job, which holds the private key, writes records that pass).
+
+With --reproduce (and --source), each render is done again: its source
+commit, whose estate must hash to the record's estate digest, is rendered
+at the record's instant with its target, layout, tenant selection and
+image facts, against the tree the render was committed on, and must make
+exactly the committed tree. That proves what runs is what the reviewed
+source makes, not only what the policies judged: an edit by hand that a
+later incremental render kept, or a render state edited to skip a tenant,
+shows. A render by another Palisade version, or with user policies other
+than --policy gives, is noted as not reproducible.
 
 Formats: text (for a person), json (the whole bundle, findings included),
 csv (one row per tenant per render commit). Nothing is written to the
@@ -157,11 +171,27 @@ func runEvidenceExport(ctx context.Context, stdout io.Writer, o *EvidenceOptions
 			return fmt.Errorf("--source: %w", err)
 		}
 	}
+	var reproduce *evidence.Reproduction
+	switch {
+	case o.Reproduce && src == nil:
+		return fmt.Errorf("--reproduce needs --source: the estate's repository holds the source commits to render again")
+	case o.Reproduce:
+		for _, d := range o.Policy.Dirs {
+			if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+				return fmt.Errorf("--policy %s: no such directory", d)
+			}
+		}
+		reproduce = &evidence.Reproduction{Version: Version().Version, PolicyDirs: o.Policy.Dirs}
+	case len(o.Policy.Dirs) > 0:
+		return fmt.Errorf("--policy needs --reproduce: only a reproduction evaluates policies")
+	}
 	tip, name, err := openEvidenceTip(ctx, &o.Repo)
 	if err != nil {
 		return err
 	}
-	b, err := evidence.Export(tip, name, evidence.Options{Since: since, Until: until, Tenants: o.Tenants, Source: src, RecordKey: key})
+	b, err := evidence.Export(ctx, tip, name, evidence.Options{
+		Since: since, Until: until, Tenants: o.Tenants, Source: src, RecordKey: key, Reproduce: reproduce,
+	})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package evidence_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,7 +55,7 @@ func BenchmarkExport(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		bundle, err := evidence.Export(tip, env, evidence.Options{})
+		bundle, err := evidence.Export(context.Background(), tip, env, evidence.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -63,6 +64,67 @@ func BenchmarkExport(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/renders, "ms/render-commit")
+}
+
+// BenchmarkReproduce renders again the last of two render commits of a
+// 1,000-tenant environment repository, as evidence export --reproduce does
+// for each render commit: a full render of the estate against the tree
+// before it, compared file by file with the committed tree.
+//
+//	go test -run '^$' -bench BenchmarkReproduce -benchtime 3x -count 5 ./internal/evidence/
+func BenchmarkReproduce(b *testing.B) {
+	root := b.TempDir()
+	if err := estategen.Write(root, estategen.Options{Tenants: 1000, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	env := filepath.Join(b.TempDir(), "env")
+	at := time.Date(2026, 10, 14, 9, 0, 0, 0, time.UTC)
+	publish(b, root, env, at)
+	tenant := filepath.Join(root, "tenants", "tenant-00001.cue")
+	orig, err := os.ReadFile(tenant)
+	if err != nil {
+		b.Fatal(err)
+	}
+	changed := strings.Replace(string(orig), `domains: ["`, `domains: ["www.tenant-00001.synthetic.test", "`, 1)
+	if err := os.WriteFile(tenant, []byte(changed), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	publish(b, root, env, at.Add(time.Hour))
+	tip, err := envrepo.ReadTip(env, "main")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var last *envrepo.HistoryCommit
+	if err := tip.History(func(c *envrepo.HistoryCommit) error { last = c; return envrepo.ErrStop }); err != nil {
+		b.Fatal(err)
+	}
+	recs, err := last.ChangedPaths(last.Parent, pipeline.RecordsDir)
+	if err != nil || len(recs) != 1 {
+		b.Fatalf("records %v: %v", recs, err)
+	}
+	data, err := last.Read(recs[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rec pipeline.Record
+	if err := json.Unmarshal(data, &rec); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		prev, err := last.Parent.Files("")
+		if err != nil {
+			b.Fatal(err)
+		}
+		files, err := pipeline.Reproduce(ctx, &rec, root, nil, prev)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if d := pipeline.TreeDigest(files); d != rec.RenderDigest {
+			b.Fatalf("reproduced %s, the record says %s", d, rec.RenderDigest)
+		}
+	}
 }
 
 func publish(b *testing.B, root, env string, at time.Time) {

@@ -22,6 +22,7 @@
 package evidence
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -59,6 +60,20 @@ type Options struct {
 	// and who reviewed or approved it; a source commit it lacks is a
 	// finding.
 	Source *gitsrc.Repo
+	// Reproduce, with Source, renders each render commit's source commit
+	// again and compares the tree it makes with the committed one.
+	Reproduce *Reproduction
+}
+
+// Reproduction says how renders are done again: a record proves what the
+// render judged, a reproduction that its source really makes that tree.
+type Reproduction struct {
+	// Version is the running Palisade's: a render of another version is
+	// not reproduced (its templates and policies may differ), only noted.
+	Version string
+	// PolicyDirs are the user policy directories the renders used; a
+	// record whose policy digest is not theirs is not reproduced.
+	PolicyDirs []string
 }
 
 // Bundle is the evidence export: the render commits of the period,
@@ -85,6 +100,9 @@ type Bundle struct {
 	// tree is; empty when the tip's is no verified render's (an edit by
 	// hand since, or a render that does not verify).
 	Current string `json:"current"`
+	// Reproduce is true when the renders were reproduced
+	// (Options.Reproduce): Render.Reproduced says which were.
+	Reproduce bool `json:"reproduce,omitempty"`
 }
 
 // Summary counts what the bundle holds.
@@ -106,8 +124,11 @@ type Summary struct {
 	// Warnings counts the warn results of the tenants' policies.
 	Warnings int `json:"warnings"`
 	// Images counts the distinct image digests the renders verified.
-	Images   int `json:"images"`
-	Findings int `json:"findings"`
+	Images int `json:"images"`
+	// Reproduced counts the renders a reproduction confirmed
+	// (Options.Reproduce).
+	Reproduced int `json:"reproduced,omitempty"`
+	Findings   int `json:"findings"`
 }
 
 // Render is one render commit with its decision record, narrowed to the
@@ -122,6 +143,9 @@ type Render struct {
 	// Verified is true when the commit's rendered tree, trailers and
 	// record name all agree with the record.
 	Verified bool `json:"verified"`
+	// Reproduced is true when rendering the source commit again
+	// (Options.Reproduce) made exactly the committed tree.
+	Reproduced bool `json:"reproduced,omitempty"`
 	// Record is the decision record, its tenants, waiver uses, hold-backs
 	// and images narrowed to the tenants asked for.
 	Record *pipeline.Record `json:"record"`
@@ -179,6 +203,14 @@ const (
 	// FindingRecordSignature: a record carries no signature, or one the
 	// record key does not verify (Options.RecordKey).
 	FindingRecordSignature = "record-signature"
+	// FindingSourceMismatch: the estate at the record's source commit is
+	// not the estate the record's estate digest says was rendered
+	// (Options.Reproduce).
+	FindingSourceMismatch = "source-mismatch"
+	// FindingNotReproduced: rendering the source commit again, as the
+	// record says it was rendered, does not make the committed tree
+	// (Options.Reproduce).
+	FindingNotReproduced = "not-reproduced"
 )
 
 // Finding is something verification found wrong, about one commit.
@@ -200,10 +232,11 @@ type Finding struct {
 // Export reads the first-parent history of the branch tip and returns the
 // bundle of the period. repo names the repository in the bundle (a path
 // or a URL without credentials).
-func Export(tip *envrepo.Snapshot, repo string, o Options) (*Bundle, error) {
+func Export(ctx context.Context, tip *envrepo.Snapshot, repo string, o Options) (*Bundle, error) {
 	b := &Bundle{
 		Schema: Schema, Repository: repo, Branch: tip.Branch, Tip: tip.Commit.String(),
 		Tenants: slices.Sorted(slices.Values(o.Tenants)), Renders: []Render{}, Findings: []Finding{},
+		Reproduce: o.Reproduce != nil,
 	}
 	if tip.Empty() {
 		b.Tip = ""
@@ -216,7 +249,7 @@ func Export(tip *envrepo.Snapshot, repo string, o Options) (*Bundle, error) {
 		u := o.Until.UTC()
 		b.Until = &u
 	}
-	e := &exporter{tenants: o.Tenants, source: o.Source, key: o.RecordKey, in: func(t time.Time) bool {
+	e := &exporter{ctx: ctx, tenants: o.Tenants, source: o.Source, key: o.RecordKey, reproduce: o.Reproduce, in: func(t time.Time) bool {
 		return (o.Since.IsZero() || !t.Before(o.Since)) && (o.Until.IsZero() || t.Before(o.Until))
 	}}
 	var commits []*envrepo.HistoryCommit
@@ -289,6 +322,9 @@ func (b *Bundle) summarise() {
 	b.Verified = len(b.Findings) == 0
 	for _, r := range b.Renders {
 		b.Verified = b.Verified && r.Verified
+		if r.Reproduced {
+			s.Reproduced++
+		}
 		rec := r.Record
 		for _, t := range rec.Tenants {
 			switch {

@@ -25,7 +25,7 @@ func (b *Bundle) WriteJSON(w io.Writer) error {
 var CSVHeader = []string{
 	"at", "commit", "verified", "source_repo", "source_commit", "palisade",
 	"tenant", "tier", "change", "verdict", "warnings", "waived_denials", "waivers", "images", "signers",
-	"source_author", "source_committer", "source_subject", "approvals",
+	"source_author", "source_committer", "source_subject", "approvals", "reproduced",
 }
 
 // WriteCSV writes one row per tenant of each render (its change, verdict,
@@ -70,11 +70,15 @@ func (b *Bundle) WriteCSV(w io.Writer) error {
 			if r.Change != nil {
 				ch = *r.Change
 			}
+			reproduced := "" // not asked for
+			if b.Reproduce {
+				reproduced = strconv.FormatBool(r.Reproduced)
+			}
 			return cw.Write([]string{
 				stamp(rec.At), r.Commit, strconv.FormatBool(r.Verified), rec.Source.Repo, rec.Source.Commit, rec.Palisade,
 				tenant, tier, change, verdict, strconv.Itoa(warnings), strconv.Itoa(waived),
 				strings.Join(slices.Compact(waivers), " "), strings.Join(refs, " "), strings.Join(signers, " "),
-				ch.Author, ch.Committer, ch.Subject, strings.Join(ch.Approvals, "; "),
+				ch.Author, ch.Committer, ch.Subject, strings.Join(ch.Approvals, "; "), reproduced,
 			})
 		}
 		for _, t := range rec.Tenants {
@@ -145,6 +149,9 @@ func (b *Bundle) WriteText(w io.Writer) error {
 	} else {
 		fmt.Fprintf(&sb, "NOT verified: %d finding(s)\n", s.Findings)
 	}
+	if b.Reproduce {
+		fmt.Fprintf(&sb, "reproduced: %d of %d render commit(s) made again, tree for tree, from their source commits\n", s.Reproduced, s.Renders)
+	}
 	switch {
 	case b.Current != "":
 		fmt.Fprintf(&sb, "the branch tip's rendered tree is the one render commit %s judged\n", short(b.Current))
@@ -162,6 +169,9 @@ func (b *Bundle) WriteText(w io.Writer) error {
 			status := "verified"
 			if !r.Verified {
 				status = "NOT VERIFIED"
+			}
+			if r.Reproduced {
+				status += ", reproduced"
 			}
 			src := "source " + rec.Source.Repo
 			if rec.Source.Commit != "" {
@@ -307,6 +317,15 @@ func changes(rec *pipeline.Record) string {
 			cs = append(cs, ph.Cluster)
 		}
 		parts = append(parts, fmt.Sprintf("the platform of %d cluster(s) held back (%s)", n, listed(cs, 3)))
+	}
+	var repaired []string
+	for _, t := range rec.Tenants {
+		if t.Repaired {
+			repaired = append(repaired, t.Name)
+		}
+	}
+	if len(repaired) > 0 {
+		parts = append(parts, fmt.Sprintf("restored %d tenant(s) edited by hand (%s)", len(repaired), listed(repaired, 3)))
 	}
 	if len(parts) == 0 {
 		return "platform only"

@@ -6,6 +6,7 @@ package evidence
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -34,10 +35,14 @@ const maxPaths = 10
 
 // exporter carries what examining the commits so far established.
 type exporter struct {
-	tenants []string
-	source  *gitsrc.Repo
-	key     signature.Verifier
-	in      func(time.Time) bool
+	ctx       context.Context
+	tenants   []string
+	source    *gitsrc.Repo
+	key       signature.Verifier
+	reproduce *Reproduction
+	// policyDigest is that of the policies reproductions use, once known.
+	policyDigest string
+	in           func(time.Time) bool
 	// digests are the render digests of the trees hashed so far.
 	digests map[treeKey]string
 	// judged is the tree of the last render commit examined.
@@ -232,6 +237,14 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 					fmt.Sprintf("the source commit %s is not in the estate repository %s (a rewritten history, or a render from another repository)", short(rec.Source.Commit), e.source.Dir), nil))
 			} else {
 				r.Change = sourceCommit(sc)
+				if e.reproduce != nil && !rec.Source.Dirty {
+					ok, fs, ns, err := e.reproduceRender(c, rec, sc, finding)
+					if err != nil {
+						return nil, nil, nil, err
+					}
+					r.Reproduced = ok
+					problems, notes = append(problems, fs...), append(notes, ns...)
+				}
 			}
 		}
 		findings = append(findings, problems...)
@@ -323,15 +336,9 @@ func (e *exporter) renderDigest(s *envrepo.Snapshot) (string, error) {
 	if d, ok := e.digests[key]; ok {
 		return d, nil
 	}
-	files := map[string][]byte{}
-	for _, dir := range rendered {
-		under, err := s.Files(dir)
-		if err != nil {
-			return "", err
-		}
-		for p, data := range under {
-			files[p] = data
-		}
+	files, err := renderedFiles(s)
+	if err != nil {
+		return "", err
 	}
 	d := pipeline.TreeDigest(files)
 	if e.digests == nil {
@@ -339,6 +346,21 @@ func (e *exporter) renderDigest(s *envrepo.Snapshot) (string, error) {
 	}
 	e.digests[key] = d
 	return d, nil
+}
+
+// renderedFiles are the files of the snapshot's rendered tree.
+func renderedFiles(s *envrepo.Snapshot) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	for _, dir := range rendered {
+		under, err := s.Files(dir)
+		if err != nil {
+			return nil, err
+		}
+		for p, data := range under {
+			files[p] = data
+		}
+	}
+	return files, nil
 }
 
 // trailerProblems compares the commit message with the record it carries:
