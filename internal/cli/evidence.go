@@ -47,7 +47,7 @@ func (o *EvidenceOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Source, "source", "", "the estate's git repository (a local clone with its history): add who wrote, committed and approved each rendered source commit")
 	f.BoolVar(&o.Reproduce, "reproduce", false, "with --source: render each render commit's source commit again, as its record says it was rendered, and require the committed tree")
 	o.Policy.AddFlags(cmd)
-	o.Output.AddFlags(cmd, "text", "json", "csv")
+	o.Output.AddFlags(cmd, "text", "json", "csv", "html")
 	f.StringVarP(&o.File, "output", "o", "", "write the export to this file rather than to standard output")
 }
 
@@ -98,8 +98,9 @@ shows. A render by another Palisade version, or with user policies other
 than --policy gives, is noted as not reproducible.
 
 Formats: text (for a person), json (the whole bundle, findings included),
-csv (one row per tenant per render commit). Nothing is written to the
-repository.
+csv (one row per tenant per render commit), html (one self-contained page
+for an auditor: the text form with every render's tenants, in tables).
+Nothing is written to the repository.
 
 Exit 0 when everything verifies; 1 when a finding stands (the export is
 still written); 2 when an option or the repository path is wrong; 3 when
@@ -208,6 +209,8 @@ func runEvidenceExport(ctx context.Context, stdout io.Writer, o *EvidenceOptions
 		err = b.WriteJSON(out)
 	case "csv":
 		err = b.WriteCSV(out)
+	case "html":
+		err = b.WriteHTML(out)
 	default:
 		err = b.WriteText(out)
 	}

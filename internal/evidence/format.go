@@ -39,61 +39,135 @@ func (b *Bundle) WriteCSV(w io.Writer) error {
 	}
 	for _, r := range b.Renders {
 		rec := r.Record
-		row := func(tenant, tier, change, verdict string, results []policy.Result, images []policy.Image) error {
-			warnings, waived := 0, 0
-			for _, res := range results {
-				switch {
-				case res.Waived:
-					waived++
-				case res.Severity == policy.SeverityWarn:
-					warnings++
-				}
-			}
-			var waivers, refs, signers []string
-			for _, u := range rec.WaiversUsed {
-				if u.Tenant == tenant {
-					waivers = append(waivers, u.Waiver)
-				}
-			}
-			for _, img := range images {
-				ref := img.Ref
-				if !strings.Contains(ref, "@") && img.Digest != "" {
-					ref += "@" + img.Digest
-				}
-				refs = append(refs, ref)
-				if img.Signer != "" && !slices.Contains(signers, img.Signer) {
-					signers = append(signers, img.Signer)
-				}
-			}
-			slices.Sort(signers)
-			var ch SourceCommit
-			if r.Change != nil {
-				ch = *r.Change
-			}
-			reproduced := "" // not asked for
-			if b.Reproduce {
-				reproduced = strconv.FormatBool(r.Reproduced)
-			}
-			return cw.Write([]string{
+		var ch SourceCommit
+		if r.Change != nil {
+			ch = *r.Change
+		}
+		reproduced := "" // not asked for
+		if b.Reproduce {
+			reproduced = strconv.FormatBool(r.Reproduced)
+		}
+		for _, t := range tenantRows(rec) {
+			err := cw.Write([]string{
 				stamp(rec.At), r.Commit, strconv.FormatBool(r.Verified), rec.Source.Repo, rec.Source.Commit, rec.Palisade,
-				tenant, tier, change, verdict, strconv.Itoa(warnings), strconv.Itoa(waived),
-				strings.Join(slices.Compact(waivers), " "), strings.Join(refs, " "), strings.Join(signers, " "),
+				t.Tenant, t.Tier, t.Change, t.Verdict, strconv.Itoa(t.Warnings), strconv.Itoa(t.Waived),
+				strings.Join(t.Waivers, " "), strings.Join(t.Images, " "), strings.Join(t.Signers, " "),
 				ch.Author, ch.Committer, ch.Subject, strings.Join(ch.Approvals, "; "), reproduced,
 			})
-		}
-		for _, t := range rec.Tenants {
-			if err := row(t.Name, t.Tier, change(t), t.Verdict, t.Results, t.Images); err != nil {
-				return err
-			}
-		}
-		for _, name := range rec.Removed {
-			if err := row(name, "", "removed", "pass", nil, nil); err != nil {
+			if err != nil {
 				return err
 			}
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// tenantRow is what a render's record says of one tenant: a CSV row, an
+// HTML table row.
+type tenantRow struct {
+	Tenant, Tier, Change, Verdict string
+	Warnings, Waived              int
+	// Waivers are those that let a denial through; Images the references
+	// run, pinned; Signers the keys that verified them.
+	Waivers, Images, Signers []string
+}
+
+// tenantRows are the record's tenants, then the tenants it removed.
+func tenantRows(rec *pipeline.Record) []tenantRow {
+	row := func(tenant, tier, change, verdict string, results []policy.Result, images []policy.Image) tenantRow {
+		t := tenantRow{Tenant: tenant, Tier: tier, Change: change, Verdict: verdict}
+		for _, res := range results {
+			switch {
+			case res.Waived:
+				t.Waived++
+			case res.Severity == policy.SeverityWarn:
+				t.Warnings++
+			}
+		}
+		for _, u := range rec.WaiversUsed {
+			if u.Tenant == tenant && !slices.Contains(t.Waivers, u.Waiver) {
+				t.Waivers = append(t.Waivers, u.Waiver)
+			}
+		}
+		for _, img := range images {
+			ref := img.Ref
+			if !strings.Contains(ref, "@") && img.Digest != "" {
+				ref += "@" + img.Digest
+			}
+			t.Images = append(t.Images, ref)
+			if img.Signer != "" && !slices.Contains(t.Signers, img.Signer) {
+				t.Signers = append(t.Signers, img.Signer)
+			}
+		}
+		slices.Sort(t.Signers)
+		return t
+	}
+	var out []tenantRow
+	for _, t := range rec.Tenants {
+		out = append(out, row(t.Name, t.Tier, change(t), t.Verdict, t.Results, t.Images))
+	}
+	for _, name := range rec.Removed {
+		out = append(out, row(name, "", "removed", "pass", nil, nil))
+	}
+	return out
+}
+
+// waiverEntry is a waiver use of a render.
+type waiverEntry struct {
+	At, Commit string
+	Use        pipeline.WaiverUse
+	// About says what kind of waiver it was, who approved it, the
+	// ticket and the expiry.
+	About []string
+}
+
+func (b *Bundle) waiverEntries() []waiverEntry {
+	var out []waiverEntry
+	for _, r := range b.Renders {
+		for _, u := range r.Record.WaiversUsed {
+			e := waiverEntry{At: stamp(r.Record.At), Commit: short(r.Commit), Use: u}
+			if u.BreakGlass {
+				e.About = append(e.About, "break-glass")
+			}
+			if u.Platform {
+				e.About = append(e.About, "a platform waiver")
+			}
+			if u.Approver != "" {
+				e.About = append(e.About, "approved by "+u.Approver)
+			}
+			if u.Ticket != "" {
+				e.About = append(e.About, "ticket "+u.Ticket)
+			}
+			if u.Expires != nil {
+				e.About = append(e.About, "expires "+stamp(*u.Expires))
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// holdEntry is a tenant a render held back.
+type holdEntry struct {
+	At, Commit, Tenant string
+	// Windows name the windows ("promotion \"black-friday-2026\""); Until
+	// is when the tenant is free, in its time zone.
+	Windows, Until string
+}
+
+func (b *Bundle) holdEntries() []holdEntry {
+	var out []holdEntry
+	for _, r := range b.Renders {
+		for _, h := range r.Record.HeldBack {
+			var ws []string
+			for _, win := range h.Windows {
+				ws = append(ws, fmt.Sprintf("%s %q", win.Kind, win.Name))
+			}
+			out = append(out, holdEntry{At: stamp(r.Record.At), Commit: short(r.Commit), Tenant: h.Tenant, Windows: strings.Join(ws, ", "), Until: h.Free})
+		}
+	}
+	return out
 }
 
 func change(t pipeline.TenantRecord) string {
@@ -122,126 +196,44 @@ func short(h string) string {
 // findings with what to look at.
 func (b *Bundle) WriteText(w io.Writer) error {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "evidence of %s %s", b.Repository, b.Branch)
-	if b.Tip != "" {
-		fmt.Fprintf(&sb, " at %s", short(b.Tip))
-	}
-	sb.WriteString("\n")
-	period := "all history"
-	switch {
-	case b.Since != nil && b.Until != nil:
-		period = stamp(*b.Since) + " to " + stamp(*b.Until)
-	case b.Since != nil:
-		period = "since " + stamp(*b.Since)
-	case b.Until != nil:
-		period = "until " + stamp(*b.Until)
-	}
-	fmt.Fprintf(&sb, "period: %s", period)
-	if len(b.Tenants) > 0 {
-		fmt.Fprintf(&sb, "; tenants: %s", strings.Join(b.Tenants, ", "))
-	}
-	sb.WriteString("\n")
-	s := b.Summary
-	fmt.Fprintf(&sb, "%d render commit(s): %d new, %d changed, %d removed, %d held back, %d platform change(s) held back; %d waiver use(s), %d break-glass; %d warning(s); %d image digest(s) verified\n",
-		s.Renders, s.New, s.Changed, s.Removed, s.HeldBack, s.PlatformHeldBack, s.WaiversUsed, s.BreakGlass, s.Warnings, s.Images)
-	if b.Verified {
-		sb.WriteString("verified: every render commit's tree, trailers and record agree, and no commit changed the rendered tree without a record\n")
-	} else {
-		fmt.Fprintf(&sb, "NOT verified: %d finding(s)\n", s.Findings)
-	}
-	if b.Reproduce {
-		fmt.Fprintf(&sb, "reproduced: %d of %d render commit(s) made again, tree for tree, from their source commits\n", s.Reproduced, s.Renders)
-	}
-	switch {
-	case b.Current != "":
-		fmt.Fprintf(&sb, "the branch tip's rendered tree is the one render commit %s judged\n", short(b.Current))
-	case b.Tip != "":
-		sb.WriteString("the branch tip's rendered tree is no verified render commit's\n")
-	}
-	for _, n := range b.unseen() {
-		fmt.Fprintf(&sb, "no render commit of the period concerns tenant %s\n", n)
+	for _, line := range b.headlines() {
+		sb.WriteString(line + "\n")
 	}
 	if len(b.Renders) > 0 {
 		sb.WriteString("\nrenders:\n")
 		for _, r := range b.Renders {
-			rec := r.Record
-			what := changes(rec)
-			status := "verified"
-			if !r.Verified {
-				status = "NOT VERIFIED"
-			}
-			if r.Reproduced {
-				status += ", reproduced"
-			}
-			src := "source " + rec.Source.Repo
-			if rec.Source.Commit != "" {
-				src += "@" + short(rec.Source.Commit)
-			}
-			if rec.Source.Dirty {
-				src += " (uncommitted changes)"
-			}
-			fmt.Fprintf(&sb, "  %s  %s  %s  %s: %s\n", stamp(rec.At), short(r.Commit), status, src, what)
-			if ch := r.Change; ch != nil {
-				who := ch.Author
-				if ch.Committer != ch.Author {
-					who += ", committed by " + ch.Committer
-				}
-				fmt.Fprintf(&sb, "      %s %q by %s", short(ch.Commit), ch.Subject, who)
-				if len(ch.Approvals) > 0 {
-					fmt.Fprintf(&sb, "; %s", strings.Join(ch.Approvals, "; "))
-				}
-				if ch.Signed {
-					sb.WriteString("; signed")
-				}
-				sb.WriteString("\n")
+			fmt.Fprintf(&sb, "  %s  %s  %s  source %s: %s\n", stamp(r.Record.At), short(r.Commit), r.status(), source(r.Record), changes(r.Record))
+			if r.Change != nil {
+				fmt.Fprintf(&sb, "      %s\n", r.Change)
 			}
 		}
 	}
 	var waivers, holds []string
-	for _, r := range b.Renders {
-		for _, u := range r.Record.WaiversUsed {
-			line := fmt.Sprintf("  %s  %s  %s: waiver %q let %s through", stamp(r.Record.At), short(r.Commit), u.Tenant, u.Waiver, u.Policy)
-			var about []string
-			if u.BreakGlass {
-				about = append(about, "break-glass")
-			}
-			if u.Platform {
-				about = append(about, "a platform waiver")
-			}
-			if u.Approver != "" {
-				about = append(about, "approved by "+u.Approver)
-			}
-			if u.Ticket != "" {
-				about = append(about, "ticket "+u.Ticket)
-			}
-			if u.Expires != nil {
-				about = append(about, "expires "+stamp(*u.Expires))
-			}
-			if len(about) > 0 {
-				line += " (" + strings.Join(about, ", ") + ")"
-			}
-			if u.Reason != "" {
-				line += ": " + u.Reason
-			}
-			waivers = append(waivers, line)
+	for _, e := range b.waiverEntries() {
+		line := fmt.Sprintf("  %s  %s  %s: waiver %q let %s through", e.At, e.Commit, e.Use.Tenant, e.Use.Waiver, e.Use.Policy)
+		if len(e.About) > 0 {
+			line += " (" + strings.Join(e.About, ", ") + ")"
 		}
-		for _, h := range r.Record.HeldBack {
-			var ws []string
-			for _, win := range h.Windows {
-				ws = append(ws, fmt.Sprintf("%s %q", win.Kind, win.Name))
-			}
-			line := fmt.Sprintf("  %s  %s  %s: held back by %s", stamp(r.Record.At), short(r.Commit), h.Tenant, strings.Join(ws, ", "))
-			if h.Free != "" {
-				line += " until " + h.Free
-			}
-			holds = append(holds, line)
+		if e.Use.Reason != "" {
+			line += ": " + e.Use.Reason
 		}
+		waivers = append(waivers, line)
+	}
+	for _, e := range b.holdEntries() {
+		line := fmt.Sprintf("  %s  %s  %s: held back by %s", e.At, e.Commit, e.Tenant, e.Windows)
+		if e.Until != "" {
+			line += " until " + e.Until
+		}
+		holds = append(holds, line)
 	}
 	if len(waivers) > 0 {
 		sb.WriteString("\nwaivers used:\n" + strings.Join(waivers, "\n") + "\n")
 	}
 	if backups := b.backups(); len(backups) > 0 {
-		sb.WriteString("\nbackup configuration, as each tenant's last render of the period states it:\n" + strings.Join(backups, "\n") + "\n")
+		sb.WriteString("\nbackup configuration, as each tenant's last render of the period states it:\n")
+		for _, e := range backups {
+			sb.WriteString(e.String() + "\n")
+		}
 	}
 	if len(holds) > 0 {
 		sb.WriteString("\nheld back by a change freeze:\n" + strings.Join(holds, "\n") + "\n")
@@ -255,11 +247,7 @@ func (b *Bundle) WriteText(w io.Writer) error {
 		}
 		sb.WriteString("\n" + list.title + ":\n")
 		for _, f := range list.items {
-			who := f.Committer
-			if f.Author != f.Committer {
-				who = "authored by " + f.Author + ", committed by " + f.Committer
-			}
-			fmt.Fprintf(&sb, "  - %s  %s  %s (%s): %s\n", stamp(f.Committed), short(f.Commit), f.Kind, who, f.Message)
+			fmt.Fprintf(&sb, "  - %s  %s  %s (%s): %s\n", stamp(f.Committed), short(f.Commit), f.Kind, f.Who(), f.Message)
 			for _, p := range f.Paths {
 				fmt.Fprintf(&sb, "      %s\n", p)
 			}
@@ -270,6 +258,98 @@ func (b *Bundle) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, sb.String())
 	return err
+}
+
+// headlines are the bundle's opening lines: what it is of, the period, the
+// counts and whether it verifies.
+func (b *Bundle) headlines() []string {
+	title := fmt.Sprintf("evidence of %s %s", b.Repository, b.Branch)
+	if b.Tip != "" {
+		title += " at " + short(b.Tip)
+	}
+	period := "all history"
+	switch {
+	case b.Since != nil && b.Until != nil:
+		period = stamp(*b.Since) + " to " + stamp(*b.Until)
+	case b.Since != nil:
+		period = "since " + stamp(*b.Since)
+	case b.Until != nil:
+		period = "until " + stamp(*b.Until)
+	}
+	period = "period: " + period
+	if len(b.Tenants) > 0 {
+		period += "; tenants: " + strings.Join(b.Tenants, ", ")
+	}
+	s := b.Summary
+	lines := []string{title, period, fmt.Sprintf("%d render commit(s): %d new, %d changed, %d removed, %d held back, %d platform change(s) held back; %d waiver use(s), %d break-glass; %d warning(s); %d image digest(s) verified",
+		s.Renders, s.New, s.Changed, s.Removed, s.HeldBack, s.PlatformHeldBack, s.WaiversUsed, s.BreakGlass, s.Warnings, s.Images)}
+	if b.Verified {
+		lines = append(lines, "verified: every render commit's tree, trailers and record agree, and no commit changed the rendered tree without a record")
+	} else {
+		lines = append(lines, fmt.Sprintf("NOT verified: %d finding(s)", s.Findings))
+	}
+	if b.Reproduce {
+		lines = append(lines, fmt.Sprintf("reproduced: %d of %d render commit(s) made again, tree for tree, from their source commits", s.Reproduced, s.Renders))
+	}
+	switch {
+	case b.Current != "":
+		lines = append(lines, fmt.Sprintf("the branch tip's rendered tree is the one render commit %s judged", short(b.Current)))
+	case b.Tip != "":
+		lines = append(lines, "the branch tip's rendered tree is no verified render commit's")
+	}
+	for _, n := range b.unseen() {
+		lines = append(lines, "no render commit of the period concerns tenant "+n)
+	}
+	return lines
+}
+
+// status says whether the render verified and was reproduced.
+func (r Render) status() string {
+	status := "verified"
+	if !r.Verified {
+		status = "NOT VERIFIED"
+	}
+	if r.Reproduced {
+		status += ", reproduced"
+	}
+	return status
+}
+
+// source names the repository and commit a render rendered.
+func source(rec *pipeline.Record) string {
+	src := rec.Source.Repo
+	if rec.Source.Commit != "" {
+		src += "@" + short(rec.Source.Commit)
+	}
+	if rec.Source.Dirty {
+		src += " (uncommitted changes)"
+	}
+	return src
+}
+
+// String is the source commit in one line: its subject, who wrote and
+// committed it, who approved it, whether it is signed.
+func (ch *SourceCommit) String() string {
+	who := ch.Author
+	if ch.Committer != ch.Author {
+		who += ", committed by " + ch.Committer
+	}
+	line := fmt.Sprintf("%s %q by %s", short(ch.Commit), ch.Subject, who)
+	if len(ch.Approvals) > 0 {
+		line += "; " + strings.Join(ch.Approvals, "; ")
+	}
+	if ch.Signed {
+		line += "; signed"
+	}
+	return line
+}
+
+// Who made the commit: its committer, and its author when another.
+func (f Finding) Who() string {
+	if f.Author != f.Committer {
+		return "authored by " + f.Author + ", committed by " + f.Committer
+	}
+	return f.Committer
 }
 
 // unseen are the tenants asked for that no render of the bundle concerns.
@@ -333,10 +413,21 @@ func changes(rec *pipeline.Record) string {
 	return strings.Join(parts, "; ")
 }
 
+// backupEntry is the backup configuration of one tenant environment, as
+// a render states it.
+type backupEntry struct {
+	Tenant, Environment string
+	// Where is the environment's cluster and standby region.
+	Where                    string
+	Schedule, RPO, Retention string
+	PITR, CrossRegion        bool
+	RestoreTest, Commit      string
+}
+
 // backups describe, for each tenant asked for, the backups of its
 // environments as its last render of the period states them.
-func (b *Bundle) backups() []string {
-	var out []string
+func (b *Bundle) backups() []backupEntry {
+	var out []backupEntry
 	for _, name := range b.Tenants {
 		for _, r := range slices.Backward(b.Renders) {
 			i := slices.IndexFunc(r.Record.Tenants, func(t pipeline.TenantRecord) bool { return t.Name == name })
@@ -349,22 +440,34 @@ func (b *Bundle) backups() []string {
 					where += ", standby in " + env.StandbyRegion
 				}
 				bk := env.Backup
-				line := fmt.Sprintf("  %s %s (%s): backups %q for an RPO of %s, kept %s", name, env.Name, where, bk.Schedule, bk.RPO, bk.Retention)
-				if bk.PITR {
-					line += ", point-in-time recovery"
-				}
-				if bk.CrossRegion {
-					line += ", cross-region copy"
+				e := backupEntry{
+					Tenant: name, Environment: env.Name, Where: where, Schedule: bk.Schedule, RPO: bk.RPO,
+					Retention: bk.Retention, PITR: bk.PITR, CrossRegion: bk.CrossRegion, Commit: short(r.Commit),
 				}
 				if bk.RestoreTest != nil {
-					line += fmt.Sprintf(", restore test %q", bk.RestoreTest.Schedule)
+					e.RestoreTest = bk.RestoreTest.Schedule
 				}
-				out = append(out, line+fmt.Sprintf(" (render %s)", short(r.Commit)))
+				out = append(out, e)
 			}
 			break
 		}
 	}
 	return out
+}
+
+// String is the entry as a line of the text form.
+func (e backupEntry) String() string {
+	line := fmt.Sprintf("  %s %s (%s): backups %q for an RPO of %s, kept %s", e.Tenant, e.Environment, e.Where, e.Schedule, e.RPO, e.Retention)
+	if e.PITR {
+		line += ", point-in-time recovery"
+	}
+	if e.CrossRegion {
+		line += ", cross-region copy"
+	}
+	if e.RestoreTest != "" {
+		line += fmt.Sprintf(", restore test %q", e.RestoreTest)
+	}
+	return line + fmt.Sprintf(" (render %s)", e.Commit)
 }
 
 // listed joins items, naming at most max of them.
