@@ -23,6 +23,34 @@ func runGit(t *testing.T, dir string, args ...string) {
 	}
 }
 
+// writeFiles writes files (slash-separated paths to contents) under top.
+func writeFiles(t *testing.T, top string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(top, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// commitEstate makes top a git repository, commits everything in it and
+// opens the estate at top/estate.
+func commitEstate(t *testing.T, top string) *Repo {
+	t.Helper()
+	runGit(t, top, "init", "-q", "-b", "main")
+	runGit(t, top, "add", "-A")
+	runGit(t, top, "commit", "-q", "-m", "estate")
+	r, err := Open(filepath.Join(top, "estate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // TestExtractFS: the files the predicate selects stay in memory, the
 // others are written, and the file system returned shows the estate whole
 // — directories merging both — as a conforming fs.FS.
@@ -40,22 +68,8 @@ func TestExtractFS(t *testing.T) {
 		"estate/policies/extra.rego":     "package extra\n",
 		"estate/policies/data/data.json": "{}\n",
 	}
-	for name, content := range files {
-		p := filepath.Join(top, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	runGit(t, top, "init", "-q", "-b", "main")
-	runGit(t, top, "add", "-A")
-	runGit(t, top, "commit", "-q", "-m", "estate")
-	r, err := Open(filepath.Join(top, "estate"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	writeFiles(t, top, files)
+	r := commitEstate(t, top)
 	c, err := r.Resolve("HEAD")
 	if err != nil {
 		t.Fatal(err)
@@ -118,25 +132,15 @@ func TestProvenanceDirty(t *testing.T) {
 	top := t.TempDir()
 	write := func(name, content string) {
 		t.Helper()
-		p := filepath.Join(top, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFiles(t, top, map[string]string{name: content})
 	}
-	write(".gitignore", "/estate/tenants/*-local.cue\n/estate/keys/*.key\n/estate/notes/\n")
-	write("estate/platform.cue", "package estate\n")
-	write("estate/tenants/acme.cue", "package estate\n")
-	write("estate/keys/release.pub", "-----BEGIN PUBLIC KEY-----\n")
-	runGit(t, top, "init", "-q", "-b", "main")
-	runGit(t, top, "add", "-A")
-	runGit(t, top, "commit", "-q", "-m", "estate")
-	r, err := Open(filepath.Join(top, "estate"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	writeFiles(t, top, map[string]string{
+		".gitignore":              "/estate/tenants/*-local.cue\n/estate/keys/*.key\n/estate/notes/\n",
+		"estate/platform.cue":     "package estate\n",
+		"estate/tenants/acme.cue": "package estate\n",
+		"estate/keys/release.pub": "-----BEGIN PUBLIC KEY-----\n",
+	})
+	r := commitEstate(t, top)
 	dirty := func() bool {
 		t.Helper()
 		p, err := r.Provenance()
