@@ -227,6 +227,10 @@ type Finding struct {
 	Paths []string `json:"paths,omitempty"`
 	// More counts the paths not listed.
 	More int `json:"more,omitempty"`
+	// Diff shows what differs, as a unified diff of the first few files
+	// (a render that was not reproduced: from the committed file to the
+	// reproduced one).
+	Diff string `json:"diff,omitempty"`
 }
 
 // Export reads the first-parent history of the branch tip and returns the

@@ -254,6 +254,11 @@ func (b *Bundle) WriteText(w io.Writer) error {
 			if f.More > 0 {
 				fmt.Fprintf(&sb, "      … and %d more\n", f.More)
 			}
+			for _, l := range strings.SplitAfter(strings.TrimSuffix(f.Diff, "\n"), "\n") {
+				if l != "" {
+					sb.WriteString("      | " + strings.TrimSuffix(l, "\n") + "\n")
+				}
+			}
 		}
 	}
 	_, err := io.WriteString(w, sb.String())

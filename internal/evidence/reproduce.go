@@ -14,6 +14,9 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
+
+	udiff "github.com/aymanbagabas/go-udiff"
 
 	"github.com/palisade-gitops/palisade/internal/envrepo"
 	"github.com/palisade-gitops/palisade/internal/gitsrc"
@@ -84,9 +87,39 @@ func (e *exporter) reproduceRender(c *envrepo.HistoryCommit, rec *pipeline.Recor
 	if len(differ) == 0 {
 		return true, nil, nil, nil
 	}
-	return false, []Finding{finding(FindingNotReproduced,
+	f := finding(FindingNotReproduced,
 		fmt.Sprintf("rendering source commit %s again at %s, against the tree before this commit, makes another tree: %d file(s) differ. What runs is not what the reviewed source makes (an edit an incremental render kept, a tampered render state, or another build of the same version)",
-			short(sc.Hash), stamp(rec.At), len(differ)), differ)}, nil, nil
+			short(sc.Hash), stamp(rec.At), len(differ)), differ)
+	f.Diff = excerpt(differ, committed, again)
+	return false, []Finding{f}, nil, nil
+}
+
+// Bounds of the diff a not-reproduced finding shows: enough to see what
+// differs, not the whole tree.
+const (
+	diffFiles = 3
+	diffLines = 40
+)
+
+// excerpt is the unified diff, from the committed file to the reproduced
+// one, of the first few paths, each cut to diffLines lines.
+func excerpt(paths []string, committed, again map[string][]byte) string {
+	var sb strings.Builder
+	for i, p := range paths {
+		if i == diffFiles {
+			fmt.Fprintf(&sb, "… and %d more file(s)\n", len(paths)-diffFiles)
+			break
+		}
+		d := udiff.Unified("committed/"+p, "reproduced/"+p, string(committed[p]), string(again[p]))
+		lines := strings.SplitAfter(strings.TrimSuffix(d, "\n"), "\n")
+		if len(lines) > diffLines {
+			lines = append(lines[:diffLines], fmt.Sprintf("… %d more line(s)\n", len(lines)-diffLines))
+		}
+		for _, l := range lines {
+			sb.WriteString(strings.TrimSuffix(l, "\n") + "\n")
+		}
+	}
+	return sb.String()
 }
 
 // differing lists the paths whose content a and b disagree on, one
