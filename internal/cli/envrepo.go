@@ -112,7 +112,7 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 	// An existing local environment repository's tip is read while the
 	// estate loads; nothing is written to it before the estate is valid.
 	var pf *pipeline.Prefetch
-	if fi, err := os.Stat(o.Repo.Location); err == nil && fi.IsDir() && checkRemote(o.Repo) == nil && !o.Repo.Push {
+	if fi, err := os.Stat(o.Repo.Location); err == nil && fi.IsDir() && checkRemote(o.Repo) == nil && !o.Repo.Push && !o.DryRun {
 		pf = pipeline.PrefetchTip(o.Repo.Location, o.Repo.Branch)
 		defer pf.Wait()
 	}
@@ -127,6 +127,9 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 			return err
 		}
 		src = pipeline.Source{Repo: prov.Repo, Commit: prov.Commit, Dirty: prov.Dirty}
+	}
+	if o.DryRun {
+		return runRenderPlan(ctx, out, o, p, pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full})
 	}
 	if err := checkRemote(o.Repo); err != nil {
 		return err
@@ -176,6 +179,65 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		return &exitError{code: ExitDenied, err: fmt.Errorf("policies denied the change; nothing was committed")}
 	}
 	return nil
+}
+
+// runRenderPlan is render --dry-run: the render against the branch tip,
+// read as evidence export reads it, and what it would commit.
+func runRenderPlan(ctx context.Context, out io.Writer, o *RenderOptions, p *pipeline.Prepared, c pipeline.Commit) error {
+	tip, name, err := openTip(ctx, &o.Repo.RepoLocation)
+	if err != nil {
+		return err
+	}
+	build, ok := stateBuild(c.Version)
+	c.Build, c.Full = build, c.Full || !ok
+	pub, err := p.Plan(ctx, tip, c)
+	if err != nil {
+		return err
+	}
+	rep := pub.Report
+	if o.Output.Format == "json" {
+		if err := writeJSON(out, struct {
+			*pipeline.Report
+			DryRun    bool     `json:"dryRun"`
+			Tip       string   `json:"tip,omitempty"`
+			Unchanged bool     `json:"unchanged"`
+			Record    string   `json:"record,omitempty"`
+			Added     []string `json:"added,omitempty"`
+			Modified  []string `json:"modified,omitempty"`
+			Deleted   []string `json:"deleted,omitempty"`
+		}{rep, true, tipOrEmpty(tip), pub.Outcome.Unchanged, planRecord(pub), pub.Outcome.Added, pub.Outcome.Modified, pub.Outcome.Deleted}); err != nil {
+			return err
+		}
+	} else {
+		printReport(out, rep)
+		switch {
+		case rep.Denied:
+		case pub.Outcome.Unchanged:
+			fmt.Fprintf(out, "dry run: nothing would change; %s %s already holds this render\n", name, o.Repo.Branch)
+		default:
+			o := pub.Outcome
+			fmt.Fprintf(out, "dry run: would commit to %s %s: %d tenants rendered, %d changed, %d removed, %d held back; %d file(s) added, %d modified, %d deleted (record %s); nothing committed\n",
+				name, tip.Branch, len(rep.Rendered), len(rep.Changed), len(rep.Removed), len(rep.HeldBack), len(o.Added), len(o.Modified), len(o.Deleted), pub.Record.Path())
+		}
+	}
+	if rep.Denied {
+		return &exitError{code: ExitDenied, err: fmt.Errorf("policies denied the change; a render would commit nothing")}
+	}
+	return nil
+}
+
+func tipOrEmpty(s *envrepo.Snapshot) string {
+	if s.Empty() {
+		return ""
+	}
+	return s.Commit.String()
+}
+
+func planRecord(p *pipeline.Published) string {
+	if p.Record == nil || p.Outcome.Unchanged || p.Report.Denied {
+		return ""
+	}
+	return p.Record.Path()
 }
 
 // checkRemote pairs --push with URLs: a local path is committed to

@@ -186,7 +186,7 @@ func runEvidenceExport(ctx context.Context, stdout io.Writer, o *EvidenceOptions
 	case len(o.Policy.Dirs) > 0:
 		return fmt.Errorf("--policy needs --reproduce: only a reproduction evaluates policies")
 	}
-	tip, name, err := openEvidenceTip(ctx, &o.Repo)
+	tip, name, err := openTip(ctx, &o.Repo)
 	if err != nil {
 		return err
 	}
@@ -231,9 +231,10 @@ func runEvidenceExport(ctx context.Context, stdout io.Writer, o *EvidenceOptions
 	return nil
 }
 
-// openEvidenceTip reads the branch tip: strictly read-only for a local
-// repository, through a clone kept in --repo-cache for a URL.
-func openEvidenceTip(ctx context.Context, o *RepoLocation) (*envrepo.Snapshot, string, error) {
+// openTip reads the branch tip: strictly read-only for a local
+// repository, through a clone kept in --repo-cache for a URL (fetched,
+// never pushed to).
+func openTip(ctx context.Context, o *RepoLocation) (*envrepo.Snapshot, string, error) {
 	url := strings.Contains(o.Location, "://") || strings.Contains(o.Location, "@")
 	if !url {
 		dir, err := filepath.Abs(o.Location)

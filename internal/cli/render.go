@@ -30,6 +30,9 @@ type RenderOptions struct {
 	// Full renders every tenant into the environment repository, ignoring
 	// the state of the last render.
 	Full bool
+	// DryRun renders against the environment repository's tip and commits
+	// nothing: what the next render would commit.
+	DryRun bool
 }
 
 // AddFlags registers the command's flags.
@@ -44,6 +47,7 @@ func (o *RenderOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Out, "out", "", "directory to write the environment tree into (required)")
 	f.StringSliceVar(&o.Tenants, "tenant", nil, "render only this tenant (repeatable); others keep their current output")
 	f.BoolVar(&o.Full, "full", false, "with --env-repo: render every tenant, ignoring the state of the last render (.palisade/state.json)")
+	f.BoolVar(&o.DryRun, "dry-run", false, "with --env-repo: render against the branch tip and say what the render would commit, committing nothing (a URL is fetched, never pushed)")
 	o.Tree.AddFlags(cmd)
 }
 
@@ -63,6 +67,14 @@ func (o *RenderOptions) Validate() error {
 	}
 	if o.Repo.RecordKey != "" && o.Repo.Location == "" {
 		return fmt.Errorf("--record-key needs --env-repo: a render into --out writes no decision record")
+	}
+	switch {
+	case o.DryRun && o.Repo.Location == "":
+		return fmt.Errorf("--dry-run needs --env-repo: it says what a render would commit there (a render into --out is already atomic)")
+	case o.DryRun && o.Repo.Push:
+		return fmt.Errorf("--dry-run pushes nothing: drop --push")
+	case o.DryRun && o.Repo.RecordKey != "":
+		return fmt.Errorf("--dry-run writes no record to sign: drop --record-key")
 	}
 	if err := o.Tree.Validate(); err != nil {
 		return err
@@ -91,9 +103,12 @@ decision record under .palisade/records/ and provenance trailers. A render
 that changes nothing commits nothing. A rejected push is fetched, rendered
 again against the new tip, and retried. Only the tenants whose inputs
 changed since the last render commit (.palisade/state.json) are rendered
-again; --full renders every tenant, repairing any drift of the committed
-files. --record-key signs each decision record with a cosign key, for
-'palisade evidence export --record-key' to verify.`,
+again, and those whose committed files were edited since; --full renders
+every tenant. --record-key signs each decision record with a cosign key, for
+'palisade evidence export --record-key' to verify. --dry-run renders
+against the tip and prints what the render would commit (the tenants,
+hold-backs and files) without committing: what lands when a freeze ends
+(--at), say.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {

@@ -123,85 +123,7 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 		c.Prefetched.Wait()
 	}
 	out, err := repo.Publish(ctx, func(tip *envrepo.Snapshot) (envrepo.Change, error) {
-		all, ok := c.Prefetched.take(tip.Commit)
-		if !ok {
-			var err error
-			if all, err = tip.Files(""); err != nil {
-				return envrepo.Change{}, err
-			}
-		}
-		base := NewMapBaseline(all)
-		local := localState{dir: filepath.Join(repo.GitDir(), "palisade"), tip: tip.Commit}
-		drift, err := DriftSinceRender(tip)
-		if err != nil {
-			return envrepo.Change{}, err
-		}
-		cc := c
-		cc.Full = c.Full || drift.State
-		q, fps, global, prevState, err := p.incremental(all, base, cc, local, drift.Tenants)
-		if err != nil {
-			return envrepo.Change{}, err
-		}
-		o, err := q.Render(ctx, base)
-		if err != nil {
-			return envrepo.Change{}, err
-		}
-		for _, t := range slices.Sorted(maps.Keys(drift.Tenants)) {
-			if slices.Contains(o.Report.Changed, t) && !slices.ContainsFunc(o.Report.HeldBack, func(h HoldBack) bool { return h.Tenant == t }) {
-				o.Report.Repaired = append(o.Report.Repaired, Repair{Tenant: t, Files: drift.Tenants[t]})
-			}
-		}
-		o.Report.StateEdited = drift.State
-		pub.Report = o.Report
-		if o.Report.Denied {
-			return envrepo.Change{}, errDenied
-		}
-		files := o.Tree(base)
-		rendered := TreeDigest(files)
-		prev := map[string][]byte{}
-		for path, data := range all {
-			if strings.HasPrefix(path, ".palisade/") {
-				files[path] = data // the history of records is kept
-			} else if underAny(path, Owned) {
-				prev[path] = data
-			}
-		}
-		rec, err := p.NewRecord(o, c.Source, c.Version, rendered)
-		if err != nil {
-			return envrepo.Change{}, err
-		}
-		pub.Record = rec
-		if rendered == TreeDigest(prev) {
-			// Nothing to apply: no new record either, so the tree
-			// equals the tip's and nothing is committed. When the
-			// committed state was of another version (or --full), the
-			// state of this render is kept beside the repository, so
-			// that the next render at this tip need not redo it all.
-			if committedGlobal(all) != global {
-				if st, err := newState(global, fps, o, prevState, p.Options.At); err == nil {
-					local.save(st)
-				}
-			}
-			return envrepo.Change{Files: files, Message: "unchanged", Author: c.Author}, nil
-		}
-		data, err := rec.JSON()
-		if err != nil {
-			return envrepo.Change{}, err
-		}
-		files[rec.Path()] = data
-		if c.RecordSigner != nil {
-			sig, err := c.RecordSigner.SignMessage(bytes.NewReader(data))
-			if err != nil {
-				return envrepo.Change{}, fmt.Errorf("signing the decision record: %w", err)
-			}
-			files[SignaturePath(rec.Path())] = []byte(base64.StdEncoding.EncodeToString(sig))
-		}
-		st, err := newState(global, fps, o, prevState, p.Options.At)
-		if err != nil {
-			return envrepo.Change{}, err
-		}
-		files[StatePath] = st
-		return envrepo.Change{Files: files, Message: rec.CommitMessage(), Author: c.Author}, nil
+		return p.build(ctx, tip, c, localState{dir: filepath.Join(repo.GitDir(), "palisade"), tip: tip.Commit}, pub)
 	})
 	pub.Outcome = out
 	if errors.Is(err, errDenied) {
@@ -215,6 +137,133 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 	}
 	return pub, nil
 }
+
+// build renders the prepared estate against the branch tip and returns
+// what to commit, filling pub's report and record. local is the state kept
+// beside the repository for the tip (a zero one for none).
+func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, c Commit, local localState, pub *Published) (envrepo.Change, error) {
+	all, ok := c.Prefetched.take(tip.Commit)
+	if !ok {
+		var err error
+		if all, err = tip.Files(""); err != nil {
+			return envrepo.Change{}, err
+		}
+	}
+	base := NewMapBaseline(all)
+	drift, err := DriftSinceRender(tip)
+	if err != nil {
+		return envrepo.Change{}, err
+	}
+	cc := c
+	cc.Full = c.Full || drift.State
+	q, fps, global, prevState, err := p.incremental(all, base, cc, local, drift.Tenants)
+	if err != nil {
+		return envrepo.Change{}, err
+	}
+	o, err := q.Render(ctx, base)
+	if err != nil {
+		return envrepo.Change{}, err
+	}
+	for _, t := range slices.Sorted(maps.Keys(drift.Tenants)) {
+		if slices.Contains(o.Report.Changed, t) && !slices.ContainsFunc(o.Report.HeldBack, func(h HoldBack) bool { return h.Tenant == t }) {
+			o.Report.Repaired = append(o.Report.Repaired, Repair{Tenant: t, Files: drift.Tenants[t]})
+		}
+	}
+	o.Report.StateEdited = drift.State
+	pub.Report = o.Report
+	if o.Report.Denied {
+		return envrepo.Change{}, errDenied
+	}
+	files := o.Tree(base)
+	rendered := TreeDigest(files)
+	prev := map[string][]byte{}
+	for path, data := range all {
+		if strings.HasPrefix(path, ".palisade/") {
+			files[path] = data // the history of records is kept
+		} else if underAny(path, Owned) {
+			prev[path] = data
+		}
+	}
+	rec, err := p.NewRecord(o, c.Source, c.Version, rendered)
+	if err != nil {
+		return envrepo.Change{}, err
+	}
+	pub.Record = rec
+	if rendered == TreeDigest(prev) {
+		// Nothing to apply: no new record either, so the tree
+		// equals the tip's and nothing is committed. When the
+		// committed state was of another version (or --full), the
+		// state of this render is kept beside the repository, so
+		// that the next render at this tip need not redo it all.
+		if committedGlobal(all) != global {
+			if st, err := newState(global, fps, o, prevState, p.Options.At); err == nil {
+				local.save(st)
+			}
+		}
+		return envrepo.Change{Files: files, Message: "unchanged", Author: c.Author}, nil
+	}
+	data, err := rec.JSON()
+	if err != nil {
+		return envrepo.Change{}, err
+	}
+	files[rec.Path()] = data
+	if c.RecordSigner != nil {
+		sig, err := c.RecordSigner.SignMessage(bytes.NewReader(data))
+		if err != nil {
+			return envrepo.Change{}, fmt.Errorf("signing the decision record: %w", err)
+		}
+		files[SignaturePath(rec.Path())] = []byte(base64.StdEncoding.EncodeToString(sig))
+	}
+	st, err := newState(global, fps, o, prevState, p.Options.At)
+	if err != nil {
+		return envrepo.Change{}, err
+	}
+	files[StatePath] = st
+	return envrepo.Change{Files: files, Message: rec.CommitMessage(), Author: c.Author}, nil
+}
+
+// Plan renders the prepared estate against the branch tip as Publish would,
+// and commits nothing: the report, record and changed files of the commit
+// the next render would make (render --dry-run). Its outcome is Unchanged
+// when that render would commit nothing. The repository is only read.
+func (p *Prepared) Plan(ctx context.Context, tip *envrepo.Snapshot, c Commit) (*Published, error) {
+	pub := &Published{}
+	all, err := tip.Files("")
+	if err != nil {
+		return nil, err
+	}
+	c.Prefetched = &Prefetch{done: closed, commit: tip.Commit, files: all}
+	change, err := p.build(ctx, tip, c, localState{}, pub)
+	if errors.Is(err, errDenied) {
+		return pub, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := envrepo.Outcome{Commit: tip.Commit, Parent: tip.Commit}
+	for path, data := range change.Files {
+		switch before, ok := all[path]; {
+		case !ok:
+			out.Added = append(out.Added, path)
+		case !bytes.Equal(before, data):
+			out.Modified = append(out.Modified, path)
+		}
+	}
+	for path := range all {
+		if _, ok := change.Files[path]; !ok {
+			out.Deleted = append(out.Deleted, path)
+		}
+	}
+	slices.Sort(out.Added)
+	slices.Sort(out.Modified)
+	slices.Sort(out.Deleted)
+	out.Unchanged = len(out.Added)+len(out.Modified)+len(out.Deleted) == 0
+	pub.Outcome = out
+	return pub, nil
+}
+
+// closed is a closed channel: a Prefetch that is already done.
+var closed = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
 
 // StatePath holds what the last render commit made of each tenant, so the
 // next render redoes only the tenants whose inputs changed.
