@@ -150,35 +150,7 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 	if err != nil {
 		return err
 	}
-	rep := pub.Report
-	if o.Output.Format == "json" {
-		if err := writeJSON(out, struct {
-			*pipeline.Report
-			Commit    string `json:"commit,omitempty"`
-			Unchanged bool   `json:"unchanged"`
-			Pushed    bool   `json:"pushed"`
-			Record    string `json:"record,omitempty"`
-		}{rep, hashOrEmpty(pub), pub.Outcome.Unchanged, pub.Outcome.Pushed, recordPath(pub)}); err != nil {
-			return err
-		}
-	} else {
-		printReport(out, rep)
-		switch {
-		case rep.Denied:
-		case pub.Outcome.Unchanged:
-			fmt.Fprintf(out, "nothing changed: %s %s already holds this render; no commit\n", where(repo), o.Repo.Branch)
-		default:
-			fmt.Fprintf(out, "committed %s to %s %s: %d tenants rendered, %d changed, %d removed, %d held back; record %s\n",
-				pub.Outcome.Commit.String()[:12], where(repo), o.Repo.Branch, len(rep.Rendered), len(rep.Changed), len(rep.Removed), len(rep.HeldBack), pub.Record.Path())
-			if pub.Outcome.Pushed {
-				fmt.Fprintf(out, "pushed to %s after %d attempt(s)\n", repo.Remote(), pub.Outcome.Attempts)
-			}
-		}
-	}
-	if rep.Denied {
-		return &exitError{code: ExitDenied, err: fmt.Errorf("policies denied the change; nothing was committed")}
-	}
-	return nil
+	return writePublished(out, o, pub, where(repo), false)
 }
 
 // runRenderPlan is render --dry-run: the render against the branch tip,
@@ -194,50 +166,66 @@ func runRenderPlan(ctx context.Context, out io.Writer, o *RenderOptions, p *pipe
 	if err != nil {
 		return err
 	}
-	rep := pub.Report
+	return writePublished(out, o, pub, name, true)
+}
+
+// writePublished prints a render into the environment repository (to
+// where), or a dry run of one, and turns a denial into exit 1.
+func writePublished(out io.Writer, o *RenderOptions, pub *pipeline.Published, where string, dryRun bool) error {
+	rep, res := pub.Report, pub.Outcome
 	if o.Output.Format == "json" {
-		if err := writeJSON(out, struct {
+		v := struct {
 			*pipeline.Report
-			DryRun    bool     `json:"dryRun"`
+			DryRun bool `json:"dryRun,omitempty"`
+			// Commit is the commit made, none for a dry run; Tip the
+			// commit the render was built on.
+			Commit    string   `json:"commit,omitempty"`
 			Tip       string   `json:"tip,omitempty"`
 			Unchanged bool     `json:"unchanged"`
+			Pushed    bool     `json:"pushed"`
 			Record    string   `json:"record,omitempty"`
 			Added     []string `json:"added,omitempty"`
 			Modified  []string `json:"modified,omitempty"`
 			Deleted   []string `json:"deleted,omitempty"`
-		}{rep, true, tipOrEmpty(tip), pub.Outcome.Unchanged, planRecord(pub), pub.Outcome.Added, pub.Outcome.Modified, pub.Outcome.Deleted}); err != nil {
+		}{
+			Report: rep, DryRun: dryRun, Unchanged: res.Unchanged, Pushed: res.Pushed, Record: recordPath(pub),
+			Added: res.Added, Modified: res.Modified, Deleted: res.Deleted,
+		}
+		if !res.Parent.IsZero() {
+			v.Tip = res.Parent.String()
+		}
+		if !dryRun {
+			v.Commit = hashOrEmpty(pub)
+		}
+		if err := writeJSON(out, v); err != nil {
 			return err
 		}
 	} else {
 		printReport(out, rep)
 		switch {
 		case rep.Denied:
-		case pub.Outcome.Unchanged:
-			fmt.Fprintf(out, "dry run: nothing would change; %s %s already holds this render\n", name, o.Repo.Branch)
-		default:
-			o := pub.Outcome
+		case res.Unchanged && dryRun:
+			fmt.Fprintf(out, "dry run: nothing would change; %s %s already holds this render\n", where, o.Repo.Branch)
+		case res.Unchanged:
+			fmt.Fprintf(out, "nothing changed: %s %s already holds this render; no commit\n", where, o.Repo.Branch)
+		case dryRun:
 			fmt.Fprintf(out, "dry run: would commit to %s %s: %d tenants rendered, %d changed, %d removed, %d held back; %d file(s) added, %d modified, %d deleted (record %s); nothing committed\n",
-				name, tip.Branch, len(rep.Rendered), len(rep.Changed), len(rep.Removed), len(rep.HeldBack), len(o.Added), len(o.Modified), len(o.Deleted), pub.Record.Path())
+				where, o.Repo.Branch, len(rep.Rendered), len(rep.Changed), len(rep.Removed), len(rep.HeldBack), len(res.Added), len(res.Modified), len(res.Deleted), pub.Record.Path())
+		default:
+			fmt.Fprintf(out, "committed %s to %s %s: %d tenants rendered, %d changed, %d removed, %d held back; record %s\n",
+				res.Commit.String()[:12], where, o.Repo.Branch, len(rep.Rendered), len(rep.Changed), len(rep.Removed), len(rep.HeldBack), pub.Record.Path())
+			if res.Pushed {
+				fmt.Fprintf(out, "pushed to %s after %d attempt(s)\n", where, res.Attempts)
+			}
 		}
 	}
-	if rep.Denied {
+	switch {
+	case rep.Denied && dryRun:
 		return &exitError{code: ExitDenied, err: fmt.Errorf("policies denied the change; a render would commit nothing")}
+	case rep.Denied:
+		return &exitError{code: ExitDenied, err: fmt.Errorf("policies denied the change; nothing was committed")}
 	}
 	return nil
-}
-
-func tipOrEmpty(s *envrepo.Snapshot) string {
-	if s.Empty() {
-		return ""
-	}
-	return s.Commit.String()
-}
-
-func planRecord(p *pipeline.Published) string {
-	if p.Record == nil || p.Outcome.Unchanged || p.Report.Denied {
-		return ""
-	}
-	return p.Record.Path()
 }
 
 // checkRemote pairs --push with URLs: a local path is committed to
