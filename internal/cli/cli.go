@@ -118,6 +118,7 @@ manifests for an environment repository that Argo CD or Flux applies.`,
 		newCalendarCommand(),
 		newPolicyCommand(),
 		newEvidenceCommand(),
+		newWaiverCommand(),
 		newVersionCommand(),
 	)
 	return root

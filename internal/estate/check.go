@@ -35,6 +35,7 @@ func check(e *Estate, fsys fs.FS, ds *diagnostics) {
 		c.tenant(e.Tenants[n])
 	}
 	c.domains()
+	c.approvals()
 }
 
 type checker struct {

@@ -39,6 +39,16 @@ type Platform struct {
 	Holidays      []string                 `json:"holidays"`
 	// Waivers are the platform's break-glass waivers (#PlatformWaiver).
 	Waivers map[string]Waiver `json:"waivers"`
+	// Approvers are the people whose signatures put waivers in force;
+	// none means whoever merges a waiver approves it.
+	Approvers map[string]Approver `json:"approvers"`
+}
+
+// Approver is #Approver.
+type Approver struct {
+	Email       string `json:"email"`
+	PublicKey   string `json:"publicKey"`
+	Description string `json:"description,omitempty"`
 }
 
 // PlatformImages are the images of the platform's own workloads.
@@ -470,6 +480,12 @@ type Waiver struct {
 	Approver   string      `json:"approver"`
 	Expires    time.Time   `json:"expires"`
 	BreakGlass bool        `json:"breakGlass"`
+	Signature  string      `json:"signature,omitempty"`
+	// NotApproved says why the waiver is not in force though it is
+	// otherwise valid: the platform names approvers, and the waiver's
+	// approver is not one of them or its signature does not verify
+	// (set when the estate is loaded; empty when it is approved).
+	NotApproved string `json:"-"`
 }
 
 // WaiverScope narrows a waiver within its tenant; a platform waiver's

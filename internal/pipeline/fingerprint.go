@@ -57,6 +57,11 @@ func Fingerprints(p *Prepared) (map[string]string, error) {
 			return nil, err
 		}
 		h.Write(data)
+		// Whether each waiver is approved depends on the approvers' keys
+		// too, which the tenant does not hold.
+		for _, id := range slices.Sorted(maps.Keys(t.Waivers)) {
+			h.Write([]byte(id + "\x00" + t.Waivers[id].NotApproved + "\n"))
+		}
 		refs := []string{t.Odoo.Image}
 		for _, env := range t.Environments {
 			refs = append(refs, env.Image)

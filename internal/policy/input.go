@@ -247,6 +247,11 @@ type Waiver struct {
 	Approver   string      `json:"approver"`
 	Expires    string      `json:"expires"`
 	BreakGlass bool        `json:"breakGlass"`
+	// NotApproved, when set, says why the waiver is not in force: the
+	// platform names approvers, and this waiver's approver is not one of
+	// them or did not sign it (platform.approvers). The engine ignores
+	// such a waiver and reports it (waiver.not-approved).
+	NotApproved string `json:"notApproved,omitempty"`
 }
 
 // WaiverScope narrows a waiver; empty fields match everything. It is the
@@ -380,7 +385,7 @@ func waivers(ws map[string]estate.Waiver) []Waiver {
 			ID: w.ID, Policy: w.Policy, Reason: w.Reason, Ticket: w.Ticket, Approver: w.Approver,
 			Expires:    w.Expires.UTC().Format(time.RFC3339),
 			BreakGlass: w.BreakGlass,
-			Scope:      w.Scope,
+			Scope:      w.Scope, NotApproved: w.NotApproved,
 		})
 	}
 	return out

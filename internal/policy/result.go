@@ -36,6 +36,7 @@ const (
 	WaiverUnused        = "waiver.unused"
 	WaiverUsed          = "waiver.used"
 	WaiverNotBreakGlass = "waiver.not-break-glass"
+	WaiverNotApproved   = "waiver.not-approved"
 )
 
 // Result is one finding of the policies about a tenant.

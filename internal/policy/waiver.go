@@ -70,6 +70,12 @@ func waive(owner waiverOwner, at time.Time, waivers []Waiver, results []Result, 
 		if err != nil {
 			return nil, fmt.Errorf("%s: expires %q is not an RFC 3339 instant", strings.Join(owner.path(w.ID), "."), w.Expires)
 		}
+		if w.NotApproved != "" {
+			note(WaiverNotApproved,
+				fmt.Sprintf("waiver %q for %s is not approved and is ignored: %s", w.ID, w.Policy, w.NotApproved),
+				fmt.Sprintf("have %s sign it: palisade waiver sign --key <their cosign key> %s (or cosign sign-blob over palisade waiver payload)", w.Approver, waiverRef(owner, w.ID)))
+			continue
+		}
 		if !expires.After(at) {
 			note(WaiverExpired,
 				fmt.Sprintf("waiver %q for %s expired at %s and is ignored", w.ID, w.Policy, w.Expires),
@@ -119,6 +125,14 @@ func waive(owner waiverOwner, at time.Time, waivers []Waiver, results []Result, 
 		}
 	}
 	return append(results, notes...), nil
+}
+
+// waiverRef is how the waiver commands name a waiver.
+func waiverRef(owner waiverOwner, id string) string {
+	if owner.tenant == "" {
+		return "--platform --waiver " + id
+	}
+	return "--tenant " + owner.tenant + " --waiver " + id
 }
 
 // matches reports whether the scope covers r; envClass is the class of r's

@@ -91,6 +91,19 @@ func TestWaivers(t *testing.T) {
 		},
 		denied: true,
 	}, {
+		name: "a waiver not approved (platform.approvers) is ignored and reported",
+		in:   frozenInput(),
+		waivers: []Waiver{func() Waiver {
+			w := breakGlass("hotfix", time.Hour)
+			w.NotApproved = "its approver cto@acme.example is not one of the platform's approvers (ops@acme.example)"
+			return w
+		}()},
+		want: []string{
+			"warn waiver.not-approved ",
+			"deny freeze.window-active production",
+		},
+		denied: true,
+	}, {
 		name:    "expired waiver is ignored and reported",
 		in:      frozenInput(),
 		waivers: []Waiver{breakGlass("hotfix", 0)},
@@ -241,6 +254,20 @@ func TestPlatformWaivers(t *testing.T) {
 		},
 		denied: true,
 	}, {
+		name: "not approved (platform.approvers): ignored, with how to approve it",
+		waivers: []Waiver{func() Waiver {
+			w := platformBreakGlass("pg-cve", 24*time.Hour, WaiverScope{})
+			w.NotApproved = "it carries no signature of its approver cto@acme.example"
+			return w
+		}()},
+		want: []string{
+			"platform: warn waiver.not-approved ",
+			"acme: deny freeze.platform-change production",
+			"acme: deny freeze.platform-change staging",
+			"bravo: deny freeze.platform-change production",
+		},
+		denied: true,
+	}, {
 		name:    "expired, or expiring more than 72 hours ahead: ignored",
 		waivers: []Waiver{platformBreakGlass("late", 73*time.Hour, WaiverScope{}), platformBreakGlass("old", 0, WaiverScope{})},
 		want: []string{
@@ -296,4 +323,35 @@ func cmpOr(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// TestNotApprovedMessage: the note says why the waiver is not in force and
+// how its approver signs it, naming the waiver as the waiver commands do.
+func TestNotApprovedMessage(t *testing.T) {
+	w := platformBreakGlass("pg-cve", 24*time.Hour, WaiverScope{})
+	w.NotApproved = "it carries no signature of its approver cto@acme.example"
+	res, err := ApplyPlatformWaivers(testAt, []Waiver{w}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].PolicyID != WaiverNotApproved {
+		t.Fatalf("got %+v, want one waiver.not-approved note", res)
+	}
+	r := res[0]
+	if want := `waiver "pg-cve" for freeze.platform-change is not approved and is ignored: it carries no signature of its approver cto@acme.example`; r.Message != want {
+		t.Errorf("message %q, want %q", r.Message, want)
+	}
+	if !strings.Contains(r.Remediation, "palisade waiver sign --key <their cosign key> --platform --waiver pg-cve") {
+		t.Errorf("remediation %q does not say how to sign the platform waiver", r.Remediation)
+	}
+	in := frozenInput()
+	tw := breakGlass("hotfix", time.Hour)
+	tw.NotApproved = "it carries no signature of its approver cto@acme.example"
+	res, err = applyWaivers(&Input{At: in.At, Tenant: in.Tenant, Waivers: []Waiver{tw}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || !strings.Contains(res[0].Remediation, "--tenant acme --waiver hotfix") {
+		t.Errorf("got %+v, want a note naming --tenant acme --waiver hotfix", res)
+	}
 }
