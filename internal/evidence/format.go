@@ -133,7 +133,10 @@ func (b *Bundle) waiverEntries() []waiverEntry {
 			if u.Platform {
 				e.About = append(e.About, "a platform waiver")
 			}
-			if u.Approver != "" {
+			switch {
+			case u.Approver != "" && u.Signature != "":
+				e.About = append(e.About, "approved and signed by "+u.Approver)
+			case u.Approver != "":
 				e.About = append(e.About, "approved by "+u.Approver)
 			}
 			if u.Ticket != "" {

@@ -119,6 +119,13 @@ type WaiverUse struct {
 	Reason     string     `json:"reason,omitempty"`
 	Expires    *time.Time `json:"expires,omitempty"`
 	BreakGlass bool       `json:"breakGlass,omitempty"`
+	// Signature is the approver's signature of the waiver, verified with
+	// the approver's key (platform.approvers), and Payload what it signs
+	// (estate.WaiverPayload): an audit can verify the approval again with
+	// the approver's public key alone. Empty when the platform names no
+	// approvers.
+	Signature string `json:"signature,omitempty"`
+	Payload   string `json:"payload,omitempty"`
 }
 
 // NewRecord builds the decision record of an outcome.
@@ -259,6 +266,14 @@ func (p *Prepared) waiverUse(tenant, id, policyID string, platform bool) WaiverU
 		if !w.Expires.IsZero() {
 			exp := w.Expires.UTC()
 			u.Expires = &exp
+		}
+		if len(p.Estate.Platform.Approvers) > 0 && w.NotApproved == "" {
+			// In force, so approved: its signature verified.
+			owner := tenant
+			if platform {
+				owner = ""
+			}
+			u.Signature, u.Payload = w.Signature, string(estate.WaiverPayload(owner, w))
 		}
 	}
 	return u
