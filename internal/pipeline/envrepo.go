@@ -250,7 +250,9 @@ func (p *Prepared) Plan(ctx context.Context, tip *envrepo.Snapshot, c Commit) (*
 		}
 	}
 	for path := range all {
-		if _, ok := change.Files[path]; !ok {
+		// Files outside what renders own are kept, as Publish keeps them.
+		owned := slices.ContainsFunc(envrepo.DefaultOwned, func(dir string) bool { return strings.HasPrefix(path, dir) })
+		if _, ok := change.Files[path]; !ok && owned {
 			out.Deleted = append(out.Deleted, path)
 		}
 	}
