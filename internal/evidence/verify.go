@@ -230,6 +230,8 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 			problems = append(problems, finding(FindingUnreviewedSource,
 				fmt.Sprintf("rendered from uncommitted changes on top of %s: no source commit holds what was judged", short(rec.Source.Commit)), nil))
 		}
+		// narrow keeps rec, the whole record, for the reproduction.
+		included := narrow(&r, tenants)
 		if e.source != nil && rec.Source.Commit != "" {
 			sc, err := e.source.Resolve(rec.Source.Commit)
 			if err != nil {
@@ -237,7 +239,9 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 					fmt.Sprintf("the source commit %s is not in the estate repository %s (a rewritten history, or a render from another repository)", short(rec.Source.Commit), e.source.Dir), nil))
 			} else {
 				r.Change = sourceCommit(sc)
-				if e.reproduce != nil && !rec.Source.Dirty {
+				// A render that concerns none of the tenants asked for
+				// is not exported: not reproduced either.
+				if e.reproduce != nil && !rec.Source.Dirty && included {
 					ok, fs, ns, err := e.reproduceRender(c, rec, sc, finding)
 					if err != nil {
 						return nil, nil, nil, err
@@ -248,7 +252,7 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 			}
 		}
 		findings = append(findings, problems...)
-		if narrow(&r, tenants) {
+		if included {
 			renders = append(renders, r)
 		}
 	}
