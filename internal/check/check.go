@@ -587,7 +587,8 @@ func (r reasons) of(e *estate.Estate, t string) []string {
 }
 
 // waiverNotes lists the affected tenants' waivers, and the platform's
-// (no tenant): used, expiring within ExpiringWithin of at, expired.
+// (no tenant): not approved, used, expiring within ExpiringWithin of at,
+// expired.
 func waiverNotes(e *estate.Estate, tenants []string, results []policy.Result, at time.Time) []report.WaiverNote {
 	// used[[tenant, id]] for a tenant's waiver, used[["", id]] for the
 	// platform's: only the platform's waive a platform change.
@@ -605,6 +606,8 @@ func waiverNotes(e *estate.Estate, tenants []string, results []policy.Result, at
 		for id, w := range ws {
 			n := report.WaiverNote{Tenant: tenant, ID: id, Policy: w.Policy, Expires: w.Expires}
 			switch {
+			case w.NotApproved != "":
+				n.State = report.WaiverNotApproved
 			case !w.Expires.After(at):
 				n.State = report.WaiverExpired
 			case used[[2]string{tenant, id}]:

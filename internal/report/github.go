@@ -64,15 +64,18 @@ func writeGitHub(w io.Writer, c *Check, _ Options) error {
 		p.command("notice", c.repoPos(Position{File: files[f.Tenant]}), title, msg)
 	}
 	for _, wv := range c.Waivers {
-		if wv.State != WaiverExpiring {
-			continue
-		}
 		file := files[wv.Tenant]
 		if wv.Tenant == "" {
 			file = c.PlatformFile
 		}
-		p.command("notice", c.repoPos(Position{File: file}), "waiver expiring · "+owner(wv.Tenant),
-			fmt.Sprintf("waiver %s for %s expires at %s", wv.ID, wv.Policy, wv.Expires.Format(time.RFC3339)))
+		switch wv.State {
+		case WaiverExpiring:
+			p.command("notice", c.repoPos(Position{File: file}), "waiver expiring · "+owner(wv.Tenant),
+				fmt.Sprintf("waiver %s for %s expires at %s", wv.ID, wv.Policy, wv.Expires.Format(time.RFC3339)))
+		case WaiverNotApproved:
+			p.command("warning", c.repoPos(Position{File: file}), "waiver not approved · "+owner(wv.Tenant),
+				fmt.Sprintf("waiver %s for %s is not in force: its approver has not signed it (palisade waiver sign)", wv.ID, wv.Policy))
+		}
 	}
 	p.line("%s", summaryLine(c))
 	return p.err

@@ -136,8 +136,12 @@ func (m *mdWriter) summary(c *Check) {
 		m.add(fmt.Sprintf("- **Frozen if merged now:** %s: %s\n", plural(len(t.frozen), "tenant", "tenants"), strings.Join(names, ", ")))
 	}
 	if len(c.Waivers) > 0 {
-		m.add(fmt.Sprintf("- **Waivers:** %d used, %d expiring, %d expired, %d unused\n",
-			t.waivers[WaiverUsed], t.waivers[WaiverExpiring], t.waivers[WaiverExpired], t.waivers[WaiverUnused]))
+		line := fmt.Sprintf("- **Waivers:** %d used, %d expiring, %d expired, %d unused",
+			t.waivers[WaiverUsed], t.waivers[WaiverExpiring], t.waivers[WaiverExpired], t.waivers[WaiverUnused])
+		if n := t.waivers[WaiverNotApproved]; n > 0 {
+			line += fmt.Sprintf(", **%d not approved** (unsigned by their approver: not in force)", n)
+		}
+		m.add(line + "\n")
 	}
 	if n := len(c.Calendar); n > 0 {
 		tenants := 0

@@ -31,6 +31,9 @@ const (
 	WaiverExpiring = "expiring"
 	WaiverExpired  = "expired"
 	WaiverUnused   = "unused"
+	// WaiverNotApproved: the platform names approvers, and the waiver's
+	// approver is not one of them or did not sign it; not in force.
+	WaiverNotApproved = "not-approved"
 )
 
 // Check is the outcome of `palisade check`: what a change to the estate
@@ -246,7 +249,8 @@ type WaiverNote struct {
 	ID      string    `json:"id"`
 	Policy  string    `json:"policy"`
 	Expires time.Time `json:"expires"`
-	// State is WaiverUsed, WaiverExpiring, WaiverExpired or WaiverUnused.
+	// State is WaiverUsed, WaiverExpiring, WaiverExpired, WaiverUnused or
+	// WaiverNotApproved.
 	State string `json:"state"`
 }
 
