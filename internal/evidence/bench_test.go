@@ -10,13 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing/object"
-
 	"github.com/palisade-gitops/palisade/internal/envrepo"
 	"github.com/palisade-gitops/palisade/internal/estategen"
 	"github.com/palisade-gitops/palisade/internal/evidence"
 	"github.com/palisade-gitops/palisade/internal/pipeline"
-	"github.com/palisade-gitops/palisade/render"
+	"github.com/palisade-gitops/palisade/internal/pipeline/pipelinetest"
 )
 
 // BenchmarkExport exports and verifies the history of a 1,000-tenant
@@ -128,22 +126,7 @@ func BenchmarkReproduce(b *testing.B) {
 }
 
 func publish(b *testing.B, root, env string, at time.Time) {
-	ctx := context.Background()
-	p, err := pipeline.Prepare(ctx, pipeline.Options{
-		Root: root, Target: render.TargetArgoCD, Layout: render.LayoutKustomize, At: at,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	repo, err := envrepo.Open(ctx, env, envrepo.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pub, err := p.Publish(ctx, repo, pipeline.Commit{
-		Source: pipeline.Source{Repo: "bench", Commit: strings.Repeat("ab", 20)}, Version: "bench",
-		Author: object.Signature{Name: "bench", Email: "bench@example.test", When: at},
-	})
-	if err != nil || pub.Report.Denied || pub.Outcome.Unchanged {
-		b.Fatalf("publish: %v (denied %v)", err, pub != nil && pub.Report.Denied)
+	if pub := pipelinetest.Publish(b, root, env, at); pub.Outcome.Unchanged {
+		b.Fatal("publish: nothing changed")
 	}
 }

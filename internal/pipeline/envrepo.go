@@ -123,7 +123,14 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 		c.Prefetched.Wait()
 	}
 	out, err := repo.Publish(ctx, func(tip *envrepo.Snapshot) (envrepo.Change, error) {
-		return p.build(ctx, tip, c, localState{dir: filepath.Join(repo.GitDir(), "palisade"), tip: tip.Commit}, pub)
+		all, ok := c.Prefetched.take(tip.Commit)
+		if !ok {
+			var err error
+			if all, err = tip.Files(""); err != nil {
+				return envrepo.Change{}, err
+			}
+		}
+		return p.build(ctx, tip, all, c, localState{dir: filepath.Join(repo.GitDir(), "palisade"), tip: tip.Commit}, pub)
 	})
 	pub.Outcome = out
 	if errors.Is(err, errDenied) {
@@ -138,17 +145,11 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 	return pub, nil
 }
 
-// build renders the prepared estate against the branch tip and returns
-// what to commit, filling pub's report and record. local is the state kept
-// beside the repository for the tip (a zero one for none).
-func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, c Commit, local localState, pub *Published) (envrepo.Change, error) {
-	all, ok := c.Prefetched.take(tip.Commit)
-	if !ok {
-		var err error
-		if all, err = tip.Files(""); err != nil {
-			return envrepo.Change{}, err
-		}
-	}
+// build renders the prepared estate against the branch tip, whose files
+// are all, and returns what to commit, filling pub's report and record.
+// local is the state kept beside the repository for the tip (a zero one
+// for none).
+func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[string][]byte, c Commit, local localState, pub *Published) (envrepo.Change, error) {
 	base := NewMapBaseline(all)
 	drift, err := DriftSinceRender(tip)
 	if err != nil {
@@ -232,8 +233,7 @@ func (p *Prepared) Plan(ctx context.Context, tip *envrepo.Snapshot, c Commit) (*
 	if err != nil {
 		return nil, err
 	}
-	c.Prefetched = &Prefetch{done: closed, commit: tip.Commit, files: all}
-	change, err := p.build(ctx, tip, c, localState{}, pub)
+	change, err := p.build(ctx, tip, all, c, localState{}, pub)
 	if errors.Is(err, errDenied) {
 		return pub, nil
 	}
@@ -263,9 +263,6 @@ func (p *Prepared) Plan(ctx context.Context, tip *envrepo.Snapshot, c Commit) (*
 	pub.Outcome = out
 	return pub, nil
 }
-
-// closed is a closed channel: a Prefetch that is already done.
-var closed = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
 
 // StatePath holds what the last render commit made of each tenant, so the
 // next render redoes only the tenants whose inputs changed.

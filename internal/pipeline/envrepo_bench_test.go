@@ -1,46 +1,17 @@
 package pipeline_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/go-git/go-git/v5/plumbing/object"
-
-	"github.com/palisade-gitops/palisade/internal/envrepo"
 	"github.com/palisade-gitops/palisade/internal/pipeline"
-	"github.com/palisade-gitops/palisade/render"
+	"github.com/palisade-gitops/palisade/internal/pipeline/pipelinetest"
 )
 
-// publish is the main job into an environment repository as the CLI runs
-// it: read the branch tip ahead while the estate is prepared, render it
-// against the tip, commit.
 func publish(b *testing.B, root, env string) *pipeline.Published {
-	ctx := context.Background()
-	var pf *pipeline.Prefetch
-	if _, err := os.Stat(env); err == nil {
-		pf = pipeline.PrefetchTip(env, "main")
-	}
-	p, err := pipeline.Prepare(ctx, pipeline.Options{
-		Root: root, Target: render.TargetArgoCD, Layout: render.LayoutKustomize, At: benchAt,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	repo, err := envrepo.Open(ctx, env, envrepo.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pub, err := p.Publish(ctx, repo, pipeline.Commit{
-		Source: pipeline.Source{Repo: "bench"}, Version: "bench", Prefetched: pf,
-		Author: object.Signature{Name: "bench", Email: "bench@example.test", When: benchAt},
-	})
-	if err != nil || pub.Report.Denied {
-		b.Fatalf("publish: %v (denied %v)", err, pub != nil && pub.Report.Denied)
-	}
-	return pub
+	return pipelinetest.Publish(b, root, env, benchAt)
 }
 
 // BenchmarkPublish is the main job committing into a 1,000-tenant
