@@ -58,7 +58,7 @@ func (o *EnvRepoOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVar(&o.Push, "push", false, "push the commit to the --env-repo URL (credentials: PALISADE_GIT_TOKEN, PALISADE_GIT_USERNAME/PASSWORD or PALISADE_GIT_SSH_KEY)")
 	f.StringVar(&o.Author, "author", "", `commit author "Name <email>" (default: $PALISADE_GIT_AUTHOR_NAME and $PALISADE_GIT_AUTHOR_EMAIL, else "Palisade <palisade@localhost>")`)
-	f.StringVar(&o.RecordKey, "record-key", "", "sign each decision record with this cosign private key (password: $COSIGN_PASSWORD); the signature is committed beside the record")
+	f.StringVar(&o.RecordKey, "record-key", "", "sign each decision record with this cosign private key (password: $COSIGN_PASSWORD); the signature and an in-toto attestation (SLSA provenance) are committed beside the record")
 }
 
 // recordSigner loads --record-key, if given.

@@ -146,6 +146,9 @@ type Render struct {
 	// Reproduced is true when rendering the source commit again
 	// (Options.Reproduce) made exactly the committed tree.
 	Reproduced bool `json:"reproduced,omitempty"`
+	// Attestation is the record's in-toto attestation (SLSA provenance),
+	// when it verified with the record key (Options.RecordKey).
+	Attestation string `json:"attestation,omitempty"`
 	// Record is the decision record, its tenants, waiver uses, hold-backs
 	// and images narrowed to the tenants asked for.
 	Record *pipeline.Record `json:"record"`
@@ -203,6 +206,11 @@ const (
 	// FindingRecordSignature: a record carries no signature, or one the
 	// record key does not verify (Options.RecordKey).
 	FindingRecordSignature = "record-signature"
+	// FindingAttestation: a record's in-toto attestation does not verify
+	// with the record key, is about another record, disagrees with the
+	// record, or is named by the commit's trailer and missing
+	// (Options.RecordKey).
+	FindingAttestation = "attestation"
 	// FindingSourceMismatch: the estate at the record's source commit is
 	// not the estate the record's estate digest says was rendered
 	// (Options.Reproduce).

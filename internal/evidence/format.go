@@ -26,6 +26,7 @@ var CSVHeader = []string{
 	"at", "commit", "verified", "source_repo", "source_commit", "palisade",
 	"tenant", "tier", "change", "verdict", "warnings", "waived_denials", "waivers", "images", "signers",
 	"source_author", "source_committer", "source_subject", "approvals", "reproduced",
+	"attestation",
 }
 
 // WriteCSV writes one row per tenant of each render (its change, verdict,
@@ -53,6 +54,7 @@ func (b *Bundle) WriteCSV(w io.Writer) error {
 				t.Tenant, t.Tier, t.Change, t.Verdict, strconv.Itoa(t.Warnings), strconv.Itoa(t.Waived),
 				strings.Join(t.Waivers, " "), strings.Join(t.Images, " "), strings.Join(t.Signers, " "),
 				ch.Author, ch.Committer, ch.Subject, strings.Join(ch.Approvals, "; "), reproduced,
+				r.Attestation,
 			})
 			if err != nil {
 				return err
@@ -311,11 +313,15 @@ func (b *Bundle) headlines() []string {
 	return lines
 }
 
-// status says whether the render verified and was reproduced.
+// status says whether the render verified, carries an attestation the
+// record key verified, and was reproduced.
 func (r Render) status() string {
 	status := "verified"
 	if !r.Verified {
 		status = "NOT VERIFIED"
+	}
+	if r.Attestation != "" {
+		status += ", attested"
 	}
 	if r.Reproduced {
 		status += ", reproduced"

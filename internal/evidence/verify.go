@@ -202,6 +202,14 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 			} else if msg != "" {
 				problems = append(problems, finding(FindingRecordSignature, msg, []string{pipeline.SignaturePath(p)}))
 			}
+			ap := pipeline.AttestationPath(p)
+			if attested, msg, err := attestationProblem(c, p, data, rec, e.key); err != nil {
+				return nil, nil, nil, err
+			} else if msg != "" {
+				problems = append(problems, finding(FindingAttestation, msg, []string{ap}))
+			} else if attested {
+				r.Attestation = ap
+			}
 		}
 		key, err := treeKeyOf(c.Snapshot)
 		if err != nil {
@@ -298,6 +306,35 @@ func signatureProblem(s *envrepo.Snapshot, recordPath string, record []byte, key
 		return "the record's signature does not verify with the record key: another key signed it, or the record changed after it was signed", nil
 	}
 	return "", nil
+}
+
+// attestationProblem checks the in-toto attestation committed beside a
+// record, if any, against the record key and the record; it says whether
+// there is one, and what is wrong, if anything. A record without one (a render by an earlier
+// Palisade) is signed all the same; but a commit whose trailer names an
+// attestation must carry it.
+func attestationProblem(c *envrepo.HistoryCommit, recordPath string, record []byte, rec *pipeline.Record, key signature.Verifier) (attested bool, problem string, err error) {
+	ap := pipeline.AttestationPath(recordPath)
+	named := ""
+	for _, t := range parseTrailers(c.Message) {
+		if t.Key == pipeline.AttestationTrailer {
+			named = t.Value
+		}
+	}
+	if named != "" && named != ap {
+		return false, fmt.Sprintf("the commit's %s trailer names %s, not %s, the attestation of its record", pipeline.AttestationTrailer, named, ap), nil
+	}
+	env, err := c.Read(ap)
+	if errors.Is(err, fs.ErrNotExist) {
+		if named != "" {
+			return false, fmt.Sprintf("the commit's %s trailer names %s, which the commit does not carry", pipeline.AttestationTrailer, ap), nil
+		}
+		return false, "", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	return true, pipeline.VerifyAttestation(key, env, rec, recordPath, record), nil
 }
 
 // parseRecord reads a decision record; a problem says why it is not one.

@@ -43,9 +43,11 @@ type Commit struct {
 	Prefetched *Prefetch
 	// RecordSigner, when set, signs each decision record: its signature,
 	// base64, is committed beside it as <record>.sig (SignaturePath), the
-	// form `cosign verify-blob --signature` reads. An auditor holding the
-	// public key can then tell a record the render job wrote from one
-	// written by anyone else who can push to the repository.
+	// form `cosign verify-blob --signature` reads, and so is its in-toto
+	// attestation (AttestationPath, named by the commit's
+	// Palisade-Attestation trailer). An auditor holding the public key can
+	// then tell a record the render job wrote from one written by anyone
+	// else who can push to the repository.
 	RecordSigner signature.Signer
 }
 
@@ -208,19 +210,26 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 		return envrepo.Change{}, err
 	}
 	files[rec.Path()] = data
+	msg := rec.CommitMessage()
 	if c.RecordSigner != nil {
 		sig, err := c.RecordSigner.SignMessage(bytes.NewReader(data))
 		if err != nil {
 			return envrepo.Change{}, fmt.Errorf("signing the decision record: %w", err)
 		}
 		files[SignaturePath(rec.Path())] = []byte(base64.StdEncoding.EncodeToString(sig))
+		att, err := Attest(c.RecordSigner, rec, rec.Path(), data)
+		if err != nil {
+			return envrepo.Change{}, fmt.Errorf("attesting the decision record: %w", err)
+		}
+		files[AttestationPath(rec.Path())] = att
+		msg += AttestationTrailer + ": " + AttestationPath(rec.Path()) + "\n"
 	}
 	st, err := newState(global, fps, o, prevState, p.Options.At)
 	if err != nil {
 		return envrepo.Change{}, err
 	}
 	files[StatePath] = st
-	return envrepo.Change{Files: files, Message: rec.CommitMessage(), Author: c.Author}, nil
+	return envrepo.Change{Files: files, Message: msg, Author: c.Author}, nil
 }
 
 // Plan renders the prepared estate against the branch tip as Publish would,
