@@ -363,8 +363,22 @@ type Drift struct {
 // none when the branch has no render commit.
 func DriftSinceRender(tip *envrepo.Snapshot) (Drift, error) {
 	var d Drift
+	// A branch that holds neither records nor a render state has never
+	// been rendered into (an adopted repository, a new one): its history,
+	// however long, is not walked, once per render, to find out.
+	records, err := tip.DirHash(RecordsDir)
+	if err != nil {
+		return d, err
+	}
+	if records.IsZero() {
+		if _, err := tip.Read(StatePath); errors.Is(err, fs.ErrNotExist) {
+			return d, nil
+		} else if err != nil {
+			return d, err
+		}
+	}
 	var last *envrepo.Snapshot
-	err := tip.History(func(c *envrepo.HistoryCommit) error {
+	err = tip.History(func(c *envrepo.HistoryCommit) error {
 		paths, err := c.ChangedPaths(c.Parent, RecordsDir)
 		if err != nil {
 			return err
