@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,8 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"cuelang.org/go/cue/format"
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -120,6 +125,12 @@ func TestScript(t *testing.T) {
 				ts.Check(err)
 				ts.Check(os.WriteFile(ts.MkAbs(args[0]+".key"), kb.PrivateBytes, 0o600))
 				ts.Check(os.WriteFile(ts.MkAbs(args[0]+".pub"), kb.PublicBytes, 0o644))
+			},
+			"pgpkey": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: pgpkey NAME")
+				}
+				ts.Check(writePGPKey(ts.MkAbs(args[0]), args[0], ts.Getenv("PALISADE_COMMIT_KEY_PASSPHRASE")))
 			},
 			"kbuild": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 1 {
@@ -281,4 +292,45 @@ func TestExampleFormatted(t *testing.T) {
 			t.Errorf("%s is not formatted: run cue fmt", f)
 		}
 	}
+}
+
+// writePGPKey writes an Ed25519 OpenPGP key made on 2026-01-01 (before the
+// scripts' --at instants, so that its signatures are valid then):
+// NAME.asc, its private half, encrypted with passphrase if not empty, and
+// NAME.pub.asc, its public half, both ASCII-armored as gpg exports them.
+func writePGPKey(prefix, name, passphrase string) error {
+	cfg := &packet.Config{
+		Algorithm: packet.PubKeyAlgoEdDSA,
+		Time:      func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
+	}
+	e, err := openpgp.NewEntity(name, "", name+"@example.test", cfg)
+	if err != nil {
+		return err
+	}
+	var pub bytes.Buffer
+	w, err := armor.Encode(&pub, openpgp.PublicKeyType, nil)
+	if err != nil {
+		return err
+	}
+	if err := e.Serialize(w); err != nil {
+		return err
+	}
+	w.Close()
+	if passphrase != "" {
+		if err := e.EncryptPrivateKeys([]byte(passphrase), cfg); err != nil {
+			return err
+		}
+	}
+	var priv bytes.Buffer
+	if w, err = armor.Encode(&priv, openpgp.PrivateKeyType, nil); err != nil {
+		return err
+	}
+	if err := e.SerializePrivateWithoutSigning(w, cfg); err != nil {
+		return err
+	}
+	w.Close()
+	if err := os.WriteFile(prefix+".asc", priv.Bytes(), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(prefix+".pub.asc", pub.Bytes(), 0o644)
 }

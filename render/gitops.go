@@ -40,7 +40,7 @@ func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options) (
 	files := map[string][]any{}
 	platformApp := "platform-" + cluster
 	files["platform.yaml"] = []any{
-		appProject(platformApp, "Platform services of cluster "+cluster+": shared PostgreSQL and Redis", g.RepoURL,
+		appProject(platformApp, "Platform services of cluster "+cluster+": shared PostgreSQL and Redis", g,
 			[]any{obj{"server": cl.Server, "namespace": "*"}}, nil),
 		application(platformApp, platformApp, "clusters/"+cluster+"/platform", cl.Server, "", g, map[string]string{LabelManagedBy: "palisade"}),
 	}
@@ -66,7 +66,7 @@ func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options) (
 		if err != nil {
 			return nil, err
 		}
-		objs := []any{appProject(project, fmt.Sprintf("Tenants of tier %s on cluster %s", tier, cluster), g.RepoURL, dests, windows)}
+		objs := []any{appProject(project, fmt.Sprintf("Tenants of tier %s on cluster %s", tier, cluster), g, dests, windows)}
 		for _, u := range tu {
 			labels := u.labels()
 			objs = append(objs, application(u.App(), project, u.Dir(), cl.Server, u.ns, g, labels))
@@ -76,10 +76,10 @@ func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options) (
 	return files, nil
 }
 
-func appProject(name, description, repo string, dests []any, windows []any) obj {
+func appProject(name, description string, g estate.GitOps, dests []any, windows []any) obj {
 	spec := obj{
 		"description":              description,
-		"sourceRepos":              []any{repo},
+		"sourceRepos":              []any{g.RepoURL},
 		"destinations":             dests,
 		"clusterResourceWhitelist": []any{obj{"group": "", "kind": "Namespace"}},
 		// Credentials come from External Secrets, never from git.
@@ -88,6 +88,11 @@ func appProject(name, description, repo string, dests []any, windows []any) obj 
 	}
 	if len(windows) > 0 {
 		spec["syncWindows"] = windows
+	}
+	if cs := g.CommitSigning; cs != nil {
+		// Argo CD syncs only commits signed by a listed key (imported into
+		// its GnuPG keyring: argocd gpg add).
+		spec["signatureKeys"] = []any{obj{"keyID": cs.KeyID}}
 	}
 	return obj{
 		"apiVersion": "argoproj.io/v1alpha1",
@@ -234,6 +239,18 @@ func weeklySyncWindows(w *estate.WeeklyRule, zone string) []calendar.SyncWindow 
 	return out
 }
 
+// gitRepositorySpec is the spec of Flux's GitRepository of the
+// environment repository: with commit signing, Flux verifies the head
+// commit's signature with the keys of the platform's secret, and applies
+// nothing from a commit the render job did not sign.
+func gitRepositorySpec(g estate.GitOps) obj {
+	spec := obj{"interval": "1m", "url": g.RepoURL, "ref": obj{"branch": g.Revision}}
+	if cs := g.CommitSigning; cs != nil {
+		spec["verify"] = obj{"mode": "HEAD", "secretRef": obj{"name": cs.FluxSecret}}
+	}
+	return spec
+}
+
 // fluxObjects wire the cluster to Flux: the environment repository as a
 // GitRepository, the platform as one Kustomization and each tenant
 // environment as another that depends on it. Flux has no sync windows;
@@ -270,7 +287,7 @@ func fluxObjects(e *estate.Estate, cluster string, units []*unit) map[string][]a
 				"apiVersion": "source.toolkit.fluxcd.io/v1",
 				"kind":       "GitRepository",
 				"metadata":   obj{"name": "palisade-env", "namespace": NamespaceFlux, "labels": obj{LabelManagedBy: "palisade"}},
-				"spec":       obj{"interval": "1m", "url": g.RepoURL, "ref": obj{"branch": g.Revision}},
+				"spec":       gitRepositorySpec(g),
 			},
 			ks(platform, "clusters/"+cluster+"/platform", map[string]string{LabelManagedBy: "palisade"}, ""),
 		},

@@ -326,7 +326,14 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 // changes in the GitOps directories follows its tenants' own changes,
 // which their own evaluation judges.
 func wiringInputsDiffer(base, head *estate.Estate) bool {
-	if base.Platform.GitOps != head.Platform.GitOps {
+	bg, hg := base.Platform.GitOps, head.Platform.GitOps
+	if bg.RepoURL != hg.RepoURL || bg.Revision != hg.Revision || bg.SecretStore != hg.SecretStore {
+		return true
+	}
+	if (bg.CommitSigning == nil) != (hg.CommitSigning == nil) {
+		return true
+	}
+	if bc, hc := bg.CommitSigning, hg.CommitSigning; bc != nil && (bc.KeyID != hc.KeyID || bc.FluxSecret != hc.FluxSecret) {
 		return true
 	}
 	for name, c := range head.Platform.Clusters {

@@ -9,12 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-gitops/palisade/internal/envrepo"
+	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/gitsrc"
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 )
@@ -50,6 +52,7 @@ type EnvRepoOptions struct {
 	Push      bool
 	Author    string
 	RecordKey string
+	CommitKey string
 }
 
 // AddFlags registers the environment repository flags on cmd.
@@ -58,6 +61,7 @@ func (o *EnvRepoOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVar(&o.Push, "push", false, "push the commit to the --env-repo URL (credentials: PALISADE_GIT_TOKEN, PALISADE_GIT_USERNAME/PASSWORD or PALISADE_GIT_SSH_KEY)")
 	f.StringVar(&o.Author, "author", "", `commit author "Name <email>" (default: $PALISADE_GIT_AUTHOR_NAME and $PALISADE_GIT_AUTHOR_EMAIL, else "Palisade <palisade@localhost>")`)
+	f.StringVar(&o.CommitKey, "commit-key", "", "sign each render commit with this ASCII-armored OpenPGP private key (passphrase: $PALISADE_COMMIT_KEY_PASSPHRASE), as git commit -S does; needed when the estate sets platform.gitops.commitSigning")
 	f.StringVar(&o.RecordKey, "record-key", "", "sign each decision record with this cosign private key (password: $COSIGN_PASSWORD); the signature and an in-toto attestation (SLSA provenance) are committed beside the record")
 }
 
@@ -75,6 +79,52 @@ func (o *EnvRepoOptions) recordSigner() (signature.Signer, error) {
 		return nil, fmt.Errorf("--record-key %s: not a cosign private key that $COSIGN_PASSWORD opens: %v", o.RecordKey, err)
 	}
 	return sv, nil
+}
+
+// commitKey loads --commit-key, if given, decrypted.
+func (o *EnvRepoOptions) commitKey() (*openpgp.Entity, error) {
+	if o.CommitKey == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(o.CommitKey)
+	if err != nil {
+		return nil, fmt.Errorf("--commit-key: %w", err)
+	}
+	e, err := estate.ReadCommitKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("--commit-key %s: %v", o.CommitKey, err)
+	}
+	if e.PrivateKey == nil {
+		return nil, fmt.Errorf("--commit-key %s: a public key: signing needs the private key (gpg --armor --export-secret-keys)", o.CommitKey)
+	}
+	if e.PrivateKey.Encrypted {
+		pass := o.env("PALISADE_COMMIT_KEY_PASSPHRASE")
+		if pass == "" {
+			return nil, fmt.Errorf("--commit-key %s: the key is encrypted: give its passphrase in $PALISADE_COMMIT_KEY_PASSPHRASE", o.CommitKey)
+		}
+		if err := e.DecryptPrivateKeys([]byte(pass)); err != nil {
+			return nil, fmt.Errorf("--commit-key %s: $PALISADE_COMMIT_KEY_PASSPHRASE does not open the key", o.CommitKey)
+		}
+	}
+	return e, nil
+}
+
+// commitSigner is the signer of render commits: key, which must be the
+// one the estate's GitOps controllers verify commits with, when the
+// estate names one (platform.gitops.commitSigning).
+func commitSigner(e *estate.Estate, key *openpgp.Entity, keyFile string) (func([]byte, time.Time) (string, error), error) {
+	cs := e.Platform.GitOps.CommitSigning
+	switch {
+	case cs == nil && key == nil:
+		return nil, nil
+	case key == nil:
+		return nil, fmt.Errorf("%s: platform.gitops.commitSigning: Argo CD and Flux apply only commits signed with key %s: pass its private half as --commit-key",
+			e.Position("platform", "gitops", "commitSigning"), cs.KeyID)
+	case cs != nil && estate.Fingerprint(key) != cs.Fingerprint:
+		return nil, fmt.Errorf("--commit-key %s is key %s, but platform.gitops.commitSigning (%s) names key %s: Argo CD and Flux would refuse its commits",
+			keyFile, estate.KeyID(key), e.Position("platform", "gitops", "commitSigning", "publicKey"), cs.KeyID)
+	}
+	return envrepo.OpenPGPSigner(key), nil
 }
 
 // signature is the commit author at the render's instant.
@@ -109,6 +159,10 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 	if err != nil {
 		return err
 	}
+	commitKey, err := o.Repo.commitKey()
+	if err != nil {
+		return err
+	}
 	// An existing local environment repository's tip is read while the
 	// estate loads; nothing is written to it before the estate is valid.
 	var pf *pipeline.Prefetch
@@ -134,6 +188,10 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 	if err := checkRemote(o.Repo); err != nil {
 		return err
 	}
+	commitSigner, err := commitSigner(p.Estate, commitKey, o.Repo.CommitKey)
+	if err != nil {
+		return err
+	}
 	repo, err := envrepo.Open(ctx, o.Repo.Location, envrepo.Options{Branch: o.Repo.Branch, WorkDir: o.Repo.WorkDir, Auth: auth})
 	if err != nil {
 		if envrepo.IsOutside(err) {
@@ -141,7 +199,7 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		}
 		return err
 	}
-	c := pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Prefetched: pf, RecordSigner: signer}
+	c := pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Prefetched: pf, RecordSigner: signer, CommitSigner: commitSigner}
 	// A development build keys the render state on its build too: the
 	// state a build of other code left is not to be trusted.
 	build, ok := stateBuild(c.Version)

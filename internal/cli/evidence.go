@@ -30,6 +30,7 @@ type EvidenceOptions struct {
 	Tenants   []string
 	Source    string
 	RecordKey string
+	CommitKey string
 	Reproduce bool
 	Policy    PolicyOptions
 	Output    OutputOptions
@@ -43,6 +44,7 @@ func (o *EvidenceOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Since, "since", "", "start of the period, inclusive: an RFC 3339 instant or a date (2026-10-01, midnight UTC)")
 	f.StringVar(&o.Until, "until", "", "end of the period, exclusive: an RFC 3339 instant or a date (2027-01-01, midnight UTC)")
 	f.StringSliceVar(&o.Tenants, "tenant", nil, "export only what concerns this tenant (repeatable)")
+	f.StringVar(&o.CommitKey, "commit-key", "", "the ASCII-armored OpenPGP public key(s) render commits are signed with (palisade render --commit-key; platform.gitops.commitSigning): every render commit of the period must carry a signature one of them verifies")
 	f.StringVar(&o.RecordKey, "record-key", "", "the public key (PEM) of the key render jobs sign decision records with (palisade render --record-key): every record of the period must carry a signature it verifies, and its attestation, if any, must verify too")
 	f.StringVar(&o.Source, "source", "", "the estate's git repository (a local clone with its history): add who wrote, committed and approved each rendered source commit")
 	f.BoolVar(&o.Reproduce, "reproduce", false, "with --source: render each render commit's source commit again, as its record says it was rendered, and require the committed tree")
@@ -166,6 +168,23 @@ func runEvidenceExport(ctx context.Context, stdout io.Writer, o *EvidenceOptions
 			return fmt.Errorf("--record-key %s: %v", o.RecordKey, err)
 		}
 	}
+	var keyring string
+	if o.CommitKey != "" {
+		data, err := os.ReadFile(o.CommitKey)
+		if err != nil {
+			return fmt.Errorf("--commit-key: %w", err)
+		}
+		ring, err := envrepo.ReadKeyRing(string(data))
+		if err != nil {
+			return fmt.Errorf("--commit-key %s: not ASCII-armored OpenPGP public keys (gpg --armor --export): %v", o.CommitKey, err)
+		}
+		for _, e := range ring {
+			if e.PrivateKey != nil {
+				return fmt.Errorf("--commit-key %s: holds a private key: verifying needs the public key only (gpg --armor --export)", o.CommitKey)
+			}
+		}
+		keyring = string(data)
+	}
 	var src *gitsrc.Repo
 	if o.Source != "" {
 		if src, err = gitsrc.Open(o.Source); err != nil {
@@ -191,7 +210,7 @@ func runEvidenceExport(ctx context.Context, stdout io.Writer, o *EvidenceOptions
 		return err
 	}
 	b, err := evidence.Export(ctx, tip, name, evidence.Options{
-		Since: since, Until: until, Tenants: o.Tenants, Source: src, RecordKey: key, Reproduce: reproduce,
+		Since: since, Until: until, Tenants: o.Tenants, Source: src, RecordKey: key, CommitKeyring: keyring, Reproduce: reproduce,
 	})
 	if err != nil {
 		return err

@@ -68,6 +68,9 @@ func (o *RenderOptions) Validate() error {
 	if o.Repo.RecordKey != "" && o.Repo.Location == "" {
 		return fmt.Errorf("--record-key needs --env-repo: a render into --out writes no decision record")
 	}
+	if o.Repo.CommitKey != "" && o.Repo.Location == "" {
+		return fmt.Errorf("--commit-key needs --env-repo: a render into --out makes no commit")
+	}
 	switch {
 	case o.DryRun && o.Repo.Location == "":
 		return fmt.Errorf("--dry-run needs --env-repo: it says what a render would commit there (a render into --out is already atomic)")
@@ -75,6 +78,8 @@ func (o *RenderOptions) Validate() error {
 		return fmt.Errorf("--dry-run pushes nothing: drop --push")
 	case o.DryRun && o.Repo.RecordKey != "":
 		return fmt.Errorf("--dry-run writes no record to sign: drop --record-key")
+	case o.DryRun && o.Repo.CommitKey != "":
+		return fmt.Errorf("--dry-run makes no commit to sign: drop --commit-key")
 	}
 	if err := o.Tree.Validate(); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -35,6 +36,12 @@ type Change struct {
 	Author object.Signature
 	// Committer defaults to Author.
 	Committer *object.Signature
+	// Sign, when set, signs the commit: it gets the commit object as git
+	// encodes it without a signature, and returns the ASCII-armored
+	// detached signature git keeps in the commit's gpgsig header (what
+	// git verify-commit, Argo CD and Flux verify).
+	// when is the committer's time, the signature's creation time.
+	Sign func(commit []byte, when time.Time) (string, error)
 }
 
 // Outcome says what Publish did.
@@ -255,6 +262,23 @@ func (r *Repo) commit(tip *Snapshot, ch Change) (plumbing.Hash, []change, []plum
 	}
 	if !tip.Commit.IsZero() {
 		c.ParentHashes = []plumbing.Hash{tip.Commit}
+	}
+	if ch.Sign != nil {
+		unsigned := &plumbing.MemoryObject{}
+		if err := c.EncodeWithoutSignature(unsigned); err != nil {
+			return plumbing.ZeroHash, nil, nil, err
+		}
+		rd, err := unsigned.Reader()
+		if err != nil {
+			return plumbing.ZeroHash, nil, nil, err
+		}
+		data, err := io.ReadAll(rd)
+		if err != nil {
+			return plumbing.ZeroHash, nil, nil, err
+		}
+		if c.PGPSignature, err = ch.Sign(data, committer.When); err != nil {
+			return plumbing.ZeroHash, nil, nil, fmt.Errorf("envrepo: signing the commit: %w", err)
+		}
 	}
 	obj := r.repo.Storer.NewEncodedObject()
 	if err := c.Encode(obj); err != nil {

@@ -151,6 +151,9 @@ func (c *checker) platform() {
 			c.at(p("platform", "keys", kn), "key %q needs a publicKey (a cosign public key) or keyless (an OIDC identity signing without a key)", kn)
 		}
 	}
+	if cs := pl.GitOps.CommitSigning; cs != nil {
+		c.commitSigning(cs)
+	}
 	for i, h := range pl.Holidays {
 		if _, err := time.Parse(time.DateOnly, h); err != nil {
 			c.at(p("platform", "holidays", strconv.Itoa(i)), "invalid date %q: %s", h, dateProblem(err))

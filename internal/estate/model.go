@@ -64,6 +64,22 @@ type GitOps struct {
 	RepoURL     string `json:"repoURL"`
 	Revision    string `json:"revision"`
 	SecretStore string `json:"secretStore"`
+	// CommitSigning, when set, is the key render commits must be signed
+	// with for the GitOps controller to apply them.
+	CommitSigning *CommitSigning `json:"commitSigning,omitempty"`
+}
+
+// CommitSigning is the render job's OpenPGP key, as the GitOps controller
+// verifies render commits with it.
+type CommitSigning struct {
+	PublicKey  string `json:"publicKey"`
+	FluxSecret string `json:"fluxSecret"`
+	// KeyID is the key's 16-hex-digit ID, as Argo CD names keys, and
+	// Fingerprint its full fingerprint (upper case); Armored the public
+	// key itself.
+	KeyID       string `json:"-"`
+	Fingerprint string `json:"-"`
+	Armored     []byte `json:"-"`
 }
 
 // Region is #Region.

@@ -55,6 +55,11 @@ type Options struct {
 	// records with (palisade render --record-key): every record of the
 	// period must carry a signature it verifies.
 	RecordKey signature.Verifier
+	// CommitKeyring, when set, holds the ASCII-armored OpenPGP public
+	// key(s) render commits are signed with (palisade render
+	// --commit-key): every render commit of the period must carry a
+	// signature one of them verifies.
+	CommitKeyring string
 	// Source, when set, is the estate's repository: each render's source
 	// commit is looked up in it, for who wrote and committed the change
 	// and who reviewed or approved it; a source commit it lacks is a
@@ -149,6 +154,9 @@ type Render struct {
 	// Attestation is the record's in-toto attestation (SLSA provenance),
 	// when it verified with the record key (Options.RecordKey).
 	Attestation string `json:"attestation,omitempty"`
+	// SignedBy is the ID of the OpenPGP key that signed the render commit,
+	// when the commit keyring verified it (Options.CommitKeyring).
+	SignedBy string `json:"signedBy,omitempty"`
 	// Record is the decision record, its tenants, waiver uses, hold-backs
 	// and images narrowed to the tenants asked for.
 	Record *pipeline.Record `json:"record"`
@@ -211,6 +219,9 @@ const (
 	// record, or is named by the commit's trailer and missing
 	// (Options.RecordKey).
 	FindingAttestation = "attestation"
+	// FindingCommitSignature: a render commit is not signed, or not by a
+	// key of the commit keyring (Options.CommitKeyring).
+	FindingCommitSignature = "commit-signature"
 	// FindingSourceMismatch: the estate at the record's source commit is
 	// not the estate the record's estate digest says was rendered
 	// (Options.Reproduce).
@@ -261,7 +272,7 @@ func Export(ctx context.Context, tip *envrepo.Snapshot, repo string, o Options) 
 		u := o.Until.UTC()
 		b.Until = &u
 	}
-	e := &exporter{ctx: ctx, tenants: o.Tenants, source: o.Source, key: o.RecordKey, reproduce: o.Reproduce, in: func(t time.Time) bool {
+	e := &exporter{ctx: ctx, tenants: o.Tenants, source: o.Source, key: o.RecordKey, keyring: o.CommitKeyring, reproduce: o.Reproduce, in: func(t time.Time) bool {
 		return (o.Since.IsZero() || !t.Before(o.Since)) && (o.Until.IsZero() || t.Before(o.Until))
 	}}
 	var commits []*envrepo.HistoryCommit

@@ -26,7 +26,7 @@ var CSVHeader = []string{
 	"at", "commit", "verified", "source_repo", "source_commit", "palisade",
 	"tenant", "tier", "change", "verdict", "warnings", "waived_denials", "waivers", "images", "signers",
 	"source_author", "source_committer", "source_subject", "approvals", "reproduced",
-	"attestation",
+	"attestation", "signed_by",
 }
 
 // WriteCSV writes one row per tenant of each render (its change, verdict,
@@ -54,7 +54,7 @@ func (b *Bundle) WriteCSV(w io.Writer) error {
 				t.Tenant, t.Tier, t.Change, t.Verdict, strconv.Itoa(t.Warnings), strconv.Itoa(t.Waived),
 				strings.Join(t.Waivers, " "), strings.Join(t.Images, " "), strings.Join(t.Signers, " "),
 				ch.Author, ch.Committer, ch.Subject, strings.Join(ch.Approvals, "; "), reproduced,
-				r.Attestation,
+				r.Attestation, r.SignedBy,
 			})
 			if err != nil {
 				return err
@@ -314,7 +314,8 @@ func (b *Bundle) headlines() []string {
 }
 
 // status says whether the render verified, carries an attestation the
-// record key verified, and was reproduced.
+// record key verified, was signed by a key of the commit keyring, and was
+// reproduced.
 func (r Render) status() string {
 	status := "verified"
 	if !r.Verified {
@@ -322,6 +323,9 @@ func (r Render) status() string {
 	}
 	if r.Attestation != "" {
 		status += ", attested"
+	}
+	if r.SignedBy != "" {
+		status += ", signed by " + r.SignedBy
 	}
 	if r.Reproduced {
 		status += ", reproduced"

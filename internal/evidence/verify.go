@@ -39,6 +39,7 @@ type exporter struct {
 	tenants   []string
 	source    *gitsrc.Repo
 	key       signature.Verifier
+	keyring   string
 	reproduce *Reproduction
 	// policyDigest is that of the policies reproductions use, once known.
 	policyDigest string
@@ -210,6 +211,13 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 			} else if attested {
 				r.Attestation = ap
 			}
+		}
+		if e.keyring != "" {
+			sig := c.VerifySignature(e.keyring)
+			if sig.KeyID == "" {
+				problems = append(problems, finding(FindingCommitSignature, sig.Problem+": the GitOps controller, verifying commits, applies none of it", nil))
+			}
+			r.SignedBy = sig.KeyID
 		}
 		key, err := treeKeyOf(c.Snapshot)
 		if err != nil {

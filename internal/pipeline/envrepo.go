@@ -49,6 +49,10 @@ type Commit struct {
 	// then tell a record the render job wrote from one written by anyone
 	// else who can push to the repository.
 	RecordSigner signature.Signer
+	// CommitSigner, when set, signs each render commit with OpenPGP
+	// (envrepo.OpenPGPSigner), for the GitOps controller to verify
+	// (platform.gitops.commitSigning).
+	CommitSigner func(commit []byte, when time.Time) (string, error)
 }
 
 // SignaturePath is where the signature of the record at path is committed.
@@ -229,7 +233,7 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 		return envrepo.Change{}, err
 	}
 	files[StatePath] = st
-	return envrepo.Change{Files: files, Message: msg, Author: c.Author}, nil
+	return envrepo.Change{Files: files, Message: msg, Author: c.Author, Sign: c.CommitSigner}, nil
 }
 
 // Plan renders the prepared estate against the branch tip as Publish would,
