@@ -131,6 +131,19 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		if len(changed) == 0 && inPeriod && len(tenants) == 0 && e.judged.snap != nil {
+			// The render state changed outside a render: harmless, as the
+			// next render distrusts it, but someone wrote it.
+			edited, err := stateEdited(c)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			if edited {
+				notes = append(notes, finding("state-edited",
+					fmt.Sprintf("edits the render state %s without a render: the next render distrusts it and renders every tenant", pipeline.StatePath), []string{pipeline.StatePath}))
+			}
+			return nil, findings, notes, nil
+		}
 		if len(changed) == 0 || !inPeriod || !touchesTenants(changed, tenants) {
 			return nil, findings, nil, nil
 		}
@@ -273,6 +286,30 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 		}
 	}
 	return renders, findings, notes, nil
+}
+
+// stateEdited reports whether the commit changes the render state from
+// its first parent's.
+func stateEdited(c *envrepo.HistoryCommit) (bool, error) {
+	read := func(s *envrepo.Snapshot) ([]byte, error) {
+		if s.Empty() {
+			return nil, nil
+		}
+		data, err := s.Read(pipeline.StatePath)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return data, err
+	}
+	now, err := read(c.Snapshot)
+	if err != nil {
+		return false, err
+	}
+	then, err := read(c.Parent)
+	if err != nil {
+		return false, err
+	}
+	return !bytes.Equal(now, then), nil
 }
 
 // approvalTrailers are the trailer keys that say who reviewed or approved
