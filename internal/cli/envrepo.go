@@ -112,7 +112,7 @@ func (o *EnvRepoOptions) commitKey() (*openpgp.Entity, error) {
 // commitSigner is the signer of render commits: key, which must be the
 // one the estate's GitOps controllers verify commits with, when the
 // estate names one (platform.gitops.commitSigning).
-func commitSigner(e *estate.Estate, key *openpgp.Entity, keyFile string) (func([]byte, time.Time) (string, error), error) {
+func commitSigner(e *estate.Estate, key *openpgp.Entity, keyFile string, at time.Time) (func([]byte, time.Time) (string, error), error) {
 	cs := e.Platform.GitOps.CommitSigning
 	switch {
 	case cs == nil && key == nil:
@@ -124,7 +124,13 @@ func commitSigner(e *estate.Estate, key *openpgp.Entity, keyFile string) (func([
 		return nil, fmt.Errorf("--commit-key %s is key %s, but platform.gitops.commitSigning (%s) names key %s: Argo CD and Flux would refuse its commits",
 			keyFile, estate.KeyID(key), e.Position("platform", "gitops", "commitSigning", "publicKey"), cs.KeyID)
 	}
-	return envrepo.OpenPGPSigner(key), nil
+	sign := envrepo.OpenPGPSigner(key)
+	// An expired or revoked key fails here, before anything is rendered
+	// into the repository, rather than at the commit.
+	if _, err := sign([]byte("palisade"), at); err != nil {
+		return nil, fmt.Errorf("--commit-key %s cannot sign at %s (expired, revoked, or no signing key?): %v", keyFile, at.UTC().Format(time.RFC3339), err)
+	}
+	return sign, nil
 }
 
 // signature is the commit author at the render's instant.
@@ -188,7 +194,7 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 	if err := checkRemote(o.Repo); err != nil {
 		return err
 	}
-	commitSigner, err := commitSigner(p.Estate, commitKey, o.Repo.CommitKey)
+	commitSigner, err := commitSigner(p.Estate, commitKey, o.Repo.CommitKey, po.At)
 	if err != nil {
 		return err
 	}

@@ -355,9 +355,9 @@ func signatureProblem(s *envrepo.Snapshot, recordPath string, record []byte, key
 
 // attestationProblem checks the in-toto attestation committed beside a
 // record, if any, against the record key and the record; it says whether
-// there is one, and what is wrong, if anything. A record without one (a render by an earlier
-// Palisade) is signed all the same; but a commit whose trailer names an
-// attestation must carry it.
+// there is one, and what is wrong, if anything. A record without one (a
+// render by an earlier Palisade) is signed all the same; but a commit
+// whose trailer names an attestation must carry it.
 func attestationProblem(c *envrepo.HistoryCommit, recordPath string, record []byte, rec *pipeline.Record, key signature.Verifier) (attested bool, problem string, err error) {
 	ap := pipeline.AttestationPath(recordPath)
 	named := ""
