@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -16,15 +15,13 @@ import (
 	"time"
 
 	"cuelang.org/go/cue/format"
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/palisade-gitops/palisade/internal/cli"
+	"github.com/palisade-gitops/palisade/internal/gittest"
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/render"
 )
@@ -130,7 +127,11 @@ func TestScript(t *testing.T) {
 				if neg || len(args) != 1 {
 					ts.Fatalf("usage: pgpkey NAME")
 				}
-				ts.Check(writePGPKey(ts.MkAbs(args[0]), args[0], ts.Getenv("PALISADE_COMMIT_KEY_PASSPHRASE")))
+				// Made before the scripts' --at instants.
+				_, priv, pub, err := gittest.PGPKey(args[0], time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ts.Getenv("PALISADE_COMMIT_KEY_PASSPHRASE"))
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]+".asc"), priv, 0o600))
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]+".pub.asc"), pub, 0o644))
 			},
 			"kbuild": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 1 {
@@ -292,45 +293,4 @@ func TestExampleFormatted(t *testing.T) {
 			t.Errorf("%s is not formatted: run cue fmt", f)
 		}
 	}
-}
-
-// writePGPKey writes an Ed25519 OpenPGP key made on 2026-01-01 (before the
-// scripts' --at instants, so that its signatures are valid then):
-// NAME.asc, its private half, encrypted with passphrase if not empty, and
-// NAME.pub.asc, its public half, both ASCII-armored as gpg exports them.
-func writePGPKey(prefix, name, passphrase string) error {
-	cfg := &packet.Config{
-		Algorithm: packet.PubKeyAlgoEdDSA,
-		Time:      func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
-	}
-	e, err := openpgp.NewEntity(name, "", name+"@example.test", cfg)
-	if err != nil {
-		return err
-	}
-	var pub bytes.Buffer
-	w, err := armor.Encode(&pub, openpgp.PublicKeyType, nil)
-	if err != nil {
-		return err
-	}
-	if err := e.Serialize(w); err != nil {
-		return err
-	}
-	w.Close()
-	if passphrase != "" {
-		if err := e.EncryptPrivateKeys([]byte(passphrase), cfg); err != nil {
-			return err
-		}
-	}
-	var priv bytes.Buffer
-	if w, err = armor.Encode(&priv, openpgp.PrivateKeyType, nil); err != nil {
-		return err
-	}
-	if err := e.SerializePrivateWithoutSigning(w, cfg); err != nil {
-		return err
-	}
-	w.Close()
-	if err := os.WriteFile(prefix+".asc", priv.Bytes(), 0o600); err != nil {
-		return err
-	}
-	return os.WriteFile(prefix+".pub.asc", pub.Bytes(), 0o644)
 }

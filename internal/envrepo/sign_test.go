@@ -1,7 +1,6 @@
 package envrepo
 
 import (
-	"bytes"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -11,27 +10,19 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+
+	"github.com/palisade-gitops/palisade/internal/gittest"
 )
 
 // pgpKey is an Ed25519 OpenPGP key made at born, and its armored public
 // half.
 func pgpKey(t *testing.T, name string, born time.Time) (*openpgp.Entity, string) {
 	t.Helper()
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Time: func() time.Time { return born }}
-	e, err := openpgp.NewEntity(name, "", name+"@example.test", cfg)
+	e, _, pub, err := gittest.PGPKey(name, born, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pub bytes.Buffer
-	w, err := armor.Encode(&pub, openpgp.PublicKeyType, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Serialize(w); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	return e, pub.String()
+	return e, string(pub)
 }
 
 func TestSignedPublish(t *testing.T) {
