@@ -28,7 +28,8 @@ type keyed struct {
 // matched by API group, kind, namespace and name, and serialised as YAML
 // with sorted keys. The values of a Secret's data and stringData are
 // never shown: each is replaced by "(redacted)", or "(redacted, changed)"
-// on the after side when it changed.
+// on the after side when it changed. Each diff carries the review flags
+// its change raises.
 func ObjectDiffs(before, after []map[string]any) ([]ObjectDiff, error) {
 	b, err := index(before, "before")
 	if err != nil {
@@ -63,6 +64,7 @@ func ObjectDiffs(before, after []map[string]any) ([]ObjectDiff, error) {
 		default:
 			d.Change, d.APIVersion, oldObj, curObj = Changed, cur.apiVersion, old.obj, cur.obj
 		}
+		d.Flags = flagsOf(k.group, k.kind, oldObj, curObj)
 		if k.group == "" && k.kind == "Secret" {
 			oldObj, curObj = redactSecret(oldObj, curObj)
 		}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -93,7 +94,7 @@ func TestObjectDiffsDeterministic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(first, again) {
+		if !reflect.DeepEqual(first, again) {
 			t.Fatal("ObjectDiffs is not deterministic")
 		}
 	}

@@ -155,8 +155,12 @@ func (m *mdWriter) summary(c *Check) {
 		m.add(fmt.Sprintf("- **Policy changes:** %s · %s relaxed, **%d for tenants this change alters**\n",
 			plural(len(p.Files), "file", "files"), plural(len(p.Relaxed), "denial", "denials"), len(p.SelfApproved())))
 	}
-	m.add(fmt.Sprintf("- **Rendered changes:** %s in %s (%d added, %d removed, %d changed)\n\n",
-		plural(t.objects, "object", "objects"), plural(len(c.Diffs), "tenant", "tenants"), t.added, t.removed, t.changed))
+	changes := fmt.Sprintf("- **Rendered changes:** %s in %s (%d added, %d removed, %d changed)",
+		plural(t.objects, "object", "objects"), plural(len(c.Diffs), "tenant environment", "tenant environments"), t.added, t.removed, t.changed)
+	if flags := flagSummary(FlagCounts(c.Diffs)); len(flags) > 0 {
+		changes += " · **review:** " + strings.Join(flags, ", ")
+	}
+	m.add(changes + "\n\n")
 
 	var notes []string
 	for _, n := range c.Notes {
@@ -402,8 +406,15 @@ func (m *mdWriter) tenantDiff(d TenantDiff) bool {
 // boundary when it does not fit or is wider than mdMaxObjectRun; false
 // when not even the header and one line fit.
 func (m *mdWriter) objectDiff(o ObjectDiff) bool {
-	head := fmt.Sprintf("**%s** %s — %s\n\n", escMD(clip(o.Kind, mdMaxCell)),
-		escMD(clip(nsName(o.Namespace, o.Name), mdMaxCell)), escMD(o.Change))
+	flags := ""
+	for _, f := range o.Flags {
+		flags += " `" + f + "`"
+	}
+	if flags != "" {
+		flags = " ·" + flags
+	}
+	head := fmt.Sprintf("**%s** %s — %s%s\n\n", escMD(clip(o.Kind, mdMaxCell)),
+		escMD(clip(nsName(o.Namespace, o.Name), mdMaxCell)), escMD(o.Change), flags)
 	text := strings.ToValidUTF8(o.Unified, "\uFFFD")
 	var lines []string
 	for l := range strings.Lines(text) {

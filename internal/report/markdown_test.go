@@ -206,7 +206,7 @@ func TestMarkdownEmpty(t *testing.T) {
 		"**Verdict: pass** · base (unknown) → head (unknown) · at 2026-11-20T09:30:00Z\n\n" +
 		"- **Blast radius:** 0 tenants in 0 tiers · 0 environments, **0 production**\n" +
 		"- **Denials:** 0 standing, 0 waived · **Warnings:** 0\n" +
-		"- **Rendered changes:** 0 objects in 0 tenants (0 added, 0 removed, 0 changed)\n\n"
+		"- **Rendered changes:** 0 objects in 0 tenant environments (0 added, 0 removed, 0 changed)\n\n"
 	if md != want {
 		t.Errorf("got\n%q\nwant\n%q", md, want)
 	}

@@ -206,6 +206,9 @@ type ObjectDiff struct {
 	// Unified is the unified diff of the object's YAML, with headers
 	// "a/Kind/namespace/name" and "b/Kind/namespace/name" (or /dev/null).
 	Unified string `json:"unified"`
+	// Flags are the review flags the change raises (FlagImage...), in
+	// the order of Flags.
+	Flags []string `json:"flags,omitempty"`
 }
 
 // Finding is a policy result with the place in the estate it concerns.

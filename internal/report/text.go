@@ -36,7 +36,10 @@ func writeText(w io.Writer, c *Check, opts Options) error {
 	}
 	if t.objects > 0 {
 		p.line("  changed objects: %d (%d added, %d removed, %d changed) in %s",
-			t.objects, t.added, t.removed, t.changed, plural(len(c.Diffs), "tenant", "tenants"))
+			t.objects, t.added, t.removed, t.changed, plural(len(c.Diffs), "tenant environment", "tenant environments"))
+	}
+	if flags := flagSummary(FlagCounts(c.Diffs)); len(flags) > 0 {
+		p.line("  review flags: %s", strings.Join(flags, ", "))
 	}
 
 	files := c.tenantFiles()
@@ -163,7 +166,11 @@ func writeText(w io.Writer, c *Check, opts Options) error {
 		for _, d := range c.Diffs {
 			p.line("  %s: %s", clean(d.Tenant), objectCounts(d.Objects))
 			for _, o := range d.Objects {
-				p.line("    %s %s", changeMark(o.Change), clean(objectName(o.Kind, o.Namespace, o.Name)))
+				flags := ""
+				if len(o.Flags) > 0 {
+					flags = " [" + strings.Join(o.Flags, ", ") + "]"
+				}
+				p.line("    %s %s%s", changeMark(o.Change), clean(objectName(o.Kind, o.Namespace, o.Name)), flags)
 				if opts.Diffs {
 					for _, l := range strings.SplitAfter(strings.TrimSuffix(o.Unified, "\n"), "\n") {
 						p.line("      %s", cleanLine(strings.TrimSuffix(l, "\n")))

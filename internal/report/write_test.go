@@ -27,7 +27,7 @@ func TestText(t *testing.T) {
   denials: 1 (+1 waived), warnings: 4
   frozen if merged now: nordlys-kids (1 tenant)
   freeze windows ended early: 1 (review)
-  changed objects: 2 (1 added, 0 removed, 1 changed) in 2 tenants
+  changed objects: 2 (1 added, 0 removed, 1 changed) in 2 tenant environments
 
 denials:
   replicas.min-production nordlys-kids/production Deployment nordlys-kids-prod/web: web has 1 replica | want >= 2 <b>now</b>
