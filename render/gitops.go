@@ -92,7 +92,11 @@ func appProject(name, description string, g estate.GitOps, dests []any, windows 
 	if cs := g.CommitSigning; cs != nil {
 		// Argo CD syncs only commits signed by a listed key (imported into
 		// its GnuPG keyring: argocd gpg add).
-		spec["signatureKeys"] = []any{obj{"keyID": cs.KeyID}}
+		var keys []any
+		for _, id := range cs.KeyIDs() {
+			keys = append(keys, obj{"keyID": id})
+		}
+		spec["signatureKeys"] = keys
 	}
 	return obj{
 		"apiVersion": "argoproj.io/v1alpha1",

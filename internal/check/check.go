@@ -333,7 +333,7 @@ func wiringInputsDiffer(base, head *estate.Estate) bool {
 	if (bg.CommitSigning == nil) != (hg.CommitSigning == nil) {
 		return true
 	}
-	if bc, hc := bg.CommitSigning, hg.CommitSigning; bc != nil && (bc.KeyID != hc.KeyID || bc.FluxSecret != hc.FluxSecret) {
+	if bc, hc := bg.CommitSigning, hg.CommitSigning; bc != nil && (!slices.Equal(bc.KeyIDs(), hc.KeyIDs()) || bc.FluxSecret != hc.FluxSecret) {
 		return true
 	}
 	for name, c := range head.Platform.Clusters {

@@ -11,11 +11,15 @@ func TestWiringInputsDiffer(t *testing.T) {
 		return &estate.Estate{Platform: estate.Platform{GitOps: g}}
 	}
 	base := estate.GitOps{RepoURL: "https://git.example.test/env.git", Revision: "main", SecretStore: "s"}
-	signed := func(keyID string) estate.GitOps {
+	signed := func(keyIDs ...string) estate.GitOps {
 		g := base
-		// Loaded twice, an estate's key is another value at another
-		// address: only what is rendered from it counts.
-		g.CommitSigning = &estate.CommitSigning{PublicKey: "keys/a.asc", FluxSecret: "palisade-env-signing", KeyID: keyID, Armored: []byte(keyID)}
+		// Loaded twice, an estate's keys are other values at other
+		// addresses: only what is rendered from them counts.
+		cs := &estate.CommitSigning{PublicKeys: []string{"keys/a.asc"}, FluxSecret: "palisade-env-signing"}
+		for _, id := range keyIDs {
+			cs.Keys = append(cs.Keys, estate.CommitKey{KeyID: id, Armored: []byte(id)})
+		}
+		g.CommitSigning = cs
 		return g
 	}
 	for _, tc := range []struct {
@@ -29,6 +33,7 @@ func TestWiringInputsDiffer(t *testing.T) {
 		{"signing added", base, signed("AAAA"), true},
 		{"signing dropped", signed("AAAA"), base, true},
 		{"another key", signed("AAAA"), signed("BBBB"), true},
+		{"a key added", signed("AAAA"), signed("AAAA", "BBBB"), true},
 	} {
 		if got := wiringInputsDiffer(est(tc.base), est(tc.head)); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)

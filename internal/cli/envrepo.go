@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/mail"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,10 +120,10 @@ func commitSigner(e *estate.Estate, key *openpgp.Entity, keyFile string, at time
 		return nil, nil
 	case key == nil:
 		return nil, fmt.Errorf("%s: platform.gitops.commitSigning: Argo CD and Flux apply only commits signed with key %s: pass its private half as --commit-key",
-			e.Position("platform", "gitops", "commitSigning"), cs.KeyID)
-	case cs != nil && estate.Fingerprint(key) != cs.Fingerprint:
+			e.Position("platform", "gitops", "commitSigning"), strings.Join(cs.KeyIDs(), " or "))
+	case cs != nil && !slices.ContainsFunc(cs.Keys, func(k estate.CommitKey) bool { return k.Fingerprint == estate.Fingerprint(key) }):
 		return nil, fmt.Errorf("--commit-key %s is key %s, but platform.gitops.commitSigning (%s) names key %s: Argo CD and Flux would refuse its commits",
-			keyFile, estate.KeyID(key), e.Position("platform", "gitops", "commitSigning", "publicKey"), cs.KeyID)
+			keyFile, estate.KeyID(key), e.Position("platform", "gitops", "commitSigning", "publicKeys"), strings.Join(cs.KeyIDs(), " or "))
 	}
 	sign := envrepo.OpenPGPSigner(key)
 	// An expired or revoked key fails here, before anything is rendered

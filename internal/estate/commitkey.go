@@ -3,30 +3,48 @@ package estate
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 )
 
-// commitSigning reads the render job's OpenPGP public key
-// (platform.gitops.commitSigning.publicKey).
+// commitSigning reads the render job's OpenPGP public keys
+// (platform.gitops.commitSigning.publicKeys).
 func (c *checker) commitSigning(cs *CommitSigning) {
-	labels := p("platform", "gitops", "commitSigning", "publicKey")
-	data, ok := c.armoredFile(labels, cs.PublicKey)
-	if !ok {
-		return
+	seen := map[string]int{}
+	for i, v := range cs.PublicKeys {
+		labels := p("platform", "gitops", "commitSigning", "publicKeys", strconv.Itoa(i))
+		data, ok := c.armoredFile(labels, v)
+		if !ok {
+			continue
+		}
+		e, err := ReadCommitKey(data)
+		if err != nil {
+			c.at(labels, "%s", err)
+			continue
+		}
+		if e.PrivateKey != nil {
+			c.at(labels, "%q is a private key: the estate names public keys only (gpg --armor --export)", clipKey(v))
+			continue
+		}
+		k := CommitKey{KeyID: KeyID(e), Fingerprint: Fingerprint(e), Armored: data}
+		if j, dup := seen[k.Fingerprint]; dup {
+			c.at(labels, "key %s is listed twice (publicKeys[%d] is the same key)", k.KeyID, j)
+			continue
+		}
+		seen[k.Fingerprint] = i
+		cs.Keys = append(cs.Keys, k)
 	}
-	e, err := ReadCommitKey(data)
-	if err != nil {
-		c.at(labels, "%s", err)
-		return
+}
+
+// clipKey names a key value in a message: its path, or the start of the
+// armored text.
+func clipKey(v string) string {
+	if len(v) > 40 {
+		return v[:40] + "…"
 	}
-	if e.PrivateKey != nil {
-		c.at(labels, "%q is a private key: the estate names the public key only (gpg --armor --export)", cs.PublicKey)
-		return
-	}
-	cs.Armored = data
-	cs.KeyID, cs.Fingerprint = KeyID(e), Fingerprint(e)
+	return v
 }
 
 // armoredFile reads an armored value of the estate: a path relative to

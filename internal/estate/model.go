@@ -64,22 +64,37 @@ type GitOps struct {
 	RepoURL     string `json:"repoURL"`
 	Revision    string `json:"revision"`
 	SecretStore string `json:"secretStore"`
-	// CommitSigning, when set, is the key render commits must be signed
-	// with for the GitOps controller to apply them.
+	// CommitSigning, when set, are the keys render commits must be
+	// signed with for the GitOps controller to apply them.
 	CommitSigning *CommitSigning `json:"commitSigning,omitempty"`
 }
 
-// CommitSigning is the render job's OpenPGP key, as the GitOps controller
-// verifies render commits with it.
+// CommitSigning are the render job's OpenPGP keys, as the GitOps
+// controller verifies render commits with them.
 type CommitSigning struct {
-	PublicKey  string `json:"publicKey"`
-	FluxSecret string `json:"fluxSecret"`
+	PublicKeys []string `json:"publicKeys"`
+	FluxSecret string   `json:"fluxSecret"`
+	// Keys are the keys PublicKeys name, in order.
+	Keys []CommitKey `json:"-"`
+}
+
+// CommitKey is an OpenPGP public key render commits may be signed with.
+type CommitKey struct {
 	// KeyID is the key's 16-hex-digit ID, as Argo CD names keys, and
 	// Fingerprint its full fingerprint (upper case); Armored the public
 	// key itself.
-	KeyID       string `json:"-"`
-	Fingerprint string `json:"-"`
-	Armored     []byte `json:"-"`
+	KeyID       string
+	Fingerprint string
+	Armored     []byte
+}
+
+// KeyIDs are the IDs of the keys.
+func (cs *CommitSigning) KeyIDs() []string {
+	ids := make([]string, len(cs.Keys))
+	for i, k := range cs.Keys {
+		ids[i] = k.KeyID
+	}
+	return ids
 }
 
 // Region is #Region.
