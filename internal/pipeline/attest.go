@@ -86,10 +86,10 @@ func NewStatement(rec *Record, path string, data []byte) *Statement {
 		})
 	}
 	deps = append(deps,
-		slsa.ResourceDescriptor{Name: "estate", Digest: digestSet(rec.EstateDigest),
-			Annotations: map[string]any{"description": "the estate's CUE and key files, by path (palisade tree digest)"}},
-		slsa.ResourceDescriptor{Name: "policies", Digest: digestSet(rec.PolicyDigest),
-			Annotations: map[string]any{"description": "the built-in and user policies (palisade tree digest)"}},
+		slsa.ResourceDescriptor{Name: "estate", Digest: treeDigestSet(rec.EstateDigest),
+			Annotations: map[string]any{"description": "the estate's CUE and key files, by path"}},
+		slsa.ResourceDescriptor{Name: "policies", Digest: treeDigestSet(rec.PolicyDigest),
+			Annotations: map[string]any{"description": "the built-in and user policies, by path"}},
 	)
 	for _, img := range rec.Images {
 		if img.Digest == "" {
@@ -138,8 +138,8 @@ func NewStatement(rec *Record, path string, data []byte) *Statement {
 			RunDetails: slsa.ProvenanceRunDetails{
 				Builder: slsa.Builder{ID: BuilderID, Version: map[string]string{"palisade": rec.Palisade}},
 				Byproducts: []slsa.ResourceDescriptor{{
-					Name: "rendered-tree", Digest: digestSet(rec.RenderDigest),
-					Annotations: map[string]any{"description": "every rendered file under bases/ and clusters/, by path (palisade tree digest)", "summary": summary},
+					Name: "rendered-tree", Digest: treeDigestSet(rec.RenderDigest),
+					Annotations: map[string]any{"description": "every rendered file under bases/ and clusters/, by path", "summary": summary},
 				}},
 			},
 		},
@@ -210,13 +210,24 @@ func VerifyAttestation(key signature.Verifier, envelope []byte, rec *Record, pat
 		}
 	}
 	agree("its source commit is", deps["source"].Digest["gitCommit"], rec.Source.Commit)
-	agree("its estate digest is", prefixed(deps["estate"].Digest), rec.EstateDigest)
-	agree("its policy digest is", prefixed(deps["policies"].Digest), rec.PolicyDigest)
+	agree("its estate digest is", "sha256:"+deps["estate"].Digest[TreeDigestAlgorithm], rec.EstateDigest)
+	agree("its policy digest is", "sha256:"+deps["policies"].Digest[TreeDigestAlgorithm], rec.PolicyDigest)
 	agree("its builder version is", st.Predicate.RunDetails.Builder.Version["palisade"], rec.Palisade)
 	if len(problems) > 0 {
 		return "the attestation disagrees with the record: " + strings.Join(problems, "; ")
 	}
 	return ""
+}
+
+// TreeDigestAlgorithm names, in digest sets, Palisade's digest of a tree
+// of files (TreeDigest: SHA-256 over each path, length and content, in
+// path order), as the record's estate, policy and render digests are:
+// not "sha256", which names the digest of one artifact's bytes.
+const TreeDigestAlgorithm = "palisadeTreeSha256"
+
+// treeDigestSet is a TreeDigest as an in-toto digest set.
+func treeDigestSet(d string) common.DigestSet {
+	return common.DigestSet{TreeDigestAlgorithm: strings.TrimPrefix(d, "sha256:")}
 }
 
 // digestSet is a "sha256:<hex>" digest as an in-toto digest set.

@@ -61,8 +61,8 @@ func TestStatement(t *testing.T) {
 	}
 	want := map[string]string{
 		"source":   "git+https://git.example.test/estate.git gitCommit:" + rec.Source.Commit,
-		"estate":   " " + rec.EstateDigest,
-		"policies": " " + rec.PolicyDigest,
+		"estate":   " palisadeTreeSha256:" + strings.TrimPrefix(rec.EstateDigest, "sha256:"),
+		"policies": " palisadeTreeSha256:" + strings.TrimPrefix(rec.PolicyDigest, "sha256:"),
 		"registry.example.test/odoo/enterprise:18.0": "oci://registry.example.test/odoo/enterprise@" + rec.Images[0].Digest + " " + rec.Images[0].Digest,
 	}
 	if len(deps) != len(want) {
