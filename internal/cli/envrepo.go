@@ -207,6 +207,9 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		return err
 	}
 	c := pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Prefetched: pf, RecordSigner: signer, CommitSigner: commitSigner}
+	if commitKey != nil {
+		c.CommitKeyID = estate.KeyID(commitKey)
+	}
 	// A development build keys the render state on its build too: the
 	// state a build of other code left is not to be trusted.
 	build, ok := stateBuild(c.Version)
@@ -245,6 +248,7 @@ func writePublished(out io.Writer, o *RenderOptions, pub *pipeline.Published, wh
 			// Commit is the commit made, none for a dry run; Tip the
 			// commit the render was built on.
 			Commit    string   `json:"commit,omitempty"`
+			SignedBy  string   `json:"signedBy,omitempty"`
 			Tip       string   `json:"tip,omitempty"`
 			Unchanged bool     `json:"unchanged"`
 			Pushed    bool     `json:"pushed"`
@@ -260,7 +264,7 @@ func writePublished(out io.Writer, o *RenderOptions, pub *pipeline.Published, wh
 			v.Tip = res.Parent.String()
 		}
 		if !dryRun {
-			v.Commit = hashOrEmpty(pub)
+			v.Commit, v.SignedBy = hashOrEmpty(pub), pub.SignedBy
 		}
 		if err := writeJSON(out, v); err != nil {
 			return err
@@ -279,6 +283,9 @@ func writePublished(out io.Writer, o *RenderOptions, pub *pipeline.Published, wh
 		default:
 			fmt.Fprintf(out, "committed %s to %s %s: %d tenants rendered, %d changed, %d removed, %d held back; record %s\n",
 				res.Commit.String()[:12], where, o.Repo.Branch, len(rep.Rendered), len(rep.Changed), len(rep.Removed), len(rep.HeldBack), pub.Record.Path())
+			if pub.SignedBy != "" {
+				fmt.Fprintf(out, "signed with OpenPGP key %s\n", pub.SignedBy)
+			}
 			if res.Pushed {
 				fmt.Fprintf(out, "pushed to %s after %d attempt(s)\n", where, res.Attempts)
 			}

@@ -53,6 +53,8 @@ type Commit struct {
 	// (envrepo.OpenPGPSigner), for the GitOps controller to verify
 	// (platform.gitops.commitSigning).
 	CommitSigner func(commit []byte, when time.Time) (string, error)
+	// CommitKeyID is the ID of CommitSigner's key, for the outcome.
+	CommitKeyID string
 }
 
 // SignaturePath is where the signature of the record at path is committed.
@@ -110,6 +112,9 @@ type Published struct {
 	Report  *Report
 	Record  *Record
 	Outcome envrepo.Outcome
+	// SignedBy is the ID of the OpenPGP key the commit was signed with
+	// (Commit.CommitKeyID); empty when nothing was committed or signed.
+	SignedBy string
 }
 
 // errDenied stops a publish: the policies denied the change.
@@ -147,6 +152,9 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 			return nil, &OutsideError{Op: "environment repository", Err: err}
 		}
 		return nil, err
+	}
+	if !out.Unchanged && c.CommitSigner != nil {
+		pub.SignedBy = c.CommitKeyID
 	}
 	return pub, nil
 }
