@@ -108,6 +108,12 @@ type Bundle struct {
 	// Reproduce is true when the renders were reproduced
 	// (Options.Reproduce): Render.Reproduced says which were.
 	Reproduce bool `json:"reproduce,omitempty"`
+	// CommitSignatures is true when render commits' signatures were
+	// checked (Options.CommitKeyring): Render.SignedBy says by which key.
+	CommitSignatures bool `json:"commitSignatures,omitempty"`
+	// Attestations is true when records' attestations were checked
+	// (Options.RecordKey): Render.Attestation names those that verified.
+	Attestations bool `json:"attestations,omitempty"`
 }
 
 // Summary counts what the bundle holds.
@@ -133,7 +139,12 @@ type Summary struct {
 	// Reproduced counts the renders a reproduction confirmed
 	// (Options.Reproduce).
 	Reproduced int `json:"reproduced,omitempty"`
-	Findings   int `json:"findings"`
+	// Signed counts the render commits signed by a key of the commit
+	// keyring (Options.CommitKeyring); Attested the records whose
+	// attestation verified with the record key (Options.RecordKey).
+	Signed   int `json:"signed,omitempty"`
+	Attested int `json:"attested,omitempty"`
+	Findings int `json:"findings"`
 }
 
 // Render is one render commit with its decision record, narrowed to the
@@ -259,7 +270,7 @@ func Export(ctx context.Context, tip *envrepo.Snapshot, repo string, o Options) 
 	b := &Bundle{
 		Schema: Schema, Repository: repo, Branch: tip.Branch, Tip: tip.Commit.String(),
 		Tenants: slices.Sorted(slices.Values(o.Tenants)), Renders: []Render{}, Findings: []Finding{},
-		Reproduce: o.Reproduce != nil,
+		Reproduce: o.Reproduce != nil, CommitSignatures: o.CommitKeyring != "", Attestations: o.RecordKey != nil,
 	}
 	if tip.Empty() {
 		b.Tip = ""
@@ -347,6 +358,12 @@ func (b *Bundle) summarise() {
 		b.Verified = b.Verified && r.Verified
 		if r.Reproduced {
 			s.Reproduced++
+		}
+		if r.SignedBy != "" {
+			s.Signed++
+		}
+		if r.Attestation != "" {
+			s.Attested++
 		}
 		rec := r.Record
 		for _, t := range rec.Tenants {

@@ -298,6 +298,12 @@ func (b *Bundle) headlines() []string {
 	} else {
 		lines = append(lines, fmt.Sprintf("NOT verified: %d finding(s)", s.Findings))
 	}
+	if b.Attestations {
+		lines = append(lines, fmt.Sprintf("attested: %d of %d record(s) carry an in-toto attestation the record key verifies", s.Attested, s.Renders))
+	}
+	if b.CommitSignatures {
+		lines = append(lines, fmt.Sprintf("signed: %d of %d render commit(s) signed by the commit key", s.Signed, s.Renders))
+	}
 	if b.Reproduce {
 		lines = append(lines, fmt.Sprintf("reproduced: %d of %d render commit(s) made again, tree for tree, from their source commits", s.Reproduced, s.Renders))
 	}
