@@ -68,6 +68,12 @@ var byKind = map[[2]string]string{
 	{"source.toolkit.fluxcd.io", "GitRepository"}:       FlagGitOps,
 }
 
+// riskyRemoval are the kind flags an object's removal raises too: a
+// network policy removed may open traffic, a backup schedule or a GitOps
+// object removed stops backups or prunes. Removing a route, a role or a
+// secret only takes something away.
+var riskyRemoval = map[string]bool{FlagNetwork: true, FlagBackup: true, FlagGitOps: true}
+
 // holdsData are the kinds whose removal loses data.
 var holdsData = map[[2]string]bool{
 	{"", "PersistentVolumeClaim"}:                 true,
@@ -82,7 +88,7 @@ var holdsData = map[[2]string]bool{
 func flagsOf(group, kind string, before, after map[string]any) []string {
 	set := map[string]bool{}
 	k := [2]string{group, kind}
-	if f, ok := byKind[k]; ok {
+	if f, ok := byKind[k]; ok && (after != nil || riskyRemoval[f]) {
 		set[f] = true
 	}
 	if after == nil && holdsData[k] {

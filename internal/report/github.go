@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,10 +12,11 @@ import (
 
 // writeGitHub writes GitHub Actions workflow commands: ::error for each
 // standing denial, ::warning for each warning, ::notice for each waived
-// denial, freeze forecast and expiring waiver, and for each denial a
-// policy change relaxes ::error (a tenant the change alters) or ::warning, each pointing at the CUE
-// source (file relative to the repository root, line, col) when known;
-// then one plain summary line.
+// denial, freeze forecast and expiring waiver, for each denial a policy
+// change relaxes ::error (a tenant the change alters) or ::warning, and
+// ::warning for each tenant environment whose change removes objects
+// holding data, each pointing at the CUE source (file relative to the
+// repository root, line, col) when known; then one plain summary line.
 func writeGitHub(w io.Writer, c *Check, _ Options) error {
 	p := &textPrinter{w: w}
 	files := c.tenantFiles()
@@ -75,6 +77,19 @@ func writeGitHub(w io.Writer, c *Check, _ Options) error {
 		case WaiverNotApproved:
 			p.command("warning", c.repoPos(Position{File: file}), "waiver not approved · "+owner(wv.Tenant),
 				fmt.Sprintf("waiver %s for %s is not in force: its approver has not signed it (palisade waiver sign)", wv.ID, wv.Policy))
+		}
+	}
+	for _, d := range c.Diffs {
+		var lost []string
+		for _, o := range d.Objects {
+			if slices.Contains(o.Flags, FlagDataLoss) {
+				lost = append(lost, objectName(o.Kind, o.Namespace, o.Name))
+			}
+		}
+		if len(lost) > 0 {
+			tenant, _, _ := strings.Cut(d.Tenant, "/")
+			p.command("warning", c.repoPos(Position{File: files[tenant]}), "data loss · "+d.Tenant,
+				fmt.Sprintf("the change removes %s: the data they hold goes with them; make sure it is backed up or moved", strings.Join(lost, ", ")))
 		}
 	}
 	p.line("%s", summaryLine(c))
