@@ -255,6 +255,28 @@ func gitRepositorySpec(g estate.GitOps) obj {
 	return spec
 }
 
+// verificationKeys is the Secret Flux verifies the environment
+// repository's head commit with: the estate's public keys, one
+// "<key ID>.asc" entry each (public, so no secret store is needed). Once
+// Flux applies from the repository, a key added in the estate reaches it
+// before the render job signs with that key: the rotation the estate
+// describes works without touching the cluster. The first apply, before
+// Flux can verify anything, is by hand (kubectl apply -f
+// clusters/<cluster>/gitops/platform.yaml).
+func verificationKeys(cs *estate.CommitSigning) obj {
+	keys := obj{}
+	for _, k := range cs.Keys {
+		keys[k.KeyID+".asc"] = string(k.Armored)
+	}
+	return obj{
+		"apiVersion": "v1",
+		"kind":       "Secret",
+		"metadata":   obj{"name": cs.FluxSecret, "namespace": NamespaceFlux, "labels": obj{LabelManagedBy: "palisade"}},
+		"type":       "Opaque",
+		"stringData": keys,
+	}
+}
+
 // fluxObjects wire the cluster to Flux: the environment repository as a
 // GitRepository, the platform as one Kustomization and each tenant
 // environment as another that depends on it. Flux has no sync windows;
@@ -295,6 +317,9 @@ func fluxObjects(e *estate.Estate, cluster string, units []*unit) map[string][]a
 			},
 			ks(platform, "clusters/"+cluster+"/platform", map[string]string{LabelManagedBy: "palisade"}, ""),
 		},
+	}
+	if cs := g.CommitSigning; cs != nil {
+		files["platform.yaml"] = append(files["platform.yaml"], verificationKeys(cs))
 	}
 	for _, tier := range tiersOf(units) {
 		var objs []any
