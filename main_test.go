@@ -128,7 +128,7 @@ func TestScript(t *testing.T) {
 					ts.Fatalf("usage: pgpkey NAME")
 				}
 				// Made before the scripts' --at instants.
-				_, priv, pub, err := gittest.PGPKey(args[0], time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ts.Getenv("PALISADE_COMMIT_KEY_PASSPHRASE"))
+				_, priv, pub, err := gittest.PGPKey(args[0], time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 0, ts.Getenv("PALISADE_COMMIT_KEY_PASSPHRASE"))
 				ts.Check(err)
 				ts.Check(os.WriteFile(ts.MkAbs(args[0]+".asc"), priv, 0o600))
 				ts.Check(os.WriteFile(ts.MkAbs(args[0]+".pub.asc"), pub, 0o644))

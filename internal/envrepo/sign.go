@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -90,7 +91,14 @@ func (s *Snapshot) VerifySignature(keyring string) Signature {
 	if err != nil {
 		return Signature{Signed: true, Problem: err.Error()}
 	}
-	e, err := openpgp.CheckArmoredDetachedSignature(ring, rd, strings.NewReader(s.commit.PGPSignature), nil)
+	// Judged as of when it was made, not by the clock: a key that has
+	// expired since still made a valid signature then.
+	made, err := signatureTime(s.commit.PGPSignature)
+	if err != nil {
+		return Signature{Signed: true, Problem: fmt.Sprintf("the commit's signature cannot be read: %v", err)}
+	}
+	cfg := &packet.Config{Time: func() time.Time { return made }}
+	e, err := openpgp.CheckArmoredDetachedSignature(ring, rd, strings.NewReader(s.commit.PGPSignature), cfg)
 	switch {
 	case errors.Is(err, pgperrors.ErrUnknownIssuer):
 		return Signature{Signed: true, Problem: "another key signed the commit, not the commit key"}
@@ -98,6 +106,23 @@ func (s *Snapshot) VerifySignature(keyring string) Signature {
 		return Signature{Signed: true, Problem: fmt.Sprintf("the commit's signature does not verify with the commit key: %v", err)}
 	}
 	return Signature{Signed: true, KeyID: fmt.Sprintf("%016X", e.PrimaryKey.KeyId)}
+}
+
+// signatureTime is when an armored OpenPGP signature says it was made.
+func signatureTime(armored string) (time.Time, error) {
+	block, err := armor.Decode(strings.NewReader(armored))
+	if err != nil {
+		return time.Time{}, err
+	}
+	p, err := packet.Read(block.Body)
+	if err != nil {
+		return time.Time{}, err
+	}
+	sig, ok := p.(*packet.Signature)
+	if !ok {
+		return time.Time{}, fmt.Errorf("not a signature packet")
+	}
+	return sig.CreationTime, nil
 }
 
 // ReadKeyRing reads every key of one or more ASCII-armored blocks.

@@ -18,7 +18,7 @@ import (
 // half.
 func pgpKey(t *testing.T, name string, born time.Time) (*openpgp.Entity, string) {
 	t.Helper()
-	e, _, pub, err := gittest.PGPKey(name, born, "")
+	e, _, pub, err := gittest.PGPKey(name, born, 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,5 +89,30 @@ func TestSignatureNotOlderThanItsKey(t *testing.T) {
 		if !s.CreationTime.Equal(want) {
 			t.Errorf("signed at %s for a commit at %s, want %s", s.CreationTime, at, want)
 		}
+	}
+}
+
+// A key that has expired since still made a valid signature when it
+// signed: verification judges the signature as of its making, not by the
+// clock.
+func TestSignatureOfAnExpiredKey(t *testing.T) {
+	key, _, pub, err := gittest.PGPKey("render", when.Add(-time.Hour), 48*time.Hour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "env")
+	r := must[*Repo](t)(Open(ctx(t), dir, Options{}))
+	c := chg(tenantFiles(1, -1, 0), "render: signed, the key expires two days later")
+	c.Sign = OpenPGPSigner(key)
+	if _, err := r.Publish(ctx(t), func(*Snapshot) (Change, error) { return c, nil }); err != nil {
+		t.Fatal(err)
+	}
+	snap := must[*Snapshot](t)(r.Snapshot())
+	if got := snap.VerifySignature(string(pub)); got.KeyID == "" {
+		t.Errorf("a signature made while the key was valid: %+v", got)
+	}
+	// Past its lifetime, the key signs no more.
+	if _, err := OpenPGPSigner(key)([]byte("tree 0\n"), when.Add(72*time.Hour)); err == nil {
+		t.Error("an expired key signed")
 	}
 }

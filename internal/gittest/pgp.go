@@ -13,9 +13,10 @@ import (
 // (before the instants the test signs at, as no verifier accepts a
 // signature older than its key), with its ASCII-armored private half
 // (encrypted with passphrase if not empty) and public half, as gpg
-// --armor exports them. The returned entity is not encrypted.
-func PGPKey(name string, born time.Time, passphrase string) (key *openpgp.Entity, private, public []byte, err error) {
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Time: func() time.Time { return born }}
+// --armor exports them. The returned entity is not encrypted. A lifetime
+// other than zero makes the key expire that long after born.
+func PGPKey(name string, born time.Time, lifetime time.Duration, passphrase string) (key *openpgp.Entity, private, public []byte, err error) {
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Time: func() time.Time { return born }, KeyLifetimeSecs: uint32(lifetime / time.Second)}
 	e, err := openpgp.NewEntity(name, "", name+"@example.test", cfg)
 	if err != nil {
 		return nil, nil, nil, err
