@@ -92,7 +92,9 @@ func (s *Snapshot) VerifySignature(keyring string) Signature {
 		return Signature{Signed: true, Problem: err.Error()}
 	}
 	// Judged as of when it was made, not by the clock: a key that has
-	// expired since still made a valid signature then.
+	// expired since still made a valid signature then, as GnuPG also
+	// holds. A signature's time is the signer's word, so a key that was
+	// compromised belongs out of the keyring, not merely revoked.
 	made, err := signatureTime(s.commit.PGPSignature)
 	if err != nil {
 		return Signature{Signed: true, Problem: fmt.Sprintf("the commit's signature cannot be read: %v", err)}
