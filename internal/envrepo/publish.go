@@ -264,15 +264,7 @@ func (r *Repo) commit(tip *Snapshot, ch Change) (plumbing.Hash, []change, []plum
 		c.ParentHashes = []plumbing.Hash{tip.Commit}
 	}
 	if ch.Sign != nil {
-		unsigned := &plumbing.MemoryObject{}
-		if err := c.EncodeWithoutSignature(unsigned); err != nil {
-			return plumbing.ZeroHash, nil, nil, err
-		}
-		rd, err := unsigned.Reader()
-		if err != nil {
-			return plumbing.ZeroHash, nil, nil, err
-		}
-		data, err := io.ReadAll(rd)
+		data, err := unsignedBytes(c)
 		if err != nil {
 			return plumbing.ZeroHash, nil, nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // OpenPGPSigner signs commits (Change.Sign) with an OpenPGP private key,
@@ -58,6 +60,20 @@ func keyTime(e *openpgp.Entity) time.Time {
 	return t
 }
 
+// unsignedBytes is the commit as git encodes it without its signature:
+// what a commit signature signs.
+func unsignedBytes(c *object.Commit) ([]byte, error) {
+	o := &plumbing.MemoryObject{}
+	if err := c.EncodeWithoutSignature(o); err != nil {
+		return nil, err
+	}
+	rd, err := o.Reader()
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(rd)
+}
+
 // Signature states who signed a commit.
 type Signature struct {
 	// Signed is true when the commit carries an OpenPGP signature.
@@ -83,11 +99,7 @@ func (s *Snapshot) VerifySignature(keyring string) Signature {
 	if err != nil {
 		return Signature{Signed: true, Problem: err.Error()}
 	}
-	unsigned := &plumbing.MemoryObject{}
-	if err := s.commit.EncodeWithoutSignature(unsigned); err != nil {
-		return Signature{Signed: true, Problem: err.Error()}
-	}
-	rd, err := unsigned.Reader()
+	unsigned, err := unsignedBytes(s.commit)
 	if err != nil {
 		return Signature{Signed: true, Problem: err.Error()}
 	}
@@ -100,7 +112,7 @@ func (s *Snapshot) VerifySignature(keyring string) Signature {
 		return Signature{Signed: true, Problem: fmt.Sprintf("the commit's signature cannot be read: %v", err)}
 	}
 	cfg := &packet.Config{Time: func() time.Time { return made }}
-	e, err := openpgp.CheckArmoredDetachedSignature(ring, rd, strings.NewReader(s.commit.PGPSignature), cfg)
+	e, err := openpgp.CheckArmoredDetachedSignature(ring, bytes.NewReader(unsigned), strings.NewReader(s.commit.PGPSignature), cfg)
 	switch {
 	case errors.Is(err, pgperrors.ErrUnknownIssuer):
 		return Signature{Signed: true, Problem: "another key signed the commit, not the commit key"}

@@ -222,7 +222,7 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 		return envrepo.Change{}, err
 	}
 	files[rec.Path()] = data
-	msg := rec.CommitMessage()
+	var extra []Trailer
 	if c.RecordSigner != nil {
 		sig, err := c.RecordSigner.SignMessage(bytes.NewReader(data))
 		if err != nil {
@@ -234,14 +234,14 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 			return envrepo.Change{}, fmt.Errorf("attesting the decision record: %w", err)
 		}
 		files[AttestationPath(rec.Path())] = att
-		msg += AttestationTrailer + ": " + AttestationPath(rec.Path()) + "\n"
+		extra = append(extra, Trailer{AttestationTrailer, AttestationPath(rec.Path())})
 	}
 	st, err := newState(global, fps, o, prevState, p.Options.At)
 	if err != nil {
 		return envrepo.Change{}, err
 	}
 	files[StatePath] = st
-	return envrepo.Change{Files: files, Message: msg, Author: c.Author, Sign: c.CommitSigner}, nil
+	return envrepo.Change{Files: files, Message: rec.CommitMessage(extra...), Author: c.Author, Sign: c.CommitSigner}, nil
 }
 
 // Plan renders the prepared estate against the branch tip as Publish would,

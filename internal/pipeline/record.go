@@ -305,8 +305,9 @@ func (r *Record) JSON() ([]byte, error) {
 
 // CommitMessage summarises a render commit: a subject naming the change,
 // a body listing changed, new, removed and held-back tenants, and the
-// provenance trailers.
-func (r *Record) CommitMessage() string {
+// provenance trailers, then the extra ones (those not derived from the
+// record, such as the attestation's).
+func (r *Record) CommitMessage(extra ...Trailer) string {
 	var changed, added, held []string
 	for _, t := range r.Tenants {
 		switch {
@@ -409,7 +410,7 @@ func (r *Record) CommitMessage() string {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "%s\n\n", RecordLine(r.Path()))
-	for _, t := range r.Trailers() {
+	for _, t := range append(r.Trailers(), extra...) {
 		if t.Value != "" {
 			fmt.Fprintf(&b, "%s: %s\n", t.Key, t.Value)
 		}

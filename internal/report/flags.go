@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"reflect"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // Review flags mark the object changes a reviewer should read closely,
@@ -197,16 +199,10 @@ func eachContainer(spec map[string]any, fn func(key string, c map[string]any)) {
 	}
 }
 
+// dig is the value at path in o, nil where there is none.
 func dig(o map[string]any, path ...string) any {
-	var cur any = o
-	for _, p := range path {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = m[p]
-	}
-	return cur
+	v, _, _ := unstructured.NestedFieldNoCopy(o, path...)
+	return v
 }
 
 func str(v any) string {
