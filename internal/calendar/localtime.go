@@ -103,8 +103,10 @@ func span(s, e time.Time, loc *time.Location) (Interval, bool) {
 // wallRange returns the lowest wall-clock reading in loc over [s, e) and
 // the least upper bound of the readings (the reading just before e, or just
 // before a transition that turns the clock back). The clock reads within
-// [lo, hi) at every instant of [s, e).
-func wallRange(s, e time.Time, loc *time.Location) (lo, hi time.Time) {
+// [lo, hi) at every instant of [s, e). again reports whether the clock
+// reads lo at some instant after s too: a transition inside the range
+// turned it back to lo or below the reading s started at.
+func wallRange(s, e time.Time, loc *time.Location) (lo, hi time.Time, again bool) {
 	x := s.UTC()
 	e = e.UTC()
 	for first := true; x.Before(e); first = false {
@@ -116,7 +118,8 @@ func wallRange(s, e time.Time, loc *time.Location) (lo, hi time.Time) {
 			segEnd = until.UTC() // ZoneBounds answers in loc
 		}
 		d := time.Duration(off) * time.Second
-		if r := x.Add(d); first || r.Before(lo) {
+		if r := x.Add(d); first || !r.After(lo) {
+			again = !first
 			lo = r
 		}
 		if r := segEnd.Add(d); first || r.After(hi) {
@@ -124,5 +127,5 @@ func wallRange(s, e time.Time, loc *time.Location) (lo, hi time.Time) {
 		}
 		x = segEnd
 	}
-	return lo, hi
+	return lo, hi, again
 }

@@ -60,17 +60,24 @@ func TestWallRange(t *testing.T) {
 	tests := []struct {
 		zone, start, end string
 		lo, hi           string
+		again            bool
 	}{
-		{"Europe/Paris", "2026-03-26T23:00:00Z", "2026-03-30T22:00:00Z", "2026-03-27T00:00:00", "2026-03-31T00:00:00"},
-		{"America/New_York", "2026-11-01T04:00:00Z", "2026-11-02T05:00:00Z", "2026-11-01T00:00:00", "2026-11-02T00:00:00"},
-		{"America/New_York", "2026-10-31T16:00:00Z", "2026-11-01T06:30:00Z", "2026-10-31T12:00:00", "2026-11-01T02:00:00"},
-		{"America/New_York", "2026-11-01T05:30:00Z", "2026-11-01T08:00:00Z", "2026-11-01T01:00:00", "2026-11-01T03:00:00"},
+		{"Europe/Paris", "2026-03-26T23:00:00Z", "2026-03-30T22:00:00Z", "2026-03-27T00:00:00", "2026-03-31T00:00:00", false},
+		{"America/New_York", "2026-11-01T04:00:00Z", "2026-11-02T05:00:00Z", "2026-11-01T00:00:00", "2026-11-02T00:00:00", false},
+		{"America/New_York", "2026-10-31T16:00:00Z", "2026-11-01T06:30:00Z", "2026-10-31T12:00:00", "2026-11-01T02:00:00", false},
+		// Begun in the first pass of the repeated hour: the second pass
+		// reads lower, then as low as the start.
+		{"America/New_York", "2026-11-01T05:30:00Z", "2026-11-01T08:00:00Z", "2026-11-01T01:00:00", "2026-11-01T03:00:00", true},
+		{"America/New_York", "2026-11-01T05:00:00Z", "2026-11-01T06:30:00Z", "2026-11-01T01:00:00", "2026-11-01T02:00:00", true},
 	}
 	for _, tt := range tests {
 		loc, _ := loadZone(tt.zone)
 		s, _ := time.Parse(time.RFC3339, tt.start)
 		e, _ := time.Parse(time.RFC3339, tt.end)
-		lo, hi := wallRange(s, e, loc)
+		lo, hi, again := wallRange(s, e, loc)
+		if again != tt.again {
+			t.Errorf("wallRange(%s, %s) again = %v, want %v", tt.start, tt.end, again, tt.again)
+		}
 		if got := lo.Format("2006-01-02T15:04:05"); got != tt.lo {
 			t.Errorf("wallRange(%s, %s) lo = %s, want %s", tt.start, tt.end, got, tt.lo)
 		}

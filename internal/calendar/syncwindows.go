@@ -31,7 +31,10 @@ type SyncWindow struct {
 // is an hour shorter, or covers both passes of the repeated hour when the
 // occurrence ends inside it. F is always a reading the clock shows, never
 // a time inside a DST gap. The window is inactive at the very instant F,
-// as Argo CD's windows are open intervals.
+// as Argo CD's windows are open intervals: when a transition inside the
+// occurrence turns the clock back to its lowest reading (an occurrence
+// that begins in the first pass of a repeated hour), F is a minute
+// earlier, so that the instant of the transition is covered too.
 //
 // Cron has no year: each window recurs every year on its date until it is
 // removed, so callers pass only the occurrences within their horizon and
@@ -50,8 +53,13 @@ func SyncWindows(occ []Interval, zone string) ([]SyncWindow, error) {
 	ivs = merge(ivs)
 	out := make([]SyncWindow, 0, len(ivs))
 	for _, iv := range ivs {
-		lo, hi := wallRange(iv.Start, iv.End, loc)
+		lo, hi, again := wallRange(iv.Start, iv.End, loc)
 		f := lo.Truncate(time.Minute)
+		if again && f.Equal(lo) {
+			// The clock is turned back to F inside the occurrence, where
+			// Argo CD's open window would let that very instant through.
+			f = f.Add(-time.Minute)
+		}
 		d := hi.Sub(f)
 		if r := d % time.Minute; r != 0 {
 			d += time.Minute - r
