@@ -356,18 +356,9 @@ func rruleExpander(r *estate.RRule, loc *time.Location) (expander, error) {
 	if strings.HasSuffix(r.Duration, "d") {
 		nominalDays = int(dur / (24 * time.Hour))
 	}
-	rule := strings.TrimPrefix(r.Rule, "RRULE:")
-	if strings.Contains(rule, "DTSTART") {
-		return nil, fmt.Errorf("invalid rrule %q: DTSTART is the window's start, not part of the rule", r.Rule)
-	}
-	opt, err := rrule.StrToROptionInLocation(rule, loc)
+	opt, err := estate.ParseRRule(r.Rule, loc)
 	if err != nil {
 		return nil, fmt.Errorf("invalid rrule %q: %v", r.Rule, err)
-	}
-	switch opt.Freq {
-	case rrule.YEARLY, rrule.MONTHLY, rrule.WEEKLY, rrule.DAILY:
-	default:
-		return nil, fmt.Errorf("invalid rrule %q: FREQ must be YEARLY, MONTHLY, WEEKLY or DAILY", r.Rule)
 	}
 	opt.Dtstart = start
 	if !opt.Until.IsZero() {

@@ -737,6 +737,10 @@ func (c *checker) window(labels []string, w Window) {
 		if _, err := ParseDuration(r.Duration); err != nil {
 			c.at(append(labels, "rrule", "duration"), "%v", err)
 		}
+		// Whether a rule reads does not depend on the zone of its UNTIL.
+		if _, err := ParseRRule(r.Rule, time.UTC); err != nil {
+			c.at(append(labels, "rrule", "rule"), "invalid rule %q: %v", r.Rule, err)
+		}
 	}
 }
 

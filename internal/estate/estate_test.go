@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-gitops/palisade/internal/calendar"
 	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/estategen"
 )
@@ -196,15 +197,39 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
+func TestParseRRule(t *testing.T) {
+	for _, in := range []string{"FREQ=WEEKLY;BYDAY=SA,SU", "RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4FR", "FREQ=DAILY;UNTIL=20261231T000000Z", "FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=12"} {
+		if _, err := estate.ParseRRule(in, time.UTC); err != nil {
+			t.Errorf("ParseRRule(%q): %v", in, err)
+		}
+	}
+	for in, want := range map[string]string{
+		"FREQ=WEEKLY;BYDAY=XX":                "undefined weekday: XX",
+		"FREQ=YEARLY;BYMONTH=13":              "bymonth must be between 1 and 12",
+		"FREQ=MONTHLY;BYMONTHDAY=32":          "bymonthday must be between 1 and 31 or -1 and -31",
+		"FREQ=HOURLY":                         "FREQ must be YEARLY, MONTHLY, WEEKLY or DAILY",
+		"FREQ=DAILY;DTSTART=20260101T000000Z": "DTSTART is the window's start, not part of the rule",
+		"FREQ=WEEKLY;FOO=1":                   "unknown RRULE property: FOO",
+	} {
+		if _, err := estate.ParseRRule(in, time.UTC); err == nil || err.Error() != want {
+			t.Errorf("ParseRRule(%q) = %v, want %q", in, err, want)
+		}
+	}
+}
+
 // FuzzLoadTenant feeds arbitrary text as a tenant file. Load must answer
 // with a model or an *InputError whose diagnostics all have a position —
-// never a panic, and never an unpositioned or internal error.
+// never a panic, and never an unpositioned or internal error — and a model
+// it accepts must have a calendar that reads: a window that fails only
+// when it is expanded would stop a render without a position.
 func FuzzLoadTenant(f *testing.F) {
 	f.Add(acme)
 	f.Add(strings.Replace(acme, "web: 5", "web: 1", 1))
 	f.Add(strings.Replace(acme, `"2026-12-01"`, `"2026-02-30"`, 1))
 	f.Add("package estate\ntenants: \"tenant-00000\": {")
 	f.Add("package estate\ntenants: \"tenant-00000\": tier: 3\n")
+	f.Add(strings.Replace(acme, `fixed: {start: "2026-11-20", end: "2026-12-01"}`, `rrule: {rule: "FREQ=WEEKLY;BYDAY=SA", start: "2026-11-21T08:00", duration: "6h"}`, 1))
+	f.Add(strings.Replace(acme, `fixed: {start: "2026-11-20", end: "2026-12-01"}`, `rrule: {rule: "FREQ=WEEKLY;BYDAY=XA", start: "2026-11-21T08:00", duration: "6h"}`, 1))
 	dir := synthetic(f, 2)
 	f.Fuzz(func(t *testing.T, src string) {
 		d := t.TempDir()
@@ -212,8 +237,14 @@ func FuzzLoadTenant(f *testing.F) {
 			t.Fatal(err)
 		}
 		writeFile(t, d, "tenants/tenant-00000.cue", src)
-		_, err := estate.Load(d)
+		e, err := estate.Load(d)
 		if err == nil {
+			at := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+			for _, name := range e.TenantNames() {
+				if _, err := calendar.Upcoming(e, e.Tenants[name], at, at.AddDate(1, 0, 0)); err != nil {
+					t.Fatalf("loaded, but the calendar does not read: %v", err)
+				}
+			}
 			return
 		}
 		var ie *estate.InputError
