@@ -585,7 +585,7 @@ func run(jobs []func(*builder) ([]*Unit, error), shared map[string][]byte, worke
 	}
 	close(next)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(distinct(errs)...); err != nil {
 		return nil, err
 	}
 	var flat []*Unit
@@ -620,5 +620,20 @@ func (r *Result) Tenants() []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// distinct drops the errors whose message an earlier one already gave: a
+// tenant's problem reaches every cluster it has a directory on, and one
+// report of it is enough.
+func distinct(errs []error) []error {
+	seen := map[string]bool{}
+	var out []error
+	for _, err := range errs {
+		if err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			out = append(out, err)
+		}
+	}
 	return out
 }

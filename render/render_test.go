@@ -1,6 +1,7 @@
 package render
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -197,4 +198,15 @@ func TestUnknownTargetEngine(t *testing.T) {
 			t.Errorf("Tree(flat) error = %v", err)
 		}
 	})
+}
+
+func TestDistinctErrors(t *testing.T) {
+	a, b := errors.New(`tenant "acme": window "w": invalid`), errors.New("other")
+	got := errors.Join(distinct([]error{nil, a, errors.New(a.Error()), nil, b, a})...)
+	if want := "tenant \"acme\": window \"w\": invalid\nother"; got == nil || got.Error() != want {
+		t.Errorf("joined %q, want %q", got, want)
+	}
+	if distinct([]error{nil, nil}) != nil {
+		t.Error("no errors should join to nil")
+	}
 }

@@ -731,8 +731,11 @@ func (c *checker) window(labels []string, w Window) {
 		c.at(append(labels, "weekly", "to"), "weekly window %q is empty: from and to are both %s", w.Name, wk.From)
 	}
 	if r := w.RRule; r != nil {
-		if _, err := ParseLocal(r.Start, false); err != nil {
+		if start, err := ParseLocal(r.Start, false); err != nil {
 			c.at(append(labels, "rrule", "start"), "invalid start %q: %s", r.Start, dateProblem(err))
+		} else if start.IsZero() {
+			// rrule-go takes a zero start for none and would read the clock.
+			c.at(append(labels, "rrule", "start"), "invalid start %q: a recurrence starts after 0001-01-01T00:00", r.Start)
 		}
 		if _, err := ParseDuration(r.Duration); err != nil {
 			c.at(append(labels, "rrule", "duration"), "%v", err)
