@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -124,13 +125,20 @@ func ActiveAt(e *estate.Estate, t *estate.Tenant, at time.Time) ([]Active, error
 	return out, nil
 }
 
+// ErrNotFree is NextFree's answer for a tenant that its windows keep
+// frozen for NextFreeHorizon and beyond.
+var ErrNotFree = errors.New("not free within 2 years")
+
+// NextFreeHorizon is how far NextFree follows the windows.
+const NextFreeHorizon = 2 // years
+
 // NextFree returns the first instant at or after at when no window is
 // active for tenant t: at itself when nothing is active, else the end of
 // the active occurrences, followed through windows that begin before or
-// when others end. It fails when the tenant is not free within two years
-// of at.
+// when others end. It returns an error wrapping ErrNotFree when the tenant
+// is not free within NextFreeHorizon of at.
 func NextFree(e *estate.Estate, t *estate.Tenant, at time.Time) (time.Time, error) {
-	limit := at.AddDate(2, 0, 0)
+	limit := at.AddDate(NextFreeHorizon, 0, 0)
 	cur := at
 	for cur.Before(limit) {
 		act, err := ActiveAt(e, t, cur)
@@ -142,7 +150,7 @@ func NextFree(e *estate.Estate, t *estate.Tenant, at time.Time) (time.Time, erro
 		}
 		cur = act[len(act)-1].End // sorted by end: the latest
 	}
-	return time.Time{}, fmt.Errorf("tenant %q: not free within 2 years of %s", t.Name, at.UTC().Format(time.RFC3339))
+	return time.Time{}, fmt.Errorf("tenant %q: %w of %s", t.Name, ErrNotFree, at.UTC().Format(time.RFC3339))
 }
 
 // Upcoming returns the occurrences of the windows that apply to tenant t

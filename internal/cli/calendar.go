@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -96,9 +97,12 @@ type TenantFreeze struct {
 	Frozen   bool   `json:"frozen"`
 	// FreeAt is when the tenant is next free of every window (the
 	// report's instant when it is free); FreeLocal is it in the tenant's
-	// time zone.
-	FreeAt    time.Time `json:"freeAt"`
-	FreeLocal string    `json:"freeLocal"`
+	// time zone. Both are absent when NotFree: the windows, followed one
+	// after another, leave the tenant no free instant within
+	// calendar.NextFreeHorizon.
+	FreeAt    *time.Time `json:"freeAt,omitempty"`
+	FreeLocal string     `json:"freeLocal,omitempty"`
+	NotFree   bool       `json:"notFree,omitempty"`
 	// Active are the windows that apply now; Upcoming those that begin
 	// before the report's Until.
 	Active   []FreezeWindow `json:"active"`
@@ -138,13 +142,14 @@ func freezeReport(e *estate.Estate, only []string, at time.Time, days int) (*Fre
 		if err != nil {
 			return nil, err
 		}
-		free, err := calendar.NextFree(e, t, at)
-		if err != nil {
+		tf := TenantFreeze{Tenant: n, Tier: t.Tier, Segment: t.Segment, TimeZone: t.TimeZone, Frozen: len(active) > 0}
+		switch free, err := calendar.NextFree(e, t, at); {
+		case errors.Is(err, calendar.ErrNotFree):
+			tf.NotFree = true
+		case err != nil:
 			return nil, err
-		}
-		tf := TenantFreeze{
-			Tenant: n, Tier: t.Tier, Segment: t.Segment, TimeZone: t.TimeZone,
-			Frozen: len(active) > 0, FreeAt: free, FreeLocal: local(free),
+		default:
+			tf.FreeAt, tf.FreeLocal = &free, local(free)
 		}
 		for _, list := range []struct {
 			from []calendar.Active
@@ -179,7 +184,10 @@ func printFreeze(out io.Writer, rep *FreezeReport) {
 			where += ", segment " + t.Segment
 		}
 		state := "free"
-		if t.Frozen {
+		switch {
+		case t.NotFree:
+			state = fmt.Sprintf("frozen for %d years or more: its windows, one after another, leave it no free instant", calendar.NextFreeHorizon)
+		case t.Frozen:
 			state = "frozen until " + t.FreeLocal
 		}
 		fmt.Fprintf(out, "\n%s (%s, %s): %s\n", t.Tenant, where, t.TimeZone, state)

@@ -210,6 +210,8 @@ func TestParseRRule(t *testing.T) {
 		"FREQ=HOURLY":                         "FREQ must be YEARLY, MONTHLY, WEEKLY or DAILY",
 		"FREQ=DAILY;DTSTART=20260101T000000Z": "DTSTART is the window's start, not part of the rule",
 		"FREQ=WEEKLY;FOO=1":                   "unknown RRULE property: FOO",
+		"FREQ=DAILY;COUNT=0":                  "COUNT must be a positive number",
+		"FREQ=WEEKLY;INTERVAL=00":             "INTERVAL must be a positive number",
 	} {
 		if _, err := estate.ParseRRule(in, time.UTC); err == nil || err.Error() != want {
 			t.Errorf("ParseRRule(%q) = %v, want %q", in, err, want)

@@ -2,6 +2,8 @@ package estate
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +24,14 @@ func ParseRRule(rule string, loc *time.Location) (*rrule.ROption, error) {
 	opt, err := rrule.StrToROptionInLocation(rule, loc)
 	if err != nil {
 		return nil, err
+	}
+	// rrule-go reads a zero COUNT or INTERVAL as none given, which turns
+	// a rule meant to recur never into one that recurs for ever.
+	for part := range strings.SplitSeq(rule, ";") {
+		key, value, _ := strings.Cut(part, "=")
+		if n, err := strconv.Atoi(value); err == nil && n <= 0 && (key == "COUNT" || key == "INTERVAL") {
+			return nil, fmt.Errorf("%s must be a positive number", key)
+		}
 	}
 	switch opt.Freq {
 	case rrule.YEARLY, rrule.MONTHLY, rrule.WEEKLY, rrule.DAILY:

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -406,8 +407,11 @@ func (in *Input) SetWindows(e *estate.Estate, t *estate.Tenant, at time.Time) er
 		return nil
 	}
 	free, err := calendar.NextFree(e, t, at)
+	if errors.Is(err, calendar.ErrNotFree) {
+		return nil // the windows' ends say enough
+	}
 	if err != nil {
-		return nil // not free within two years: the windows' ends say enough
+		return err
 	}
 	loc, err := time.LoadLocation(t.TimeZone)
 	if err != nil {
