@@ -111,9 +111,11 @@ func waive(owner waiverOwner, at time.Time, waivers []Waiver, results []Result, 
 		tenants = slices.Compact(tenants)
 		switch {
 		case used == 0:
-			note(WaiverUnused,
-				fmt.Sprintf("waiver %q for %s matches no result", w.ID, w.Policy),
-				"remove the waiver if the problem is fixed, or correct its policy and scope")
+			msg := fmt.Sprintf("waiver %q for %s matches no result", w.ID, w.Policy)
+			if id := didYouMean(w.Policy); id != "" {
+				msg += fmt.Sprintf("; no built-in policy has that id: did you mean %s?", id)
+			}
+			note(WaiverUnused, msg, "remove the waiver if the problem is fixed, or correct its policy and scope")
 		case w.BreakGlass && owner.tenant == "":
 			note(WaiverUsed,
 				fmt.Sprintf("platform break-glass waiver %q lets %s through the windows of %s (%d result(s)), approved by %s, ticket %s, until %s", w.ID, w.Policy, strings.Join(tenants, ", "), used, w.Approver, w.Ticket, w.Expires),

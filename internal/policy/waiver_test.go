@@ -355,3 +355,22 @@ func TestNotApprovedMessage(t *testing.T) {
 		t.Errorf("got %+v, want a note naming --tenant acme --waiver hotfix", res)
 	}
 }
+
+func TestUnusedWaiverSuggestsTheBuiltinID(t *testing.T) {
+	in := frozenInput()
+	w := breakGlass("hotfix", time.Hour)
+	for policyID, want := range map[string]string{
+		"freeze.window-activ":  `waiver "hotfix" for freeze.window-activ matches no result; no built-in policy has that id: did you mean freeze.window-active?`,
+		"acme.image-labels":    `waiver "hotfix" for acme.image-labels matches no result`,
+		"freeze.window-active": `waiver "hotfix" for freeze.window-active matches no result`,
+	} {
+		w.Policy = policyID
+		res, err := applyWaivers(&Input{At: in.At, Tenant: in.Tenant, Waivers: []Waiver{w}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 1 || res[0].PolicyID != WaiverUnused || res[0].Message != want {
+			t.Errorf("policy %s: got %+v, want one waiver.unused note %q", policyID, res, want)
+		}
+	}
+}

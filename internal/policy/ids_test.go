@@ -1,0 +1,50 @@
+package policy
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestBuiltinIDsAreTheDocumentedOnes holds the ids read from the embedded
+// modules to the list in the README's Governance section, both ways.
+func TestBuiltinIDsAreTheDocumentedOnes(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(readme)
+	start := strings.Index(section, "## Governance")
+	if start < 0 {
+		t.Fatal("README has no Governance section")
+	}
+	section = section[start:]
+	section = section[:strings.Index(section, "\nA denial stops the render")]
+	var documented []string
+	for _, m := range regexp.MustCompile("`([a-z-]+\\.[a-z-]+)`").FindAllStringSubmatch(section, -1) {
+		documented = append(documented, m[1])
+	}
+	slices.Sort(documented)
+	documented = slices.Compact(documented)
+	if got := BuiltinIDs(); !slices.Equal(got, documented) {
+		t.Errorf("built-in ids %v\nREADME lists %v", got, documented)
+	}
+}
+
+func TestDidYouMean(t *testing.T) {
+	for in, want := range map[string]string{
+		"freeze.window-activ":   "freeze.window-active",
+		"freeze.windows-active": "freeze.window-active",
+		"security.limit":        "security.limits",
+		"Security.Limits":       "security.limits",
+		"freeze.windows":        "",
+		"freeze.window-active":  "",
+		"acme.image-labels":     "",
+	} {
+		if got := didYouMean(in); got != want {
+			t.Errorf("didYouMean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
