@@ -24,16 +24,24 @@ const SyncWindowHorizon = 6 // months
 //
 // Beyond each tenant environment's own directory, namespace, tier and
 // labels, the Applications, Kustomizations and GitRepository are rendered
-// from the platform's GitOps settings and the cluster's API server only:
-// the pull-request check renders the base's GitOps directories, to judge
-// the wiring head changes under a freeze, only when those differ
-// (internal/check's wiringInputsDiffer). Keep the two in step.
-func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options) (map[string][]any, error) {
+// from the platform's GitOps settings and the cluster's API server only
+// (and a Flux Kustomization's suspension from the calendar, which the
+// freeze judgement of the wiring leaves aside): the pull-request check
+// renders the base's GitOps directories, to judge the wiring head changes
+// under a freeze, only when those differ (internal/check's
+// wiringInputsDiffer). Keep the two in step.
+//
+// The second result names the tenants whose Flux Kustomizations are
+// suspended on the cluster, sorted.
+func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options) (map[string][]any, []string, error) {
 	if o.Target == TargetFlux {
-		return fluxObjects(e, cluster, units), nil
+		if o.At.IsZero() {
+			return nil, nil, fmt.Errorf("rendering Flux Kustomizations needs the render's instant: a frozen tenant's are suspended")
+		}
+		return fluxObjects(e, cluster, units, o.At)
 	}
 	if o.At.IsZero() {
-		return nil, fmt.Errorf("rendering Argo CD sync windows needs the render's instant")
+		return nil, nil, fmt.Errorf("rendering Argo CD sync windows needs the render's instant")
 	}
 	cl := e.Platform.Clusters[cluster]
 	g := e.Platform.GitOps
@@ -64,7 +72,7 @@ func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options) (
 		}
 		windows, err := syncWindows(e, tu, o.At)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		objs := []any{appProject(project, fmt.Sprintf("Tenants of tier %s on cluster %s", tier, cluster), g, dests, windows)}
 		for _, u := range tu {
@@ -73,7 +81,7 @@ func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options) (
 		}
 		files["tier-"+tier+".yaml"] = objs
 	}
-	return files, nil
+	return files, nil, nil
 }
 
 func appProject(name, description string, g estate.GitOps, dests []any, windows []any) obj {
@@ -279,13 +287,21 @@ func verificationKeys(cs *estate.CommitSigning) obj {
 
 // fluxObjects wire the cluster to Flux: the environment repository as a
 // GitRepository, the platform as one Kustomization and each tenant
-// environment as another that depends on it. Flux has no sync windows;
-// freezes are enforced by Palisade holding changes back.
-func fluxObjects(e *estate.Estate, cluster string, units []*unit) map[string][]any {
+// environment as another that depends on it.
+//
+// Flux has no sync windows. Palisade holds a frozen tenant's changes back,
+// and the Kustomizations of a tenant a window applies to at the render's
+// instant are suspended (spec.suspend), so that Flux does not revert what
+// the cluster's operators do by hand during the window either (an
+// emergency scale-up on Black Friday), as an Argo CD deny window stops
+// self-heal. The suspension begins and ends with the first render after
+// the window does: the render workflow runs on a schedule for it. The
+// tenants suspended are returned, sorted.
+func fluxObjects(e *estate.Estate, cluster string, units []*unit, at time.Time) (map[string][]any, []string, error) {
 	g := e.Platform.GitOps
 	source := obj{"kind": "GitRepository", "name": "palisade-env"}
 	platform := "platform-" + cluster
-	ks := func(name, path string, labels map[string]string, dependsOn string) obj {
+	ks := func(name, path string, labels map[string]string, dependsOn string, suspend bool) obj {
 		l := obj{}
 		for k, v := range labels {
 			l[k] = v
@@ -299,6 +315,9 @@ func fluxObjects(e *estate.Estate, cluster string, units []*unit) map[string][]a
 		}
 		if dependsOn != "" {
 			spec["dependsOn"] = []any{obj{"name": dependsOn}}
+		}
+		if suspend {
+			spec["suspend"] = true
 		}
 		return obj{
 			"apiVersion": "kustomize.toolkit.fluxcd.io/v1",
@@ -315,20 +334,38 @@ func fluxObjects(e *estate.Estate, cluster string, units []*unit) map[string][]a
 				"metadata":   obj{"name": "palisade-env", "namespace": NamespaceFlux, "labels": obj{LabelManagedBy: "palisade"}},
 				"spec":       gitRepositorySpec(g),
 			},
-			ks(platform, "clusters/"+cluster+"/platform", map[string]string{LabelManagedBy: "palisade"}, ""),
+			ks(platform, "clusters/"+cluster+"/platform", map[string]string{LabelManagedBy: "palisade"}, "", false),
 		},
 	}
 	if cs := g.CommitSigning; cs != nil {
 		files["platform.yaml"] = append(files["platform.yaml"], verificationKeys(cs))
 	}
+	frozen := map[string]bool{}
+	for _, u := range units {
+		if _, done := frozen[u.t.Name]; done {
+			continue
+		}
+		active, err := calendar.ActiveAt(e, u.t, at)
+		if err != nil {
+			return nil, nil, err
+		}
+		frozen[u.t.Name] = len(active) > 0
+	}
 	for _, tier := range tiersOf(units) {
 		var objs []any
 		for _, u := range units {
 			if u.t.Tier == tier {
-				objs = append(objs, ks(u.App(), u.Dir(), u.labels(), platform))
+				objs = append(objs, ks(u.App(), u.Dir(), u.labels(), platform, frozen[u.t.Name]))
 			}
 		}
 		files["tier-"+tier+".yaml"] = objs
 	}
-	return files
+	var suspended []string
+	for t, f := range frozen {
+		if f {
+			suspended = append(suspended, t)
+		}
+	}
+	slices.Sort(suspended)
+	return files, suspended, nil
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"maps"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/palisade-gitops/palisade/internal/calendar"
 	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/k8svalidate"
 )
 
 // A weekly window becomes one cron window per weekday; Argo CD runs cron
@@ -147,6 +149,56 @@ func TestHeld(t *testing.T) {
 			if u.Tenant == name {
 				t.Errorf("%s, held: %s rendered", what, u.Dir)
 			}
+		}
+	}
+}
+
+// With Flux, the Kustomizations of a tenant a window applies to at the
+// render's instant are suspended, and only those; the manifests stay
+// valid against kustomize-controller's CRD.
+func TestFluxSuspendsFrozenTenants(t *testing.T) {
+	e, err := estate.Load("..") // the example estate
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := k8svalidate.ForTest(t)
+	for _, tt := range []struct {
+		at     time.Time
+		frozen string // "" when no window applies to any tenant
+	}{
+		{time.Date(2026, 10, 14, 7, 0, 0, 0, time.UTC), ""},
+		{time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC), "maison-laurent"}, // Black Friday
+	} {
+		r := mustRender(t, e, Options{Target: TargetFlux, At: tt.at})
+		seen := 0
+		for _, u := range r.Units {
+			if u.Kind != KindGitOps {
+				continue
+			}
+			for _, err := range v.Validate(u.Manifest) {
+				t.Errorf("%s: %v", u.Dir, err)
+			}
+			var onCluster []string
+			for _, o := range decodeObjects(t, u.Manifest) {
+				tenant := str(o, "metadata", "labels", LabelTenant)
+				if str(o, "kind") != "Kustomization" || tenant == "" {
+					continue
+				}
+				spec, _ := o["spec"].(map[string]any)
+				if got, want := spec["suspend"] == true, tenant == tt.frozen; got != want {
+					t.Errorf("at %s: %s/%s suspended %v, want %v", tt.at.Format(time.RFC3339), u.Dir, str(o, "metadata", "name"), got, want)
+				}
+				if tenant == tt.frozen {
+					seen++
+					onCluster = []string{tenant}
+				}
+			}
+			if !slices.Equal(u.Suspended, onCluster) {
+				t.Errorf("at %s: %s reports %v suspended, want %v", tt.at.Format(time.RFC3339), u.Dir, u.Suspended, onCluster)
+			}
+		}
+		if tt.frozen != "" && seen == 0 {
+			t.Errorf("at %s: no Kustomization of %s", tt.at.Format(time.RFC3339), tt.frozen)
 		}
 	}
 }

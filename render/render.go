@@ -162,6 +162,10 @@ type Unit struct {
 	// Built holds the built objects (Options.KeepObjects), as maps in the
 	// order of Manifest, for policy evaluation.
 	Built []map[string]any
+	// Suspended are, for a GitOps unit of the Flux target, the tenants
+	// whose Kustomizations on the cluster are suspended: a window applies
+	// to them at the render's instant.
+	Suspended []string
 }
 
 // Result is a rendered estate.
@@ -253,11 +257,14 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 				if o.NoGitOps {
 					return nil, nil
 				}
-				files, err := gitopsObjects(e, c, units, o)
+				files, suspended, err := gitopsObjects(e, c, units, o)
 				if err != nil {
 					return nil, err
 				}
 				u, err := buildDir(b, KindGitOps, c, "clusters/"+c+"/gitops", files, krusty, o.KeepObjects)
+				if u != nil {
+					u.Suspended = suspended
+				}
 				return []*Unit{u}, err
 			},
 		)

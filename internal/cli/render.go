@@ -230,6 +230,9 @@ func printReport(out io.Writer, rep *pipeline.Report) {
 			fmt.Fprintf(out, "  %s keeps building on its previous tier base, copied into %s/%s: the tier changed\n", d, d, pipeline.FrozenBase)
 		}
 	}
+	if len(rep.Suspended) > 0 {
+		fmt.Fprintf(out, "suspended in Flux while a window applies: %s (their Kustomizations, until the first render after the window ends)\n", checkreport.Names(rep.Suspended, 8))
+	}
 	if rep.StateEdited {
 		fmt.Fprintf(out, "the render state %s was edited since the last render commit: not trusted, every tenant rendered again\n", pipeline.StatePath)
 	}

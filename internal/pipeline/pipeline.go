@@ -127,6 +127,9 @@ type Report struct {
 	// Denied is true when a denial other than a freeze hold-back stopped
 	// the run; nothing was written.
 	Denied bool `json:"denied"`
+	// Suspended are the tenants whose Flux Kustomizations the render
+	// suspends: a window applies to them at the render's instant.
+	Suspended []string `json:"suspended,omitempty"`
 	// Rendered lists the tenants whose output was written.
 	Rendered []string `json:"rendered"`
 	// Changed lists the rendered tenants whose output differs from the
@@ -654,6 +657,15 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 		}
 	}
 	rep.Directories, rep.Clusters, rep.Objects = len(res.Units), len(res.Clusters), res.Objects()
+	for _, u := range res.Units {
+		// A GitOps directory held back keeps the previous render's
+		// suspensions: this render's land with its change.
+		if !underAny(u.Dir, keep) {
+			rep.Suspended = append(rep.Suspended, u.Suspended...)
+		}
+	}
+	slices.Sort(rep.Suspended)
+	rep.Suspended = slices.Compact(rep.Suspended)
 	for p := range files {
 		if !underAny(p, keep) {
 			rep.Files++

@@ -285,7 +285,8 @@ func (p *Prepared) neighbourHoldBacks(ctx context.Context, cands []string, input
 // or Kustomization (labelled with its tenant and environment) reaches it
 // when it changes in a way the controller acts on: its spec, the Argo CD
 // project aside (moving to another tier's project changes no workload),
-// and its finalizers. An object it is added or removed with follows the
+// and its finalizers (a Flux Kustomization's suspension aside: it follows
+// the calendar). An object it is added or removed with follows the
 // tenant's own directories, which the tenant's own evaluation judged. The
 // cluster-wide objects — the platform's Application, Flux's GitRepository
 // and the platform's Kustomization — reach every tenant environment wired
@@ -310,6 +311,9 @@ func wiringChanges(prev, cur []map[string]any) map[tenantEnv][]policy.PlatformOb
 			spec, _ := o["spec"].(map[string]any)
 			spec = maps.Clone(spec)
 			delete(spec, "project")
+			// A Flux Kustomization is suspended while a window applies to
+			// its tenant: the freeze itself, not a change that reaches it.
+			delete(spec, "suspend")
 			w := wired{obj: map[string]any{"spec": spec, "finalizers": md["finalizers"]}}
 			if t != "" {
 				w.te = tenantEnv{tenant: t, class: class}

@@ -59,7 +59,10 @@ type Record struct {
 	// PlatformHeldBack are the clusters whose platform change a freeze
 	// held back: their directories are the previous render's.
 	PlatformHeldBack []PlatformHoldBack `json:"platformHeldBack,omitempty"`
-	WaiversUsed      []WaiverUse        `json:"waiversUsed,omitempty"`
+	// Suspended are the tenants whose Flux Kustomizations the render
+	// suspended, a window applying to them.
+	Suspended   []string    `json:"suspended,omitempty"`
+	WaiversUsed []WaiverUse `json:"waiversUsed,omitempty"`
 	// Platform are the results about the platform itself: the engine's
 	// notes on the platform's waivers (used, unused, expired).
 	Platform []policy.Result `json:"platform,omitempty"`
@@ -144,7 +147,7 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		Schema: "palisade.io/decision-record/v1", Palisade: version,
 		At: p.Options.At.UTC(), Source: src, Target: p.Options.Target, Layout: p.Options.Layout,
 		EstateDigest: ed, RenderDigest: renderDigest, PolicyDigest: pd,
-		Selected: selected(p.Options), Removed: rep.Removed, HeldBack: rep.HeldBack, PlatformHeldBack: rep.PlatformHeldBack, Images: orEmpty(rep.Images),
+		Selected: selected(p.Options), Removed: rep.Removed, HeldBack: rep.HeldBack, PlatformHeldBack: rep.PlatformHeldBack, Suspended: rep.Suspended, Images: orEmpty(rep.Images),
 	}
 	held := map[string]bool{}
 	for _, h := range rep.HeldBack {
@@ -357,6 +360,7 @@ func (r *Record) CommitMessage(extra ...Trailer) string {
 	list("New tenants", added)
 	list("Changed tenants", changed)
 	list("Removed tenants", r.Removed)
+	list("Suspended in Flux while a window applies", r.Suspended)
 	if len(r.HeldBack) > 0 {
 		fmt.Fprintf(&b, "Held back by a change freeze (%d):\n", len(r.HeldBack))
 		for _, h := range r.HeldBack {
