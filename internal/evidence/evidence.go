@@ -338,6 +338,7 @@ func narrow(r *Render, tenants []string) bool {
 		return !slices.ContainsFunc(ph.Serving, keep)
 	})
 	rec.WaiversUsed = slices.DeleteFunc(slices.Clone(rec.WaiversUsed), func(w pipeline.WaiverUse) bool { return !keep(w.Tenant) })
+	rec.Suspended = slices.DeleteFunc(slices.Clone(rec.Suspended), func(n string) bool { return !keep(n) })
 	// The images the kept tenants run.
 	digests := map[string]bool{}
 	for _, t := range rec.Tenants {
@@ -347,7 +348,7 @@ func narrow(r *Render, tenants []string) bool {
 	}
 	rec.Images = slices.DeleteFunc(slices.Clone(rec.Images), func(f pipeline.ImageFact) bool { return !digests[f.Digest] })
 	r.Record = &rec
-	return len(rec.Tenants)+len(rec.Removed)+len(rec.HeldBack)+len(rec.PlatformHeldBack) > 0
+	return len(rec.Tenants)+len(rec.Removed)+len(rec.HeldBack)+len(rec.PlatformHeldBack)+len(rec.Suspended) > 0
 }
 
 func (b *Bundle) summarise() {

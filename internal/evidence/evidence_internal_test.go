@@ -89,6 +89,7 @@ func TestNarrow(t *testing.T) {
 		PlatformHeldBack: []pipeline.PlatformHoldBack{{Cluster: "c1", Serving: []string{"acme", "hooli"}}, {Cluster: "c2", Serving: []string{"globex"}}},
 		WaiversUsed:      []pipeline.WaiverUse{{Tenant: "acme", Waiver: "w1"}, {Tenant: "globex", Waiver: "w2"}},
 		Images:           []pipeline.ImageFact{{Ref: "r:1", Digest: "sha256:a"}, {Ref: "r:2", Digest: "sha256:g"}},
+		Suspended:        []string{"globex", "umbrella-flux"},
 	}
 	r := Render{Record: rec}
 	if !narrow(&r, []string{"acme"}) {
@@ -98,7 +99,7 @@ func TestNarrow(t *testing.T) {
 	if len(got.Tenants) != 1 || got.Tenants[0].Name != "acme" || len(got.Removed) != 0 || len(got.HeldBack) != 0 ||
 		len(got.PlatformHeldBack) != 1 || got.PlatformHeldBack[0].Cluster != "c1" ||
 		len(got.WaiversUsed) != 1 || got.WaiversUsed[0].Waiver != "w1" ||
-		len(got.Images) != 1 || got.Images[0].Digest != "sha256:a" {
+		len(got.Images) != 1 || got.Images[0].Digest != "sha256:a" || len(got.Suspended) != 0 {
 		t.Errorf("narrowed to acme: %+v", got)
 	}
 	if len(rec.Tenants) != 2 || len(rec.Images) != 2 {
@@ -107,6 +108,10 @@ func TestNarrow(t *testing.T) {
 	r = Render{Record: rec}
 	if !narrow(&r, []string{"initech"}) || !slices.Equal(r.Record.Removed, []string{"initech"}) {
 		t.Errorf("a removal: %+v", r.Record)
+	}
+	r = Render{Record: &pipeline.Record{Suspended: []string{"umbrella-flux"}}}
+	if !narrow(&r, []string{"umbrella-flux"}) || !slices.Equal(r.Record.Suspended, []string{"umbrella-flux"}) {
+		t.Errorf("a render that only suspended the tenant: %+v", r.Record)
 	}
 	r = Render{Record: rec}
 	if narrow(&r, []string{"umbrella"}) {

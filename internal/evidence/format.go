@@ -431,6 +431,9 @@ func changes(rec *pipeline.Record) string {
 	if len(repaired) > 0 {
 		parts = append(parts, fmt.Sprintf("restored %d tenant(s) edited by hand (%s)", len(repaired), listed(repaired, 3)))
 	}
+	if n := len(rec.Suspended); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d suspended in Flux (%s)", n, listed(rec.Suspended, 3)))
+	}
 	if len(parts) == 0 {
 		return "platform only"
 	}
