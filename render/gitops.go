@@ -31,14 +31,13 @@ const SyncWindowHorizon = 6 // months
 // under a freeze, only when those differ (internal/check's
 // wiringInputsDiffer). Keep the two in step.
 //
-// The second result names the tenants whose Flux Kustomizations are
-// suspended on the cluster, sorted.
-func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options) (map[string][]any, []string, error) {
+// With Flux, frozen holds the tenants a window applies to (frozenTenants);
+// the second result names those of them wired on the cluster, whose
+// Kustomizations are suspended, sorted.
+func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options, frozen map[string]bool) (map[string][]any, []string, error) {
 	if o.Target == TargetFlux {
-		if o.At.IsZero() {
-			return nil, nil, fmt.Errorf("rendering Flux Kustomizations needs the render's instant: a frozen tenant's are suspended")
-		}
-		return fluxObjects(e, cluster, units, o.At)
+		files, suspended := fluxObjects(e, cluster, units, frozen)
+		return files, suspended, nil
 	}
 	if o.At.IsZero() {
 		return nil, nil, fmt.Errorf("rendering Argo CD sync windows needs the render's instant")
@@ -290,14 +289,15 @@ func verificationKeys(cs *estate.CommitSigning) obj {
 // environment as another that depends on it.
 //
 // Flux has no sync windows. Palisade holds a frozen tenant's changes back,
-// and the Kustomizations of a tenant a window applies to at the render's
-// instant are suspended (spec.suspend), so that Flux does not revert what
-// the cluster's operators do by hand during the window either (an
-// emergency scale-up on Black Friday), as an Argo CD deny window stops
-// self-heal. The suspension begins and ends with the first render after
-// the window does: the render workflow runs on a schedule for it. The
-// tenants suspended are returned, sorted.
-func fluxObjects(e *estate.Estate, cluster string, units []*unit, at time.Time) (map[string][]any, []string, error) {
+// and the Kustomizations of the tenants in frozen (a window applies to
+// them at the render's instant) are suspended (spec.suspend), so that
+// Flux does not revert what the cluster's operators do by hand during the
+// window either (an emergency scale-up on Black Friday), as an Argo CD
+// deny window stops self-heal. The suspension begins and ends with the
+// first render after the window does: the render workflow runs on a
+// schedule for it. The tenants suspended on the cluster are returned,
+// sorted.
+func fluxObjects(e *estate.Estate, cluster string, units []*unit, frozen map[string]bool) (map[string][]any, []string) {
 	g := e.Platform.GitOps
 	source := obj{"kind": "GitRepository", "name": "palisade-env"}
 	platform := "platform-" + cluster
@@ -340,17 +340,6 @@ func fluxObjects(e *estate.Estate, cluster string, units []*unit, at time.Time) 
 	if cs := g.CommitSigning; cs != nil {
 		files["platform.yaml"] = append(files["platform.yaml"], verificationKeys(cs))
 	}
-	frozen := map[string]bool{}
-	for _, u := range units {
-		if _, done := frozen[u.t.Name]; done {
-			continue
-		}
-		active, err := calendar.ActiveAt(e, u.t, at)
-		if err != nil {
-			return nil, nil, err
-		}
-		frozen[u.t.Name] = len(active) > 0
-	}
 	for _, tier := range tiersOf(units) {
 		var objs []any
 		for _, u := range units {
@@ -361,11 +350,32 @@ func fluxObjects(e *estate.Estate, cluster string, units []*unit, at time.Time) 
 		files["tier-"+tier+".yaml"] = objs
 	}
 	var suspended []string
-	for t, f := range frozen {
-		if f {
-			suspended = append(suspended, t)
+	for _, u := range units {
+		if frozen[u.t.Name] {
+			suspended = append(suspended, u.t.Name)
 		}
 	}
 	slices.Sort(suspended)
-	return files, suspended, nil
+	return files, slices.Compact(suspended)
+}
+
+// frozenTenants are the tenants of units a window applies to at at, for
+// the Flux wiring (fluxObjects): each looked up once, however many
+// clusters it is wired on.
+func frozenTenants(e *estate.Estate, units []*unit, at time.Time) (map[string]bool, error) {
+	if at.IsZero() {
+		return nil, fmt.Errorf("rendering Flux Kustomizations needs the render's instant: a frozen tenant's are suspended")
+	}
+	frozen := map[string]bool{}
+	for _, u := range units {
+		if _, done := frozen[u.t.Name]; done {
+			continue
+		}
+		active, err := calendar.ActiveAt(e, u.t, at)
+		if err != nil {
+			return nil, err
+		}
+		frozen[u.t.Name] = len(active) > 0
+	}
+	return frozen, nil
 }

@@ -214,9 +214,17 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 	}
 	res := &Result{Bases: map[string][]byte{}, clusterDirs: map[string][]string{}}
 	byCluster := map[string][]*unit{}
-	for _, u := range withRetained(e, all, o.Retain, o.Held) {
+	wired := withRetained(e, all, o.Retain, o.Held)
+	for _, u := range wired {
 		byCluster[u.place.Cluster] = append(byCluster[u.place.Cluster], u)
 		res.clusterDirs[u.place.Cluster] = append(res.clusterDirs[u.place.Cluster], u.Dir())
+	}
+	var frozen map[string]bool
+	if o.Target == TargetFlux && !o.NoGitOps && !o.TenantsOnly {
+		var err error
+		if frozen, err = frozenTenants(e, wired, o.At); err != nil {
+			return nil, err
+		}
 	}
 	baseObjs, err := bases(e, all, res.Bases)
 	if err != nil {
@@ -257,7 +265,7 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 				if o.NoGitOps {
 					return nil, nil
 				}
-				files, suspended, err := gitopsObjects(e, c, units, o)
+				files, suspended, err := gitopsObjects(e, c, units, o, frozen)
 				if err != nil {
 					return nil, err
 				}
