@@ -23,7 +23,7 @@ violations contains v if {
 	some env in changed_environments
 	v := object.union(freeze_violation(w), {
 		"environment": env,
-		"message": sprintf("change to %q (%s) is frozen by %s window %q (%s) until %s%s", [input.tenant.name, env, w.kind, w.name, scope_text(w.scope), w.endLocal, free_text(w)]),
+		"message": sprintf("change to %q (%s) is frozen by %s window %q (%s) %s%s", [input.tenant.name, env, w.kind, w.name, scope_text(w.scope), until_text(w), free_text(w)]),
 	})
 }
 
@@ -37,9 +37,33 @@ free_local(w) := input.freeLocal if {
 
 # free_text tells when the tenant is next free, if windows that follow keep
 # it frozen past this window's end.
-free_text(w) := sprintf(" (and by the windows that follow, until %s)", [free_local(w)]) if {
+free_text(w) := "" if {
+	w.endless == true
+} else := " (and by the windows that follow, until further notice)" if {
+	never_free
+} else := sprintf(" (and by the windows that follow, until %s)", [free_local(w)]) if {
 	free_local(w) != w.endLocal
 } else := ""
+
+# until_text tells how long window w applies. An endless window's
+# occurrences follow one another without a gap as far as the calendar
+# follows them: its endLocal is where the calendar stopped, not an end.
+until_text(w) := "until further notice (its occurrences follow one another without a gap)" if {
+	w.endless == true
+} else := sprintf("until %s", [w.endLocal])
+
+# never_free holds when an endless window keeps the tenant from ever being
+# free (the engine then gives no freeLocal).
+never_free if {
+	object.get(input, "freeLocal", "") == ""
+	some w in input.windows
+	w.endless == true
+}
+
+# held_until tells until when a change held back by window w waits.
+held_until(w) := "until further notice, while an endless window applies" if {
+	never_free
+} else := sprintf("until the tenant is free (%s)", [free_local(w)])
 
 removed if input.change.removed == true
 
@@ -52,8 +76,8 @@ violations contains lib.with_path(
 	object.union(
 		lib.tenant_violation(
 			"freeze.tenant-removal", "deny",
-			sprintf("removing tenant %q deletes its environments (%s), its database wiring and its GitOps applications, but %s window %q (%s) applies to it until %s%s", [input.tenant.name, environments_text, w.kind, w.name, scope_text(w.scope), w.endLocal, free_text(w)]),
-			sprintf("the removal is held back until the tenant is free (%s): its environments, databases and GitOps applications stay as the last render made them", [free_local(w)]),
+			sprintf("removing tenant %q deletes its environments (%s), its database wiring and its GitOps applications, but %s window %q (%s) applies to it %s%s", [input.tenant.name, environments_text, w.kind, w.name, scope_text(w.scope), until_text(w), free_text(w)]),
+			sprintf("the removal is held back %s: its environments, databases and GitOps applications stay as the last render made them", [held_until(w)]),
 		),
 		{"window": w.name},
 	),
@@ -71,13 +95,18 @@ freeze_violation(w) := lib.with_path(
 	object.union(
 		lib.tenant_violation(
 			"freeze.window-active", "deny",
-			sprintf("change to %q is frozen by %s window %q (%s) until %s%s", [input.tenant.name, w.kind, w.name, scope_text(w.scope), w.endLocal, free_text(w)]),
-			sprintf("wait until the window ends, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window %q, breakGlass: true, expiring within 72 hours)", [w.name]),
+			sprintf("change to %q is frozen by %s window %q (%s) %s%s", [input.tenant.name, w.kind, w.name, scope_text(w.scope), until_text(w), free_text(w)]),
+			sprintf("%s, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window %q, breakGlass: true, expiring within 72 hours)", [wait_text(w), w.name]),
 		),
 		{"window": w.name},
 	),
 	window_path(w),
 )
+
+# wait_text is the first remedy for a window: waiting, unless it never ends.
+wait_text(w) := "waiting will not help, the window's occurrences leave no gap: correct its schedule if that is not meant" if {
+	w.endless == true
+} else := "wait until the window ends"
 
 scope_text(scope) := sprintf("%s scope", [scope.level]) if {
 	scope.level in {"platform", "tenant"}
@@ -107,8 +136,8 @@ platform_violations contains lib.with_path(
 	object.union(
 		lib.violation(
 			"freeze.platform-change", "deny", {"name": p.environment},
-			sprintf("platform objects serving %q (%s) change while %s window %q (%s) applies to it until %s%s: %s", [input.tenant.name, p.environment, w.kind, w.name, scope_text(w.scope), w.endLocal, free_text(w), objects_text(p.objects)]),
-			sprintf("the cluster's platform change is held back until the tenant is free (%s), with the changes of the tenants whose directories on the cluster change: platform objects serve several tenants and cannot be held back for one; in an emergency, a platform break-glass waiver (platform.waivers) lets it through", [free_local(w)]),
+			sprintf("platform objects serving %q (%s) change while %s window %q (%s) applies to it %s%s: %s", [input.tenant.name, p.environment, w.kind, w.name, scope_text(w.scope), until_text(w), free_text(w), objects_text(p.objects)]),
+			sprintf("the cluster's platform change is held back %s, with the changes of the tenants whose directories on the cluster change: platform objects serve several tenants and cannot be held back for one; in an emergency, a platform break-glass waiver (platform.waivers) lets it through", [held_until(w)]),
 		),
 		{"window": w.name},
 	),
@@ -177,10 +206,15 @@ change_text := sprintf("removing tenant %q", [input.tenant.name]) if removed
 
 else := sprintf("change to %q", [input.tenant.name])
 
-windows_text(ws) := concat(" and ", [sprintf("%s window %q (%s) until %s", [w.kind, w.name, scope_text(w.scope), w.endLocal]) | some w in ws])
+windows_text(ws) := concat(" and ", [sprintf("%s window %q (%s) %s", [w.kind, w.name, scope_text(w.scope), until_text(w)]) | some w in ws])
 
 # neighbour_free is when the neighbour is next free of every window.
 neighbour_free(n) := n.freeLocal if n.freeLocal != ""
+
+else := "no free instant in sight" if {
+	some w in n.windows
+	w.endless == true
+}
 
 else := n.windows[count(n.windows) - 1].endLocal
 

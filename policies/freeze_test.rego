@@ -224,3 +224,41 @@ test_free_at_the_window_end_is_not_repeated if {
 	])
 	[v.message | some v in fx.found("freeze.window-active")] == [`change to "acme" is frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris`] with input as inp
 }
+
+endless := object.union(window, {
+	"name": "ops-lock", "kind": "maintenance",
+	"end": "2029-12-01T23:00:00Z", "endLocal": "2029-12-02 00:00 Europe/Paris", "endless": true,
+})
+
+test_endless_window_has_no_end_to_wait_for if {
+	inp := frozen({"changed": true, "new": false, "environments": []}, [window, endless])
+	{[v.message, v.remediation] | some v in fx.found("freeze.window-active")} == {
+		[
+			`change to "acme" is frozen by maintenance window "ops-lock" (tenant scope) until further notice (its occurrences follow one another without a gap)`,
+			`waiting will not help, the window's occurrences leave no gap: correct its schedule if that is not meant, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window "ops-lock", breakGlass: true, expiring within 72 hours)`,
+		],
+		[
+			`change to "acme" is frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris (and by the windows that follow, until further notice)`,
+			`wait until the window ends, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window "black-friday-2026", breakGlass: true, expiring within 72 hours)`,
+		],
+	} with input as inp
+}
+
+test_endless_window_holds_a_removal_until_further_notice if {
+	inp := removal([endless], ["production"])
+	[[v.message, v.remediation] | some v in fx.found("freeze.tenant-removal")] == [[
+		`removing tenant "acme" deletes its environments (production), its database wiring and its GitOps applications, but maintenance window "ops-lock" (tenant scope) applies to it until further notice (its occurrences follow one another without a gap)`,
+		"the removal is held back until further notice, while an endless window applies: its environments, databases and GitOps applications stay as the last render made them",
+	]] with input as inp
+}
+
+test_endless_window_of_a_neighbour if {
+	[[v.message, v.remediation] | some v in data.palisade.rules.freeze.platform_violations] == [[
+		`change to "acme" alters platform objects serving "bolt", frozen by maintenance window "ops-lock" (tenant scope) until further notice (its occurrences follow one another without a gap): production: Cluster postgres-shared/pg-shared changed (spec.storage.size)`,
+		`it is held back until "bolt" is free (no free instant in sight): the platform objects serve both tenants and cannot change for one of them alone`,
+	]] with input as neighbour_change([endless], "")
+}
+
+test_endless_window_holds_a_platform_change if {
+	[v.remediation | some v in data.palisade.rules.freeze.platform_violations] == ["the cluster's platform change is held back until further notice, while an endless window applies, with the changes of the tenants whose directories on the cluster change: platform objects serve several tenants and cannot be held back for one; in an emergency, a platform break-glass waiver (platform.waivers) lets it through"] with input as platform_change([endless])
+}

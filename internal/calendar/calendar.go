@@ -13,6 +13,11 @@ import (
 // Interval is a half-open interval [Start, End) of absolute time, in UTC.
 type Interval struct {
 	Start, End time.Time
+	// OpenStart (OpenEnd) marks a run of touching occurrences that goes on
+	// before Start (after End): Occurrences stopped following it there,
+	// maxRunYears from the range asked about. A window whose occurrences
+	// leave no gap has no start or end to tell.
+	OpenStart, OpenEnd bool
 }
 
 // Contains reports whether t lies in [Start, End).
@@ -37,7 +42,7 @@ type Scoped struct {
 // same window it overlaps or touches).
 type Active struct {
 	Scoped
-	Start, End time.Time
+	Interval
 }
 
 // Applicable lists the windows that apply to tenant t: the platform windows
@@ -114,7 +119,7 @@ func ActiveAt(e *estate.Estate, t *estate.Tenant, at time.Time) ([]Active, error
 		}
 		for _, iv := range occ {
 			if iv.Contains(at) {
-				out = append(out, Active{Scoped: s, Start: iv.Start, End: iv.End})
+				out = append(out, Active{Scoped: s, Interval: iv})
 			}
 		}
 	}
@@ -169,7 +174,7 @@ func Upcoming(e *estate.Estate, t *estate.Tenant, at, to time.Time) ([]Active, e
 		}
 		for _, iv := range occ {
 			if iv.Start.After(at) && iv.Start.Before(to) {
-				out = append(out, Active{Scoped: s, Start: iv.Start, End: iv.End})
+				out = append(out, Active{Scoped: s, Interval: iv})
 			}
 		}
 	}

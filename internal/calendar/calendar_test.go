@@ -267,3 +267,56 @@ func TestUpcoming(t *testing.T) {
 		}
 	}
 }
+
+// TestActiveAtOpenRuns holds the occurrence of a window whose occurrences
+// leave no gap to having no start or end to tell, and one long occurrence
+// to having both.
+func TestActiveAtOpenRuns(t *testing.T) {
+	t.Parallel()
+	scope := estate.WindowScope{Level: estate.ScopeTenant, Name: "solo"}
+	tests := []struct {
+		name       string
+		w          estate.Window
+		at         string
+		start, end string // "open" or the instant
+	}{
+		{"daily rule lasting a day", rrule("FREQ=DAILY", "2020-01-01", "1d"), "2026-06-02T12:00:00Z", "open", "open"},
+		{"daily rule, its first day within reach", rrule("FREQ=DAILY", "2020-01-01", "1d"), "2021-01-01T12:00:00Z", "2020-01-01T00:00:00+01:00", "open"},
+		{"every day, all day", weekly("00:00", "24:00", "mon", "tue", "wed", "thu", "fri", "sat", "sun"), "2026-06-02T12:00:00Z", "open", "open"},
+		{"whole years back to back", yearly("01-01", "12-31"), "2026-06-02T12:00:00Z", "open", "open"},
+		{"fifteen years at once", fixed("2020-01-01", "2034-12-31"), "2026-06-02T12:00:00Z", "2020-01-01T00:00:00+01:00", "2035-01-01T00:00:00+01:00"},
+		{"a week", fixed("2026-06-01", "2026-06-07"), "2026-06-02T12:00:00Z", "2026-06-01T00:00:00+02:00", "2026-06-08T00:00:00+02:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := &estate.Estate{
+				Platform: estate.Platform{TimeZone: "Europe/Paris"},
+				Tenants:  map[string]*estate.Tenant{"solo": {Name: "solo", TimeZone: "Europe/Paris", Calendar: window(nil, named("w", tt.w, scope))}},
+			}
+			got, err := calendar.ActiveAt(e, e.Tenants["solo"], at(t, tt.at))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("ActiveAt = %+v, want one occurrence", got)
+			}
+			show := func(x time.Time, open bool) string {
+				if open {
+					return "open"
+				}
+				return x.Format(time.RFC3339)
+			}
+			start, end := show(got[0].Start, got[0].OpenStart), show(got[0].End, got[0].OpenEnd)
+			if tt.start != "open" {
+				tt.start = at(t, tt.start).UTC().Format(time.RFC3339)
+			}
+			if tt.end != "open" {
+				tt.end = at(t, tt.end).UTC().Format(time.RFC3339)
+			}
+			if start != tt.start || end != tt.end {
+				t.Errorf("occurrence [%s, %s), want [%s, %s)", start, end, tt.start, tt.end)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,6 +107,19 @@ func Occurrences(w estate.Window, zone string, holidays []string, from, to time.
 			hi, again = earlier(e.Add(grow), maxHi), true
 		}
 		if !again {
+			// At the horizon, a run cut short still has an occurrence
+			// touching it from outside (one that began up to a year or
+			// two before it, or that begins when it ends); one long
+			// occurrence does not.
+			first, last := &keep[0], &keep[len(keep)-1]
+			if !first.Start.After(lo) {
+				first.OpenStart = slices.ContainsFunc(exp(civil(first.Start, loc).AddDate(-2, 0, 0), civil(first.Start, loc).AddDate(0, 0, 1)),
+					func(iv Interval) bool { return iv.Start.Before(first.Start) && !iv.End.Before(first.Start) })
+			}
+			if !last.End.Before(hi) {
+				last.OpenEnd = slices.ContainsFunc(exp(civil(last.End, loc).AddDate(0, 0, -1), civil(last.End, loc).AddDate(0, 0, 2)),
+					func(iv Interval) bool { return !iv.Start.After(last.End) && iv.End.After(last.End) })
+			}
 			return keep, nil
 		}
 		grow *= 2

@@ -69,7 +69,7 @@ func calendarChanges(base, head *estate.Estate, at time.Time) ([]report.Calendar
 			}
 			c.Tenants = append(c.Tenants, name)
 			if a.End.After(c.Ends) {
-				c.Ends = a.End
+				c.Ends, c.Endless = a.End, a.OpenEnd
 			}
 			if endsNow.After(c.EndsNow) {
 				c.EndsNow = endsNow

@@ -496,7 +496,7 @@ func forecast(tenant string, w policy.Window) report.Forecast {
 	if loc, err := time.LoadLocation(w.Zone); err == nil {
 		end = end.In(loc)
 	}
-	return report.Forecast{Tenant: tenant, Window: w.Name, Scope: scopeOf(w), Ends: end, TimeZone: w.Zone}
+	return report.Forecast{Tenant: tenant, Window: w.Name, Scope: scopeOf(w), Ends: end, TimeZone: w.Zone, Endless: w.Endless}
 }
 
 // activeWindow is the window of that name applying to tenant at at.

@@ -114,6 +114,10 @@ type TenantFreeze struct {
 type FreezeWindow struct {
 	policy.Window
 	StartLocal string `json:"startLocal"`
+	// OpenStart is true when the window's occurrences went on without a
+	// gap before StartLocal, as far back as the calendar follows them:
+	// StartLocal is where it stopped, not a start.
+	OpenStart bool `json:"openStart,omitempty"`
 }
 
 func freezeReport(e *estate.Estate, only []string, at time.Time, days int) (*FreezeReport, error) {
@@ -161,7 +165,7 @@ func freezeReport(e *estate.Estate, only []string, at time.Time, days int) (*Fre
 			}
 			*list.to = make([]FreezeWindow, len(ws))
 			for i, w := range ws {
-				(*list.to)[i] = FreezeWindow{Window: w, StartLocal: local(list.from[i].Start)}
+				(*list.to)[i] = FreezeWindow{Window: w, StartLocal: local(list.from[i].Start), OpenStart: list.from[i].OpenStart}
 			}
 		}
 		rep.Tenants = append(rep.Tenants, tf)
@@ -208,7 +212,14 @@ func windowLine(w FreezeWindow) string {
 		scope += " " + w.Scope.Name
 	}
 	start, _, _ := strings.Cut(w.StartLocal, " "+zoneOf(w.EndLocal))
-	return fmt.Sprintf("%s window %q (%s): %s to %s", w.Kind, w.Name, scope, start, w.EndLocal)
+	span := start + " to " + w.EndLocal
+	switch {
+	case w.OpenStart:
+		span = "since before " + start + ", " + w.Until()
+	case w.Endless:
+		span = "from " + start + " " + w.Until()
+	}
+	return fmt.Sprintf("%s window %q (%s): %s", w.Kind, w.Name, scope, span)
 }
 
 // zoneOf is the zone name a local time ("2006-01-02 15:04 Zone") ends with.

@@ -168,7 +168,7 @@ func describeWindows(ws []policy.Window) string {
 		if w.Scope.Name != "" {
 			scope += " " + w.Scope.Name
 		}
-		parts = append(parts, fmt.Sprintf("%s window %q (%s) until %s", w.Kind, w.Name, scope, w.EndLocal))
+		parts = append(parts, fmt.Sprintf("%s window %q (%s) %s", w.Kind, w.Name, scope, w.Until()))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -366,7 +366,7 @@ func (r *Record) CommitMessage(extra ...Trailer) string {
 		for _, h := range r.HeldBack {
 			var ws []string
 			for _, w := range h.Windows {
-				ws = append(ws, fmt.Sprintf("%s %q until %s", w.Kind, w.Name, w.EndLocal))
+				ws = append(ws, fmt.Sprintf("%s %q %s", w.Kind, w.Name, w.Until()))
 			}
 			what, change, serving := h.Tenant, "its change", ""
 			if h.Removal {

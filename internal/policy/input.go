@@ -230,6 +230,21 @@ type Window struct {
 	// EndLocal is End in the tenant's time zone, e.g. "2026-12-02 00:00
 	// Europe/Paris", for messages.
 	EndLocal string `json:"endLocal"`
+	// Endless marks a window whose occurrences follow one another without
+	// a gap for as far as the calendar follows them (three years past the
+	// evaluation instant): End and EndLocal are where it stopped following,
+	// not an end. Absent when false.
+	Endless bool `json:"endless,omitempty"`
+}
+
+// Until tells how long the window applies, for messages: "until
+// 2026-12-02 00:00 Europe/Paris", or "until further notice" when it is
+// endless.
+func (w Window) Until() string {
+	if w.Endless {
+		return "until further notice (its occurrences follow one another without a gap)"
+	}
+	return "until " + w.EndLocal
 }
 
 // WindowScope is whom a window applies to.
@@ -452,6 +467,7 @@ func Windows(active []calendar.Active, t *estate.Tenant) ([]Window, error) {
 			Start:    a.Start.UTC().Format(time.RFC3339),
 			End:      a.End.UTC().Format(time.RFC3339),
 			EndLocal: a.End.In(loc).Format("2006-01-02 15:04") + " " + zone,
+			Endless:  a.OpenEnd,
 		})
 	}
 	return out, nil

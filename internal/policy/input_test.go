@@ -98,13 +98,13 @@ func TestWindows(t *testing.T) {
 	tn := e.Tenants["maison-laurent"]
 	active := []calendar.Active{
 		{Scoped: calendar.Scoped{Window: estate.Window{Name: "black-friday-2026", Kind: estate.KindPromotion}, Calendar: estate.ScopeTenant, Zone: "Europe/Paris"},
-			Start: time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 1, 23, 0, 0, 0, time.UTC)},
+			Interval: calendar.Interval{Start: time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 1, 23, 0, 0, 0, time.UTC)}},
 		{Scoped: calendar.Scoped{Window: estate.Window{Name: "winter-sales", Kind: estate.KindPromotion}, Calendar: estate.ScopeTier, Zone: "Europe/Paris"},
-			Start: time.Date(2027, 1, 13, 5, 0, 0, 0, time.UTC), End: time.Date(2027, 1, 17, 5, 0, 0, 0, time.UTC)},
+			Interval: calendar.Interval{Start: time.Date(2027, 1, 13, 5, 0, 0, 0, time.UTC), End: time.Date(2027, 1, 17, 5, 0, 0, 0, time.UTC)}},
 		{Scoped: calendar.Scoped{Window: estate.Window{Name: "us-close", Kind: estate.KindFinancialClose, Scope: estate.WindowScope{Level: estate.ScopeSegment, Name: "fashion-eu"}}, Calendar: estate.ScopePlatform, Zone: "America/New_York"},
-			Start: time.Date(2026, 11, 30, 5, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)},
+			Interval: calendar.Interval{Start: time.Date(2026, 11, 30, 5, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)}},
 		{Scoped: calendar.Scoped{Window: estate.Window{Name: "everyone", Kind: estate.KindMaintenance}, Calendar: estate.ScopePlatform, Zone: "Europe/Paris"},
-			Start: time.Date(2026, 11, 30, 5, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)},
+			Interval: calendar.Interval{Start: time.Date(2026, 11, 30, 5, 0, 0, 0, time.UTC), End: time.Date(2029, 12, 2, 5, 0, 0, 0, time.UTC), OpenEnd: true}},
 	}
 	got, err := Windows(active, tn)
 	if err != nil {
@@ -118,10 +118,16 @@ func TestWindows(t *testing.T) {
 		{Name: "us-close", Kind: "financial-close", Calendar: "platform", Scope: WindowScope{Level: "segment", Name: "fashion-eu"}, Zone: "America/New_York",
 			Start: "2026-11-30T05:00:00Z", End: "2026-12-02T05:00:00Z", EndLocal: "2026-12-02 06:00 Europe/Paris"},
 		{Name: "everyone", Kind: "maintenance", Calendar: "platform", Scope: WindowScope{Level: "platform"}, Zone: "Europe/Paris",
-			Start: "2026-11-30T05:00:00Z", End: "2026-12-02T05:00:00Z", EndLocal: "2026-12-02 06:00 Europe/Paris"},
+			Start: "2026-11-30T05:00:00Z", End: "2029-12-02T05:00:00Z", EndLocal: "2029-12-02 06:00 Europe/Paris", Endless: true},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", got, want)
+	}
+	if u := got[0].Until(); u != "until 2026-12-02 00:00 Europe/Paris" {
+		t.Errorf("Until() = %q for a window that ends", u)
+	}
+	if u := got[3].Until(); u != "until further notice (its occurrences follow one another without a gap)" {
+		t.Errorf("Until() = %q for an endless window", u)
 	}
 	tn.TimeZone = "Mars/Olympus"
 	if _, err := Windows(active, tn); err == nil {

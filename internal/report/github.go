@@ -55,13 +55,10 @@ func writeGitHub(w io.Writer, c *Check, _ Options) error {
 	for _, f := range c.Freeze {
 		title := "freeze forecast · " + subject(f.Tenant, f.Environment)
 		msg := fmt.Sprintf("if merged now, %s is held back by freeze window %s (%s) until %s",
-			subject(f.Tenant, f.Environment), f.Window, f.Scope, f.Ends.Format(time.RFC3339))
-		if f.TimeZone != "" {
-			msg += " " + f.TimeZone
-		}
+			subject(f.Tenant, f.Environment), f.Window, f.Scope, endText(f.Ends, f.TimeZone, f.Endless))
 		if f.Waived {
 			msg = fmt.Sprintf("freeze window %s (%s) is active until %s, but break-glass waiver %s lets %s through",
-				f.Window, f.Scope, f.Ends.Format(time.RFC3339), f.Waiver, subject(f.Tenant, f.Environment))
+				f.Window, f.Scope, endText(f.Ends, "", f.Endless), f.Waiver, subject(f.Tenant, f.Environment))
 		}
 		p.command("notice", c.repoPos(Position{File: files[f.Tenant]}), title, msg)
 	}

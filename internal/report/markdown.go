@@ -239,7 +239,7 @@ func (m *mdWriter) body(c *Check) {
 		}
 		cal = append(cal, []string{
 			escMD(clip(cc.Window, mdMaxCell)), escMD(clip(where, mdMaxCell)), escMD(cc.Change),
-			escMD(clip(strings.Join(cc.Tenants, ", "), mdMaxCell)), escMD(cc.Ends.UTC().Format(time.RFC3339)), escMD(now),
+			escMD(clip(strings.Join(cc.Tenants, ", "), mdMaxCell)), escMD(mdEnd(cc.Ends.UTC(), "", cc.Endless)), escMD(now),
 			m.source(c.repoPos(cc.Position)),
 		})
 	}
@@ -252,10 +252,7 @@ func (m *mdWriter) body(c *Check) {
 		if f.Waived {
 			waiver = "break-glass " + f.Waiver
 		}
-		ends := f.Ends.Format(time.RFC3339)
-		if f.TimeZone != "" {
-			ends += " (" + f.TimeZone + ")"
-		}
+		ends := mdEnd(f.Ends, f.TimeZone, f.Endless)
 		freeze = append(freeze, []string{
 			escMD(clip(f.Tenant, mdMaxCell)), escMD(clip(f.Environment, mdMaxCell)), escMD(clip(f.Window, mdMaxCell)),
 			escMD(clip(f.Scope, mdMaxCell)), escMD(clip(ends, mdMaxCell)), escMD(clip(waiver, mdMaxCell)),
@@ -635,4 +632,16 @@ func pluralWord(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// mdEnd is a window's end in a table cell: the instant in RFC 3339, with
+// its zone in parentheses when given, or "no end" for an endless window.
+func mdEnd(t time.Time, zone string, endless bool) string {
+	switch {
+	case endless:
+		return "no end (its occurrences leave no gap)"
+	case zone != "":
+		return t.Format(time.RFC3339) + " (" + zone + ")"
+	}
+	return t.Format(time.RFC3339)
 }

@@ -97,6 +97,10 @@ type CalendarChange struct {
 	// EndsNow when it ends on head, for WindowShortened.
 	Ends    time.Time `json:"ends"`
 	EndsNow time.Time `json:"endsNow,omitzero"`
+	// Endless is true when, on base, the window's occurrences followed one
+	// another without a gap: Ends is where the calendar stopped following
+	// them, not an end.
+	Endless bool `json:"endless,omitempty"`
 	// Position is the window's definition on head, else its owner's.
 	Position Position `json:"position,omitzero"`
 }
@@ -238,6 +242,10 @@ type Forecast struct {
 	// in.
 	Ends     time.Time `json:"ends"`
 	TimeZone string    `json:"timeZone,omitempty"`
+	// Endless is true when the window's occurrences follow one another
+	// without a gap: Ends is where the calendar stopped following them,
+	// not an end.
+	Endless bool `json:"endless,omitempty"`
 	// Waived is true when a break-glass waiver lets the change through;
 	// Waiver names it.
 	Waived bool   `json:"waived,omitempty"`
@@ -524,9 +532,21 @@ func (cc CalendarChange) describe() string {
 		names, more = names[:10], fmt.Sprintf(" and %d more", len(cc.Tenants)-10)
 	}
 	s := fmt.Sprintf("window %q (%s) %s: it froze %s%s until %s", cc.Window, where, cc.Change,
-		strings.Join(names, ", "), more, cc.Ends.UTC().Format(time.RFC3339))
+		strings.Join(names, ", "), more, endText(cc.Ends.UTC(), "", cc.Endless))
 	if !cc.EndsNow.IsZero() {
 		s += ", now until " + cc.EndsNow.UTC().Format(time.RFC3339)
 	}
 	return s
+}
+
+// endText is how a window's end reads in a report: the instant in RFC 3339,
+// followed by zone when given, or "further notice" for an endless window.
+func endText(t time.Time, zone string, endless bool) string {
+	switch {
+	case endless:
+		return "further notice"
+	case zone != "":
+		return t.Format(time.RFC3339) + " " + zone
+	}
+	return t.Format(time.RFC3339)
 }

@@ -137,9 +137,8 @@ func writeText(w io.Writer, c *Check, opts Options) error {
 			if f.Environment != "" {
 				subject += "/" + f.Environment
 			}
-			p.line("  %s: window %s (%s) until %s%s%s", clean(subject), clean(f.Window), clean(f.Scope),
-				f.Ends.Format(time.RFC3339), ifText(f.TimeZone != "", " "+clean(f.TimeZone)),
-				ifText(f.Waived, ", waived by "+clean(f.Waiver)))
+			p.line("  %s: window %s (%s) until %s%s", clean(subject), clean(f.Window), clean(f.Scope),
+				clean(endText(f.Ends, f.TimeZone, f.Endless)), ifText(f.Waived, ", waived by "+clean(f.Waiver)))
 		}
 	}
 	if len(c.Waivers) > 0 {

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/policy"
@@ -264,6 +265,38 @@ func TestPlatformWaivers(t *testing.T) {
 	} {
 		if got := write(t, c, tt.format, Options{}); !strings.Contains(got, tt.want) {
 			t.Errorf("%s: want %q in\n%s", tt.format, tt.want, got)
+		}
+	}
+}
+
+// TestEndlessWindows holds every format to saying that a window whose
+// occurrences leave no gap has no end, rather than printing where the
+// calendar stopped following it.
+func TestEndlessWindows(t *testing.T) {
+	horizon := time.Date(2029, 11, 30, 23, 0, 0, 0, time.UTC)
+	c := sample()
+	c.Freeze = []Forecast{{Tenant: "nordlys-kids", Environment: "production", Window: "ops-lock", Scope: "tenant nordlys-kids",
+		Ends: horizon, TimeZone: "Europe/Oslo", Endless: true}}
+	c.Calendar = []CalendarChange{{Window: "ops-lock", Calendar: "tenant", Owner: "nordlys-kids", Change: WindowRemoved,
+		Tenants: []string{"nordlys-kids"}, Ends: horizon, Endless: true}}
+	want := map[string][]string{
+		"text": {"nordlys-kids/production: window ops-lock (tenant nordlys-kids) until further notice\n",
+			`it froze nordlys-kids until further notice`},
+		"markdown": {"| nordlys-kids | production | ops-lock | tenant nordlys-kids | no end (its occurrences leave no gap) |",
+			"| removed | nordlys-kids | no end (its occurrences leave no gap) |"},
+		"github": {"held back by freeze window ops-lock (tenant nordlys-kids) until further notice\n",
+			`it froze nordlys-kids until further notice`},
+		"json": {`"endless": true`},
+	}
+	for format, subs := range want {
+		got := write(t, c, format, Options{})
+		for _, s := range subs {
+			if !strings.Contains(got, s) {
+				t.Errorf("%s: want %q in\n%s", format, s, got)
+			}
+		}
+		if format != "json" && strings.Contains(got, "2029") {
+			t.Errorf("%s: the calendar's horizon shows as an end:\n%s", format, got)
 		}
 	}
 }
