@@ -120,8 +120,12 @@ type Held struct {
 	// Tier and Segment are the tier and segment the previous render
 	// placed the tenant in; an empty Tier keeps the estate's.
 	Tier, Segment string
-	// TimeZone is the tenant's zone, for a tenant no longer in the estate.
+	// TimeZone is the tenant's zone, and Calendar its own calendar as the
+	// previous render's estate had it, for a tenant no longer in the
+	// estate: with Flux, its Kustomizations are suspended while a window
+	// applies.
 	TimeZone string
+	Calendar map[string]estate.Window
 	// Dirs are its environment directories in the previous render.
 	Dirs []string
 }
@@ -450,7 +454,7 @@ func HeldTenant(e *estate.Estate, name string, h Held) *estate.Tenant {
 		return nil
 	}
 	zone := cmp.Or(h.TimeZone, e.Platform.TimeZone, "UTC")
-	return &estate.Tenant{Name: name, Tier: h.Tier, Segment: h.Segment, TimeZone: zone}
+	return &estate.Tenant{Name: name, Tier: h.Tier, Segment: h.Segment, TimeZone: zone, Calendar: h.Calendar}
 }
 
 // bases generates one base per tier and environment class in use, once:

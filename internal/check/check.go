@@ -215,7 +215,12 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 		}
 	}
 
-	// Head: the same tenants, judged against the base render.
+	// Head: the same tenants, judged against the base render (and a
+	// tenant head removes by its calendar on base).
+	var prev *estate.Estate
+	if bp != nil {
+		prev = bp.Estate
+	}
 	headObjs := map[string][]map[string]any{}
 	var out *pipeline.Outcome
 	// A tenant head removes is judged too (a freeze still applies to it),
@@ -223,7 +228,7 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	removes := slices.ContainsFunc(inBase, func(t string) bool { return hp.Estate.Tenants[t] == nil })
 	if len(inHead) > 0 || removes {
 		hp.Options.Tenants, hp.Options.NoTenants, hp.Options.NoGitOps = inHead, len(inHead) == 0, !wiring
-		if out, err = hp.Render(ctx, pipeline.NewMapBaseline(baseFiles)); err != nil {
+		if out, err = hp.Render(ctx, pipeline.WithPrevious(pipeline.NewMapBaseline(baseFiles), prev)); err != nil {
 			return nil, err
 		}
 		for _, u := range out.Proposed.Units {
@@ -262,7 +267,7 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 			})
 		}
 		for _, r := range out.Report.Results {
-			c.Results = append(c.Results, report.Finding{Result: r, Position: position(hp.Estate, r)})
+			c.Results = append(c.Results, report.Finding{Result: r, Position: position(hp.Estate, prev, r)})
 		}
 		for _, h := range out.Report.HeldBack {
 			for _, w := range h.Windows {
@@ -291,7 +296,7 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 		if c.Policies != nil && out.Compared != nil {
 			for _, r := range relaxed(out.Compared, out.Report.Results) {
 				c.Policies.Relaxed = append(c.Policies.Relaxed, report.Relaxed{
-					Finding:       report.Finding{Result: r, Position: position(hp.Estate, r)},
+					Finding:       report.Finding{Result: r, Position: position(hp.Estate, prev, r)},
 					InputsChanged: bf[r.Tenant] != hf[r.Tenant],
 				})
 			}
@@ -473,7 +478,7 @@ func oneLine(err error) string {
 // position is where a result points in the estate: the field it names, or
 // the tenant — none for a tenant the estate no longer has, whose name
 // would otherwise resolve to the first tenant file.
-func position(e *estate.Estate, r policy.Result) estate.Position {
+func position(e, base *estate.Estate, r policy.Result) estate.Position {
 	if len(r.Path) > 0 {
 		if p := e.Position(r.Path...); p.IsValid() {
 			return p
@@ -481,6 +486,12 @@ func position(e *estate.Estate, r policy.Result) estate.Position {
 	}
 	if _, ok := e.Tenants[r.Tenant]; ok {
 		return e.Position("tenants", r.Tenant)
+	}
+	if base != nil && len(r.Path) > 0 {
+		// A tenant the change removes: where base has the value the
+		// result is about (its own freeze window), in a file head
+		// deletes. Nothing more precise: the tenant's file is gone.
+		return base.Position(r.Path...)
 	}
 	return estate.Position{}
 }

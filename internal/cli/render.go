@@ -199,6 +199,9 @@ func printImages(out io.Writer, facts []pipeline.ImageFact) {
 func printReport(out io.Writer, rep *pipeline.Report) {
 	printResults(out, rep.Estate, rep.Results)
 	printImages(out, rep.Images)
+	for _, n := range rep.Notes {
+		fmt.Fprintf(out, "note: %s\n", n)
+	}
 	for _, h := range rep.HeldBack {
 		free := ""
 		if n := len(h.Windows); h.Free != "" && n > 0 && h.Free != h.Windows[n-1].EndLocal {

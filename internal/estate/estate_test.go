@@ -107,6 +107,11 @@ func TestPosition(t *testing.T) {
 		// Not written (a default): the closest written ancestor.
 		{[]string{"tenants", "tenant-00000", "timeZone"}, "tenants/tenant-00000.cue:4:10"},
 		{[]string{"tiers", "shared", "isolation"}, "tiers/shared.cue:4:13"},
+		// A tenant or tier the estate does not have (a removed one): not
+		// the first file that writes "tenants", which says nothing.
+		{[]string{"tenants", "gone", "calendar", "sale"}, ""},
+		{[]string{"tiers", "gone"}, ""},
+		{[]string{"platform", "nowhere"}, "platform.cue:3:1"},
 	} {
 		if got := e.Position(tc.path...).String(); got != tc.want {
 			t.Errorf("Position(%s) = %s, want %s", strings.Join(tc.path, "."), got, tc.want)

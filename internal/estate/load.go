@@ -275,9 +275,15 @@ func checkTopLevel(v cue.Value, ds *diagnostics) {
 
 // Position returns where the value at the given path (CUE labels, such as
 // "tenants", "acme", "tier") is written in the estate. When the path itself
-// is not written (a default), the closest written ancestor is returned.
+// is not written (a default), the closest written ancestor is returned;
+// but not "tenants" or "tiers" alone for a tenant or tier the estate does
+// not have (a removed tenant): those are written in every tenant's and
+// tier's file, and the first one found says nothing.
 func (e *Estate) Position(labels ...string) Position {
 	for n := len(labels); n > 0; n-- {
+		if n == 1 && len(labels) > 1 && (labels[0] == "tenants" || labels[0] == "tiers") {
+			break
+		}
 		if p, ok := e.positions.pos[pathOf(labels[:n]...)]; ok {
 			return p
 		}

@@ -324,7 +324,7 @@ func sourceCommit(c *gitsrc.Commit) *SourceCommit {
 		Committer: Author(c.Committer()), Committed: c.Committer().When.UTC(),
 		Subject: subject, Merge: c.Parents() > 1, Signed: c.Signed(),
 	}
-	for _, t := range parseTrailers(msg) {
+	for _, t := range pipeline.ParseTrailers(msg) {
 		if slices.Contains(approvalTrailers, strings.ToLower(t.Key)) {
 			sc.Approvals = append(sc.Approvals, t.Key+": "+t.Value)
 		}
@@ -361,7 +361,7 @@ func signatureProblem(s *envrepo.Snapshot, recordPath string, record []byte, key
 func attestationProblem(c *envrepo.HistoryCommit, recordPath string, record []byte, rec *pipeline.Record, key signature.Verifier) (attested bool, problem string, err error) {
 	ap := pipeline.AttestationPath(recordPath)
 	named := ""
-	for _, t := range parseTrailers(c.Message) {
+	for _, t := range pipeline.ParseTrailers(c.Message) {
 		if t.Key == pipeline.AttestationTrailer {
 			named = t.Value
 		}
@@ -453,7 +453,7 @@ func renderedFiles(s *envrepo.Snapshot) (map[string][]byte, error) {
 // the record it names and the provenance trailers.
 func trailerProblems(msg, recordPath string, rec *pipeline.Record) string {
 	trailers := map[string]string{}
-	for _, t := range parseTrailers(msg) {
+	for _, t := range pipeline.ParseTrailers(msg) {
 		trailers[t.Key] = t.Value
 	}
 	var problems []string
@@ -466,19 +466,6 @@ func trailerProblems(msg, recordPath string, rec *pipeline.Record) string {
 		}
 	}
 	return strings.Join(problems, "; ")
-}
-
-// parseTrailers reads the "Key: value" lines of the message's last
-// paragraph.
-func parseTrailers(msg string) []pipeline.Trailer {
-	paras := strings.Split(strings.TrimSpace(msg), "\n\n")
-	var out []pipeline.Trailer
-	for _, line := range strings.Split(paras[len(paras)-1], "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && k != "" && !strings.Contains(k, " ") {
-			out = append(out, pipeline.Trailer{Key: k, Value: strings.TrimSpace(v)})
-		}
-	}
-	return out
 }
 
 // renderedChanges lists the rendered files (bases/, clusters/) the commit

@@ -275,6 +275,45 @@ func (r *Repo) ExtractFS(c *Commit, dir string, inMemory func(rel string) bool) 
 	return root, overlayFS{mem: mem, disk: os.DirFS(root)}, nil
 }
 
+// EstateFS reads the estate's files (EstateFile in each of EstateDirs) as
+// commit c has them into memory: a file system rooted at the estate root,
+// for estate.LoadFS. Nothing is written to disk.
+func (r *Repo) EstateFS(c *Commit) (fs.FS, error) {
+	t, err := c.c.Tree()
+	if err != nil {
+		return nil, err
+	}
+	mem := fstest.MapFS{}
+	for _, dir := range EstateDirs {
+		sub := path.Join(r.Sub, dir)
+		dt := t
+		if sub != "." {
+			dt, err = t.Tree(sub)
+			if errors.Is(err, object.ErrDirectoryNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("reading %s at %s: %w", sub, c.Rev, err)
+			}
+		}
+		for _, e := range dt.Entries {
+			if !e.Mode.IsFile() || e.Mode == filemode.Symlink || !EstateFile(dir, e.Name) {
+				continue
+			}
+			f, err := dt.TreeEntryFile(&e)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s at %s: %w", path.Join(sub, e.Name), c.Rev, err)
+			}
+			data, err := f.Contents()
+			if err != nil {
+				return nil, fmt.Errorf("reading %s at %s: %w", path.Join(sub, e.Name), c.Rev, err)
+			}
+			mem[path.Join(dir, e.Name)] = &fstest.MapFile{Data: []byte(data), Mode: 0o644}
+		}
+	}
+	return mem, nil
+}
+
 // overlayFS is a file system of files in memory over a directory on disk;
 // a directory lists both.
 type overlayFS struct {

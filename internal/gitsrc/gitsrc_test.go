@@ -174,3 +174,52 @@ func TestProvenanceDirty(t *testing.T) {
 		t.Error("a modified tenant: not dirty")
 	}
 }
+
+// TestEstateFS: the estate's files, and only they, are read from the
+// commit into memory, rooted at the estate root; later edits on disk do
+// not show.
+func TestEstateFS(t *testing.T) {
+	top := t.TempDir()
+	writeFiles(t, top, map[string]string{
+		"README.md":                  "outside the estate\n",
+		"estate/platform.cue":        "package estate\n",
+		"estate/tenants/acme.cue":    "package estate\n// acme\n",
+		"estate/tenants/notes.txt":   "not CUE\n",
+		"estate/tenants/old/x.cue":   "package estate\n// in a subdirectory\n",
+		"estate/tiers/shared.cue":    "package estate\n// shared\n",
+		"estate/keys/release.pub":    "-----BEGIN PUBLIC KEY-----\n",
+		"estate/mirror/index.json":   "{}\n",
+		"estate/policies/extra.rego": "package extra\n",
+	})
+	r := commitEstate(t, top)
+	c, err := r.Resolve("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, top, map[string]string{"estate/tenants/acme.cue": "package estate\n// edited\n"})
+	fsys, err := r.EstateFS(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"platform.cue", "tenants/acme.cue", "tiers/shared.cue", "keys/release.pub"}
+	if err := fstest.TestFS(fsys, want...); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			got = append(got, p)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("files %v, want %v", got, want)
+	}
+	if data, _ := fs.ReadFile(fsys, "tenants/acme.cue"); string(data) != "package estate\n// acme\n" {
+		t.Errorf("tenants/acme.cue = %q, want the committed content", data)
+	}
+}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -55,6 +56,80 @@ type Commit struct {
 	CommitSigner func(commit []byte, when time.Time) (string, error)
 	// CommitKeyID is the ID of CommitSigner's key, for the outcome.
 	CommitKeyID string
+	// Previous, when set, loads the estate as it stood at an estate
+	// commit. A tenant the render removes is then judged by its own
+	// calendar as the estate the tip was rendered from (the tip's
+	// Palisade-Source-Commit) had it; without it, or when that commit
+	// cannot be read, by the platform's and its tier's calendars only, and
+	// the report says so (Report.Notes).
+	Previous func(commit string) (*estate.Estate, error)
+}
+
+// HeldCalendarTrailer, on a render commit that holds back a tenant's
+// removal, is "<tenant> <estate commit>": where the tenant's own freeze
+// calendar was read from (HoldBack.CalendarFrom), which the estate
+// rendered no longer has.
+const HeldCalendarTrailer = "Palisade-Held-Removal-Calendar"
+
+// previousBaseline is base with the previous definitions of the tenants
+// the render removes: each as the estate commit in held has it (a removal
+// an earlier render held back), else as commit (the last render's
+// estate), which load reads. It also returns a note saying why a removal
+// is judged without the tenant's own calendar (noCommit when there is no
+// commit to read).
+func (p *Prepared) previousBaseline(base Baseline, commit string, held map[string]string, noCommit string, load func(string) (*estate.Estate, error)) (Baseline, string) {
+	pb := previousBaseline{Baseline: base, tenants: map[string]previousTenant{}}
+	loaded := map[string]*estate.Estate{}
+	var notes []string
+	for _, t := range base.Tenants() {
+		if p.Estate.Tenants[t] != nil {
+			continue
+		}
+		from := cmp.Or(held[t], commit)
+		switch {
+		case from == "":
+			notes = append(notes, fmt.Sprintf("of %s: %s", t, noCommit))
+			continue
+		case load == nil:
+			notes = append(notes, fmt.Sprintf("of %s: the estate is not in a git repository", t))
+			continue
+		}
+		e, ok := loaded[from]
+		if !ok {
+			var err error
+			if e, err = load(from); err != nil {
+				notes = append(notes, fmt.Sprintf("of %s: the estate as of commit %s cannot be read (%v); a shallow clone lacks it: fetch the estate's history", t, shortHash(from), oneLine(err)))
+				continue
+			}
+			loaded[from] = e
+		}
+		if e.Tenants[t] == nil {
+			notes = append(notes, fmt.Sprintf("of %s: the estate as of commit %s does not define it", t, shortHash(from)))
+			continue
+		}
+		pb.tenants[t] = previousTenant{t: e.Tenants[t], commit: from}
+	}
+	note := ""
+	if len(notes) > 0 {
+		note = "the removal " + strings.Join(notes, "; the removal ") + ": judged by the platform's and the tier's freeze calendars only, not by the tenant's own"
+	}
+	if len(pb.tenants) == 0 {
+		return base, note
+	}
+	return pb, note
+}
+
+// oneLine is the first line of err's message.
+func oneLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
 }
 
 // SignaturePath is where the signature of the record at path is committed.
@@ -175,9 +250,24 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 	if err != nil {
 		return envrepo.Change{}, err
 	}
-	o, err := q.Render(ctx, base)
+	commit, held := "", map[string]string{}
+	for _, t := range ParseTrailers(tip.Message()) {
+		switch t.Key {
+		case SourceCommitTrailer:
+			commit = t.Value
+		case HeldCalendarTrailer:
+			if name, from, ok := strings.Cut(t.Value, " "); ok {
+				held[name] = from
+			}
+		}
+	}
+	rb, note := p.previousBaseline(base, commit, held, "the environment repository's last render names no estate commit ("+SourceCommitTrailer+")", c.Previous)
+	o, err := q.Render(ctx, rb)
 	if err != nil {
 		return envrepo.Change{}, err
+	}
+	if note != "" {
+		o.Report.Notes = append(o.Report.Notes, note)
 	}
 	for _, t := range slices.Sorted(maps.Keys(drift.Tenants)) {
 		if slices.Contains(o.Report.Changed, t) && !slices.ContainsFunc(o.Report.HeldBack, func(h HoldBack) bool { return h.Tenant == t }) {
@@ -223,6 +313,11 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 	}
 	files[rec.Path()] = data
 	var extra []Trailer
+	for _, h := range o.Report.HeldBack {
+		if h.Removal && h.CalendarFrom != "" {
+			extra = append(extra, Trailer{HeldCalendarTrailer, h.Tenant + " " + h.CalendarFrom})
+		}
+	}
 	if c.RecordSigner != nil {
 		sig, err := c.RecordSigner.SignMessage(bytes.NewReader(data))
 		if err != nil {

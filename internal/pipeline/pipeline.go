@@ -89,6 +89,11 @@ type HoldBack struct {
 	// Removal is set when the change held back is the tenant's removal
 	// from the estate: the tenant stays as the previous render made it.
 	Removal bool `json:"removal,omitempty"`
+	// CalendarFrom is, for a held-back removal, the estate commit whose
+	// definition of the tenant gave its own freeze calendar: the next
+	// render reads it from there too (HeldCalendarTrailer), until the
+	// removal lands.
+	CalendarFrom string `json:"calendarFrom,omitempty"`
 	// Clusters are, for a change held back with the platform change of
 	// the clusters it alters directories on (freeze.platform-held), those
 	// clusters; Serving are then the frozen tenants their platform change
@@ -142,6 +147,9 @@ type Report struct {
 	// (EditedTenants): only a render into an environment repository
 	// repairs.
 	Repaired []Repair `json:"repaired,omitempty"`
+	// Notes are what the run could not do as it should have, for the
+	// reader: the removal of a tenant judged without its own calendar.
+	Notes []string `json:"notes,omitempty"`
 	// StateEdited is true when the render state had been edited since the
 	// last render commit: not trusted, every tenant was rendered again.
 	StateEdited bool `json:"stateEdited,omitempty"`
@@ -262,9 +270,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := p.Render(ctx, NewDirBaseline(o.Out))
+	base, note := p.previousBaseline(NewDirBaseline(o.Out), "", nil, "an output directory does not record the estate commit it was rendered from (an environment repository does: --env-repo)", nil)
+	out, err := p.Render(ctx, base)
 	if err != nil {
 		return nil, err
+	}
+	if note != "" {
+		out.Report.Notes = append(out.Report.Notes, note)
 	}
 	if out.Report.Denied {
 		return out.Report, nil
@@ -416,7 +428,7 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 		if err != nil {
 			return render.Held{}, err
 		}
-		h := render.Held{Tier: r.Tier, Segment: r.Segment, TimeZone: r.TimeZone, Dirs: base.TenantDirs(t)}
+		h := render.Held{Tier: r.Tier, Segment: r.Segment, TimeZone: r.TimeZone, Calendar: r.Calendar, Dirs: base.TenantDirs(t)}
 		facts[t] = h
 		return h, nil
 	}
@@ -432,6 +444,9 @@ func (p *Prepared) Render(ctx context.Context, base Baseline) (*Outcome, error) 
 			return err
 		}
 		_, hb.Removal = removals[t]
+		if hb.Removal {
+			hb.CalendarFrom = calendarFrom(base, t)
+		}
 		if hb.Removal && render.HeldTenant(e, t, h) == nil {
 			// Held back unwired, its Application would be pruned and its
 			// workloads deleted: fail closed, writing nothing.

@@ -428,12 +428,28 @@ func RecordLine(path string) string { return "Decision record: " + path }
 // A Trailer is a "Key: value" line of a render commit's last paragraph.
 type Trailer struct{ Key, Value string }
 
+// SourceCommitTrailer names the estate commit a render commit rendered.
+const SourceCommitTrailer = "Palisade-Source-Commit"
+
+// ParseTrailers reads the "Key: value" lines of a commit message's last
+// paragraph.
+func ParseTrailers(msg string) []Trailer {
+	paras := strings.Split(strings.TrimSpace(msg), "\n\n")
+	var out []Trailer
+	for _, line := range strings.Split(paras[len(paras)-1], "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && k != "" && !strings.Contains(k, " ") {
+			out = append(out, Trailer{Key: k, Value: strings.TrimSpace(v)})
+		}
+	}
+	return out
+}
+
 // Trailers are the provenance trailers a render commit carries for the
 // record, in order; an empty value is left out of the message.
 func (r *Record) Trailers() []Trailer {
 	return []Trailer{
 		{"Palisade-Source-Repo", r.Source.Repo},
-		{"Palisade-Source-Commit", r.Source.Commit},
+		{SourceCommitTrailer, r.Source.Commit},
 		{"Palisade-Version", r.Palisade},
 		{"Palisade-Render-Digest", r.RenderDigest},
 		{"Palisade-Policy-Digest", r.PolicyDigest},

@@ -65,7 +65,49 @@ func removedFacts(base Baseline, t string) (policy.Removed, error) {
 			}
 		}
 	}
+	if pb, ok := base.(previousBaseline); ok {
+		if prev := pb.tenants[t]; prev.t != nil {
+			r.Calendar = prev.t.Calendar
+		}
+	}
 	return r, nil
+}
+
+// WithPrevious is base together with prev, the estate it was rendered
+// from (nil when unknown: base alone). A tenant the change removes is then
+// judged by its own calendar as prev had it, besides the platform's and
+// its tier's: removing a tenant's file does not lift the freeze that
+// protects it.
+func WithPrevious(base Baseline, prev *estate.Estate) Baseline {
+	if prev == nil {
+		return base
+	}
+	pb := previousBaseline{Baseline: base, tenants: map[string]previousTenant{}}
+	for name, t := range prev.Tenants {
+		pb.tenants[name] = previousTenant{t: t}
+	}
+	return pb
+}
+
+// previousBaseline is a baseline with the tenants' previous definitions.
+type previousBaseline struct {
+	Baseline
+	tenants map[string]previousTenant
+}
+
+// previousTenant is a tenant as an estate commit defined it.
+type previousTenant struct {
+	t      *estate.Tenant
+	commit string
+}
+
+// calendarFrom is the estate commit base has tenant t's previous
+// definition from; empty when unknown.
+func calendarFrom(base Baseline, t string) string {
+	if pb, ok := base.(previousBaseline); ok {
+		return pb.tenants[t].commit
+	}
+	return ""
 }
 
 type namespaceDoc struct {

@@ -334,14 +334,18 @@ type Removed struct {
 	// Environments are the names of its environments in the previous
 	// render.
 	Environments []string
+	// Calendar is its own calendar as the estate the previous render came
+	// from had it; nil when that estate is unknown.
+	Calendar map[string]estate.Window
 }
 
 // RemovedInput returns the input for a tenant the change removes from the
 // estate: its facts as recorded, the tier of that name in e (if any), the
-// windows of e's platform, tier and segment calendars active for it at at
-// (its own calendar went with it), no environments and no waivers.
+// windows of e's platform, tier and segment calendars and of its own
+// previous calendar (r.Calendar) active for it at at, no environments and
+// no waivers.
 func RemovedInput(e *estate.Estate, r Removed, at time.Time) (Input, error) {
-	t := &estate.Tenant{Name: r.Name, Tier: r.Tier, Segment: r.Segment, TimeZone: r.TimeZone}
+	t := &estate.Tenant{Name: r.Name, Tier: r.Tier, Segment: r.Segment, TimeZone: r.TimeZone, Calendar: r.Calendar}
 	if t.TimeZone == "" {
 		t.TimeZone = e.Platform.TimeZone
 	}
