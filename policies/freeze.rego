@@ -77,7 +77,7 @@ violations contains lib.with_path(
 		lib.tenant_violation(
 			"freeze.tenant-removal", "deny",
 			sprintf("removing tenant %q deletes its environments (%s), its database wiring and its GitOps applications, but %s window %q (%s) applies to it %s%s", [input.tenant.name, environments_text, w.kind, w.name, scope_text(w.scope), until_text(w), free_text(w)]),
-			sprintf("the removal is held back %s: its environments, databases and GitOps applications stay as the last render made them", [held_until(w)]),
+			sprintf("the removal is held back %s: its environments, databases and GitOps applications stay as the last render made them%s", [held_until(w), removal_sooner(w)]),
 		),
 		{"window": w.name},
 	),
@@ -86,6 +86,13 @@ violations contains lib.with_path(
 	removed
 	some w in input.windows
 }
+
+# removal_sooner tells how to remove a tenant sooner than its own window
+# allows: the removal is judged by the tenant's calendar as the last render
+# had it, so the window has to end in a render of its own first.
+removal_sooner(w) := "; to remove it sooner, end the window in the tenant's calendar and remove the tenant once that change is rendered" if {
+	w.calendar == "tenant"
+} else := ""
 
 environments_text := concat(", ", changed_environments) if count(changed_environments) > 0
 

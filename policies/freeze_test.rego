@@ -248,7 +248,7 @@ test_endless_window_holds_a_removal_until_further_notice if {
 	inp := removal([endless], ["production"])
 	[[v.message, v.remediation] | some v in fx.found("freeze.tenant-removal")] == [[
 		`removing tenant "acme" deletes its environments (production), its database wiring and its GitOps applications, but maintenance window "ops-lock" (tenant scope) applies to it until further notice (its occurrences follow one another without a gap)`,
-		"the removal is held back until further notice, while an endless window applies: its environments, databases and GitOps applications stay as the last render made them",
+		"the removal is held back until further notice, while an endless window applies: its environments, databases and GitOps applications stay as the last render made them; to remove it sooner, end the window in the tenant's calendar and remove the tenant once that change is rendered",
 	]] with input as inp
 }
 
@@ -261,4 +261,9 @@ test_endless_window_of_a_neighbour if {
 
 test_endless_window_holds_a_platform_change if {
 	[v.remediation | some v in data.palisade.rules.freeze.platform_violations] == ["the cluster's platform change is held back until further notice, while an endless window applies, with the changes of the tenants whose directories on the cluster change: platform objects serve several tenants and cannot be held back for one; in an emergency, a platform break-glass waiver (platform.waivers) lets it through"] with input as platform_change([endless])
+}
+
+test_removal_in_own_window_says_how_to_remove_sooner if {
+	inp := removal([window], ["production"])
+	[v.remediation | some v in fx.found("freeze.tenant-removal")] == ["the removal is held back until the tenant is free (2026-12-02 00:00 Europe/Paris): its environments, databases and GitOps applications stay as the last render made them; to remove it sooner, end the window in the tenant's calendar and remove the tenant once that change is rendered"] with input as inp
 }
