@@ -189,7 +189,7 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 			return err
 		}
 		src = pipeline.Source{Repo: prov.Repo, Commit: prov.Commit, Dirty: prov.Dirty}
-		previous = previousEstate(sr, o.Estate.Root)
+		previous = sr.LoadEstate
 	}
 	if o.DryRun {
 		return runRenderPlan(ctx, out, o, p, pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Previous: previous})
@@ -334,21 +334,4 @@ func recordPath(p *pipeline.Published) string {
 		return ""
 	}
 	return p.Record.Path()
-}
-
-// previousEstate loads the estate at root as a commit of its repository
-// had it, from git, for a render that removes tenants: their own freeze
-// calendars as of the last render.
-func previousEstate(sr *gitsrc.Repo, root string) func(string) (*estate.Estate, error) {
-	return func(commit string) (*estate.Estate, error) {
-		c, err := sr.Resolve(commit)
-		if err != nil {
-			return nil, err
-		}
-		fsys, err := sr.EstateFS(c)
-		if err != nil {
-			return nil, err
-		}
-		return estate.LoadFS(fsys, root)
-	}
 }

@@ -115,7 +115,7 @@ func BenchmarkReproduce(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		files, err := pipeline.Reproduce(ctx, &rec, root, nil, prev)
+		files, err := pipeline.Reproduce(ctx, &rec, root, nil, prev, last.Parent.Message(), nil)
 		if err != nil {
 			b.Fatal(err)
 		}

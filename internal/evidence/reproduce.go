@@ -70,7 +70,11 @@ func (e *exporter) reproduceRender(c *envrepo.HistoryCommit, rec *pipeline.Recor
 			return false, nil, nil, err
 		}
 	}
-	again, err := pipeline.Reproduce(e.ctx, rec, root, e.reproduce.PolicyDirs, prev)
+	prevMsg := ""
+	if !c.Parent.Empty() {
+		prevMsg = c.Parent.Message()
+	}
+	again, err := pipeline.Reproduce(e.ctx, rec, root, e.reproduce.PolicyDirs, prev, prevMsg, e.source.LoadEstate)
 	var rerr *pipeline.ReproduceError
 	if errors.As(err, &rerr) {
 		return false, []Finding{finding(FindingNotReproduced,

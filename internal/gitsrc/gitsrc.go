@@ -22,6 +22,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/utils/merkletrie"
+
+	"github.com/palisade-gitops/palisade/internal/estate"
 )
 
 // Repo is the git repository holding an estate.
@@ -312,6 +314,21 @@ func (r *Repo) EstateFS(c *Commit) (fs.FS, error) {
 		}
 	}
 	return mem, nil
+}
+
+// LoadEstate loads the estate as the commit rev has it, from git alone
+// (EstateFS): a render that removes tenants judges them by their own
+// calendars as the last render's estate commit had them.
+func (r *Repo) LoadEstate(rev string) (*estate.Estate, error) {
+	c, err := r.Resolve(rev)
+	if err != nil {
+		return nil, err
+	}
+	fsys, err := r.EstateFS(c)
+	if err != nil {
+		return nil, err
+	}
+	return estate.LoadFS(fsys, filepath.Join(r.Dir, filepath.FromSlash(r.Sub)))
 }
 
 // overlayFS is a file system of files in memory over a directory on disk;

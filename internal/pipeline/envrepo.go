@@ -119,6 +119,24 @@ func (p *Prepared) previousBaseline(base Baseline, commit string, held map[strin
 	return pb, note
 }
 
+// previousFromTip is previousBaseline for a render onto the environment
+// repository commit whose message is msg: the estate commit it was
+// rendered from, and the held removals' calendars it names.
+func (p *Prepared) previousFromTip(base Baseline, msg string, load func(string) (*estate.Estate, error)) (Baseline, string) {
+	commit, held := "", map[string]string{}
+	for _, t := range ParseTrailers(msg) {
+		switch t.Key {
+		case SourceCommitTrailer:
+			commit = t.Value
+		case HeldCalendarTrailer:
+			if name, from, ok := strings.Cut(t.Value, " "); ok {
+				held[name] = from
+			}
+		}
+	}
+	return p.previousBaseline(base, commit, held, "the environment repository's last render names no estate commit ("+SourceCommitTrailer+")", load)
+}
+
 // oneLine is the first line of err's message.
 func oneLine(err error) string {
 	s, _, _ := strings.Cut(err.Error(), "\n")
@@ -250,18 +268,7 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 	if err != nil {
 		return envrepo.Change{}, err
 	}
-	commit, held := "", map[string]string{}
-	for _, t := range ParseTrailers(tip.Message()) {
-		switch t.Key {
-		case SourceCommitTrailer:
-			commit = t.Value
-		case HeldCalendarTrailer:
-			if name, from, ok := strings.Cut(t.Value, " "); ok {
-				held[name] = from
-			}
-		}
-	}
-	rb, note := p.previousBaseline(base, commit, held, "the environment repository's last render names no estate commit ("+SourceCommitTrailer+")", c.Previous)
+	rb, note := p.previousFromTip(base, tip.Message(), c.Previous)
 	o, err := q.Render(ctx, rb)
 	if err != nil {
 		return envrepo.Change{}, err

@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,5 +45,55 @@ func TestRemovedFacts(t *testing.T) {
 	if in.Tenant.TimeZone != "Europe/Paris" || len(in.Windows) != 1 || in.Windows[0].EndLocal != "2026-11-03 00:00 Europe/Paris" ||
 		!in.Change.Removed || !slices.Equal(in.Change.Environments, []string{"staging"}) || len(in.Environments) != 0 {
 		t.Errorf("got %+v", in)
+	}
+}
+
+// TestPreviousFromTip: a removed tenant's previous definition comes from
+// the commit its held-back removal names, else from the tip's estate
+// commit; each commit is loaded once; what cannot be read is noted.
+func TestPreviousFromTip(t *testing.T) {
+	files := map[string][]byte{}
+	for _, n := range []string{"stays", "gone", "held", "missing"} {
+		files["clusters/west/tenants/"+n+"/production/kustomization.yaml"] = []byte("resources: []\n")
+	}
+	base := NewMapBaseline(files)
+	p := &Prepared{Estate: &estate.Estate{Tenants: map[string]*estate.Tenant{"stays": {Name: "stays"}}}}
+	sale := map[string]estate.Window{"sale": {Name: "sale", Kind: estate.KindPromotion}}
+	estates := map[string]*estate.Estate{
+		"aaaa": {Tenants: map[string]*estate.Tenant{"gone": {Name: "gone", Calendar: sale}}},
+		"bbbb": {Tenants: map[string]*estate.Tenant{"held": {Name: "held", Calendar: sale}}},
+	}
+	var loads []string
+	load := func(c string) (*estate.Estate, error) {
+		loads = append(loads, c)
+		if e := estates[c]; e != nil {
+			return e, nil
+		}
+		return nil, errors.New("object not found")
+	}
+	msg := "render\n\nPalisade-Source-Commit: aaaa\nPalisade-Held-Removal-Calendar: held bbbb\n"
+	got, note := p.previousFromTip(base, msg, load)
+	for _, n := range []string{"gone", "held"} {
+		if r, err := removedFacts(got, n); err != nil || r.Calendar["sale"].Name != "sale" {
+			t.Errorf("%s: calendar %v (%v), want its previous one", n, r.Calendar, err)
+		}
+	}
+	if calendarFrom(got, "held") != "bbbb" || calendarFrom(got, "gone") != "aaaa" {
+		t.Errorf("calendar from %q and %q", calendarFrom(got, "held"), calendarFrom(got, "gone"))
+	}
+	slices.Sort(loads)
+	if !slices.Equal(loads, []string{"aaaa", "bbbb"}) {
+		t.Errorf("loaded %v, want each commit once", loads)
+	}
+	if want := "the removal of missing: the estate as of commit aaaa does not define it: judged by the platform's and the tier's freeze calendars only, not by the tenant's own"; note != want {
+		t.Errorf("note %q\nwant %q", note, want)
+	}
+
+	_, note = p.previousFromTip(base, "render\n\nPalisade-Source-Commit: cccc\n", load)
+	if !strings.Contains(note, "the removal of gone: the estate as of commit cccc cannot be read (object not found); a shallow clone lacks it: fetch the estate's history; the removal of held: ") {
+		t.Errorf("note %q", note)
+	}
+	if b, note := p.previousFromTip(base, "hand-made commit\n", load); b != Baseline(base) || !strings.Contains(note, "names no estate commit") {
+		t.Errorf("no trailer: baseline %T, note %q", b, note)
 	}
 }

@@ -61,8 +61,11 @@ func (e *ReproduceError) Error() string { return e.Reason }
 // render, whatever the original skipped as unchanged. policyDirs are the
 // user policy directories; the caller checks them against the record's
 // policy digest. The estate at root failing to load, or the policies
-// denying the render, is a *ReproduceError.
-func Reproduce(ctx context.Context, rec *Record, root string, policyDirs []string, prev map[string][]byte) (map[string][]byte, error) {
+// denying the render, is a *ReproduceError. prevMsg is the message of the
+// commit the render was made on, and load reads the estate at an estate
+// commit: a tenant the render removed is judged by its own calendar as
+// the render judged it (Commit.Previous).
+func Reproduce(ctx context.Context, rec *Record, root string, policyDirs []string, prev map[string][]byte, prevMsg string, load func(string) (*estate.Estate, error)) (map[string][]byte, error) {
 	o := Options{
 		Root: root, Tenants: rec.Selected, KeepOthers: len(rec.Selected) > 0, Target: rec.Target, Layout: rec.Layout,
 		At: rec.At, PolicyDirs: policyDirs, Images: Replay{Facts: rec.Images},
@@ -82,7 +85,8 @@ func Reproduce(ctx context.Context, rec *Record, root string, policyDirs []strin
 		return nil, &ReproduceError{Reason: "the estate does not render: " + err.Error()}
 	}
 	base := NewMapBaseline(prev)
-	out, err := p.Render(ctx, base)
+	rb, _ := p.previousFromTip(base, prevMsg, load)
+	out, err := p.Render(ctx, rb)
 	if err != nil {
 		return nil, &ReproduceError{Reason: "the estate does not render: " + err.Error()}
 	}
