@@ -12,6 +12,7 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/internal/policy"
+	"github.com/palisade-gitops/palisade/render"
 )
 
 // WriteJSON writes the bundle as indented JSON.
@@ -26,13 +27,15 @@ var CSVHeader = []string{
 	"at", "commit", "verified", "source_repo", "source_commit", "palisade",
 	"tenant", "tier", "change", "verdict", "warnings", "waived_denials", "waivers", "images", "signers",
 	"source_author", "source_committer", "source_subject", "approvals", "reproduced",
-	"attestation", "signed_by",
+	"attestation", "signed_by", "flux_suspended",
 }
 
 // WriteCSV writes one row per tenant of each render (its change, verdict,
 // the waivers that let it through and the images it runs with their
 // signers), for a spreadsheet or an audit tool. Findings are not rows:
-// the text and JSON forms carry them.
+// the text and JSON forms carry them. flux_suspended says, for a render
+// wiring Flux, whether the tenant's Kustomizations were suspended (a
+// window applied); it is empty for Argo CD.
 func (b *Bundle) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
@@ -49,12 +52,16 @@ func (b *Bundle) WriteCSV(w io.Writer) error {
 			reproduced = strconv.FormatBool(r.Reproduced)
 		}
 		for _, t := range tenantRows(rec) {
+			suspended := ""
+			if rec.Target == render.TargetFlux {
+				suspended = strconv.FormatBool(slices.Contains(rec.Suspended, t.Tenant))
+			}
 			err := cw.Write([]string{
 				stamp(rec.At), r.Commit, strconv.FormatBool(r.Verified), rec.Source.Repo, rec.Source.Commit, rec.Palisade,
 				t.Tenant, t.Tier, t.Change, t.Verdict, strconv.Itoa(t.Warnings), strconv.Itoa(t.Waived),
 				strings.Join(t.Waivers, " "), strings.Join(t.Images, " "), strings.Join(t.Signers, " "),
 				ch.Author, ch.Committer, ch.Subject, strings.Join(ch.Approvals, "; "), reproduced,
-				r.Attestation, r.SignedBy,
+				r.Attestation, r.SignedBy, suspended,
 			})
 			if err != nil {
 				return err
