@@ -713,7 +713,11 @@ func (c *checker) window(labels []string, w Window) {
 		if err2 != nil {
 			c.at(append(labels, "fixed", "end"), "invalid end %q: %s", f.End, dateProblem(err2))
 		}
-		if err1 == nil && err2 == nil && !end.After(start) {
+		switch {
+		case err1 != nil || err2 != nil:
+		case end.Equal(start):
+			c.at(append(labels, "fixed", "end"), "window is empty: it ends (%s) when it starts (a date-time end is exclusive; a date alone is the whole day)", f.End)
+		case end.Before(start):
 			c.at(append(labels, "fixed", "end"), "window ends (%s) before it starts (%s)", f.End, f.Start)
 		}
 	}
