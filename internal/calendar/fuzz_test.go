@@ -65,7 +65,8 @@ func fuzzWindow(kind uint8, a, b, c uint16) estate.Window {
 // change: the intervals are sorted, non-empty, and neither overlap nor
 // touch; and the occurrence containing an instant is the same whether the
 // instant is asked about alone, as ActiveAt asks, or inside a range of
-// four months. The seeds run as a test; `go test -fuzz FuzzOccurrences
+// four months; and an occurrence's start (end) is open exactly when the
+// window is active just before it (at it). The seeds run as a test; `go test -fuzz FuzzOccurrences
 // ./internal/calendar/` searches further.
 func FuzzOccurrences(f *testing.F) {
 	for kind := range uint8(5) {
@@ -97,6 +98,25 @@ func FuzzOccurrences(f *testing.F) {
 		}
 		if got, want := containing(alone, at), containing(wide, at); got != want {
 			t.Fatalf("%s in %s at %s: asked alone, the occurrence is %s; within four months, %s", describe(w), name, at.In(mustZone(t, name)).Format(time.RFC3339), got, want)
+		}
+		// An occurrence's end is open exactly when the run goes on past
+		// it: asked about its end alone, the window is active then.
+		for _, iv := range alone {
+			after, err := calendar.Occurrences(w, name, holidays, iv.End, iv.End.Add(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if goesOn := len(after) > 0 && after[0].Contains(iv.End); goesOn != iv.OpenEnd {
+				t.Fatalf("%s in %s at %s: occurrence %s has an open end %v, but the window is active at its end: %v", describe(w), name, at.Format(time.RFC3339), show([]calendar.Interval{iv}, name), iv.OpenEnd, goesOn)
+			}
+			just := iv.Start.Add(-time.Nanosecond)
+			before, err := calendar.Occurrences(w, name, holidays, just, iv.Start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wentOn := len(before) > 0 && before[0].Contains(just); wentOn != iv.OpenStart {
+				t.Fatalf("%s in %s at %s: occurrence %s has an open start %v, but the window is active just before it: %v", describe(w), name, at.Format(time.RFC3339), show([]calendar.Interval{iv}, name), iv.OpenStart, wentOn)
+			}
 		}
 	})
 }
