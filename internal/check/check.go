@@ -476,8 +476,9 @@ func oneLine(err error) string {
 }
 
 // position is where a result points in the estate: the field it names, or
-// the tenant — none for a tenant the estate no longer has, whose name
-// would otherwise resolve to the first tenant file.
+// the tenant. For a tenant the estate no longer has, it is the field as
+// base (the previous estate, when known) writes it, in the file the
+// change deletes, and otherwise none: its name would resolve to no file.
 func position(e, base *estate.Estate, r policy.Result) estate.Position {
 	if len(r.Path) > 0 {
 		if p := e.Position(r.Path...); p.IsValid() {
