@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/palisade-gitops/palisade/internal/calendar"
 	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/policy"
 )
@@ -107,9 +108,9 @@ type CalendarChange struct {
 
 // Changes of a calendar change.
 const (
-	WindowRemoved         = "removed"
-	WindowNoLongerApplies = "no longer applies"
-	WindowShortened       = "ends earlier"
+	WindowRemoved         = calendar.LiftRemoved
+	WindowNoLongerApplies = calendar.LiftNoLongerApplies
+	WindowShortened       = calendar.LiftEndsEarlier
 )
 
 // PolicyChange is a change to the user policies a check evaluates with.
