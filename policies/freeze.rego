@@ -89,14 +89,47 @@ violations contains lib.with_path(
 
 # removal_sooner tells how to remove a tenant sooner than its own window
 # allows: the removal is judged by the tenant's calendar as the last render
-# had it, so the window has to end in a render of its own first.
-removal_sooner(w) := "; to remove it sooner, end the window in the tenant's calendar and remove the tenant once that change is rendered" if {
+# had it, so the window has to end in a render of its own first — and
+# ending it early takes a break-glass waiver (freeze.window-lifted), which
+# the removed tenant's file can no longer carry.
+removal_sooner(w) := "; to remove it sooner, end the window in the tenant's calendar under a break-glass waiver (policy freeze.window-lifted) and remove the tenant once that change is rendered" if {
 	w.calendar == "tenant"
 } else := ""
 
 environments_text := concat(", ", changed_environments) if count(changed_environments) > 0
 
 else := "none left"
+
+# Ending a window early while it applies lifts the freeze as surely as
+# a change through it: a window removed from a calendar, rescheduled or
+# rescoped away from the tenant, the tenant moved out of the window's
+# tier, segment or time zone, or the window shortened. The engine compares
+# the windows that apply at input.at by the calendars of the estate the
+# baseline was rendered from with those of the estate rendered, and lists
+# under input.change.lifted those the change ends early, as they were.
+# The denial stops the render (a render compiles one calendar into every
+# tenant's sync windows and suspensions, and cannot hold it back for one);
+# a break-glass waiver lets it through.
+violations contains lib.with_path(
+	object.union(
+		lib.tenant_violation(
+			"freeze.window-lifted", "deny",
+			sprintf("this change ends %s window %q (%s) early for %q while it applies: as last rendered, it applies %s; %s", [w.kind, w.name, scope_text(w.scope), input.tenant.name, until_text(w), lifted_text(w)]),
+			sprintf("leave the window as it is until it ends, or have an approver add a break-glass waiver to end the freeze sooner (policy freeze.window-lifted, scope.window %q, breakGlass: true, expiring within 72 hours)", [w.name]),
+		),
+		{"window": w.name},
+	),
+	window_path(w),
+) if {
+	some w in object.get(input.change, "lifted", [])
+}
+
+# lifted_text tells what the change does to a lifted window.
+lifted_text(w) := sprintf("now it ends %s", [w.endsNowLocal]) if {
+	w.change == "ends earlier"
+} else := sprintf("the change removes it from the %s's calendar", [w.calendar]) if {
+	w.change == "removed"
+} else := "now it no longer applies to the tenant"
 
 freeze_violation(w) := lib.with_path(
 	object.union(

@@ -248,7 +248,7 @@ test_endless_window_holds_a_removal_until_further_notice if {
 	inp := removal([endless], ["production"])
 	[[v.message, v.remediation] | some v in fx.found("freeze.tenant-removal")] == [[
 		`removing tenant "acme" deletes its environments (production), its database wiring and its GitOps applications, but maintenance window "ops-lock" (tenant scope) applies to it until further notice (its occurrences follow one another without a gap)`,
-		"the removal is held back until further notice, while an endless window applies: its environments, databases and GitOps applications stay as the last render made them; to remove it sooner, end the window in the tenant's calendar and remove the tenant once that change is rendered",
+		"the removal is held back until further notice, while an endless window applies: its environments, databases and GitOps applications stay as the last render made them; to remove it sooner, end the window in the tenant's calendar under a break-glass waiver (policy freeze.window-lifted) and remove the tenant once that change is rendered",
 	]] with input as inp
 }
 
@@ -265,5 +265,36 @@ test_endless_window_holds_a_platform_change if {
 
 test_removal_in_own_window_says_how_to_remove_sooner if {
 	inp := removal([window], ["production"])
-	[v.remediation | some v in fx.found("freeze.tenant-removal")] == ["the removal is held back until the tenant is free (2026-12-02 00:00 Europe/Paris): its environments, databases and GitOps applications stay as the last render made them; to remove it sooner, end the window in the tenant's calendar and remove the tenant once that change is rendered"] with input as inp
+	[v.remediation | some v in fx.found("freeze.tenant-removal")] == ["the removal is held back until the tenant is free (2026-12-02 00:00 Europe/Paris): its environments, databases and GitOps applications stay as the last render made them; to remove it sooner, end the window in the tenant's calendar under a break-glass waiver (policy freeze.window-lifted) and remove the tenant once that change is rendered"] with input as inp
+}
+
+lifted(ws) := json.patch(fx.shared, [{"op": "replace", "path": "/change", "value": {"changed": false, "new": false, "environments": [], "lifted": ws}}])
+
+test_window_shortened_while_it_applies_denied if {
+	inp := lifted([object.union(window, {"change": "ends earlier", "endsNowLocal": "2026-11-28 00:00 Europe/Paris"})])
+	fx.found("freeze.window-lifted") == [{
+		"id": "freeze.window-lifted",
+		"severity": "deny",
+		"message": `this change ends promotion window "black-friday-2026" (tenant scope) early for "acme" while it applies: as last rendered, it applies until 2026-12-02 00:00 Europe/Paris; now it ends 2026-11-28 00:00 Europe/Paris`,
+		"remediation": `leave the window as it is until it ends, or have an approver add a break-glass waiver to end the freeze sooner (policy freeze.window-lifted, scope.window "black-friday-2026", breakGlass: true, expiring within 72 hours)`,
+		"window": "black-friday-2026",
+		"path": ["tenants", "acme", "calendar", "black-friday-2026"],
+	}] with input as inp
+}
+
+test_window_removed_or_moved_away_denied if {
+	month_end := object.union(window, {"name": "month-end-close", "kind": "financial-close", "calendar": "platform", "scope": {"level": "platform", "name": ""}})
+	inp := lifted([
+		object.union(window, {"change": "removed"}),
+		object.union(month_end, {"change": "no longer applies"}),
+	])
+	{v.window: v.message | some v in fx.found("freeze.window-lifted")} == {
+		"black-friday-2026": `this change ends promotion window "black-friday-2026" (tenant scope) early for "acme" while it applies: as last rendered, it applies until 2026-12-02 00:00 Europe/Paris; the change removes it from the tenant's calendar`,
+		"month-end-close": `this change ends financial-close window "month-end-close" (platform scope) early for "acme" while it applies: as last rendered, it applies until 2026-12-02 00:00 Europe/Paris; now it no longer applies to the tenant`,
+	} with input as inp
+}
+
+test_nothing_lifted_passes if {
+	count(fx.found("freeze.window-lifted")) == 0 with input as lifted([])
+	count(fx.found("freeze.window-lifted")) == 0 with input as fx.shared
 }

@@ -71,16 +71,35 @@ type Commit struct {
 // rendered no longer has.
 const HeldCalendarTrailer = "Palisade-Held-Removal-Calendar"
 
-// previousBaseline is base with the previous definitions of the tenants
-// the render removes: each as the estate commit in held has it (a removal
-// an earlier render held back), else as commit (the last render's
-// estate), which load reads. It also returns a note saying why a removal
-// is judged without the tenant's own calendar (noCommit when there is no
-// commit to read).
-func (p *Prepared) previousBaseline(base Baseline, commit string, held map[string]string, noCommit string, load func(string) (*estate.Estate, error)) (Baseline, string) {
+// previousBaseline is base with the estate it was rendered from and the
+// previous definitions of the tenants the render removes. The estate is
+// commit's (the last render's estate), which load reads unless it is
+// rendering, the estate commit being rendered (p.Estate): a change that
+// ends a window early for a tenant is judged by it (freeze.window-lifted).
+// A removed tenant's definition is as the estate commit in held has it (a
+// removal an earlier render held back), else as commit has it. It also
+// returns notes on what could not be judged: a removal without the
+// tenant's own calendar (noCommit says why when there is no commit to
+// read), and the windows a change ends early, when commit cannot be read.
+func (p *Prepared) previousBaseline(base Baseline, commit, rendering string, held map[string]string, noCommit string, load func(string) (*estate.Estate, error)) (Baseline, []string) {
 	pb := previousBaseline{Baseline: base, tenants: map[string]previousTenant{}}
-	loaded := map[string]*estate.Estate{}
-	var notes []string
+	type loaded struct {
+		e   *estate.Estate
+		err error
+	}
+	cache := map[string]loaded{}
+	if commit != "" && commit == rendering {
+		cache[commit] = loaded{e: p.Estate}
+	}
+	get := func(from string) (*estate.Estate, error) {
+		l, ok := cache[from]
+		if !ok {
+			l.e, l.err = load(from)
+			cache[from] = l
+		}
+		return l.e, l.err
+	}
+	var removals []string
 	for _, t := range base.Tenants() {
 		if p.Estate.Tenants[t] != nil {
 			continue
@@ -88,41 +107,57 @@ func (p *Prepared) previousBaseline(base Baseline, commit string, held map[strin
 		from := cmp.Or(held[t], commit)
 		switch {
 		case from == "":
-			notes = append(notes, fmt.Sprintf("of %s: %s", t, noCommit))
+			removals = append(removals, fmt.Sprintf("of %s: %s", t, noCommit))
 			continue
 		case load == nil:
-			notes = append(notes, fmt.Sprintf("of %s: the estate is not in a git repository", t))
+			removals = append(removals, fmt.Sprintf("of %s: the estate is not in a git repository", t))
 			continue
 		}
-		e, ok := loaded[from]
-		if !ok {
-			var err error
-			if e, err = load(from); err != nil {
-				notes = append(notes, fmt.Sprintf("of %s: the estate as of commit %s cannot be read (%v); a shallow clone lacks it: fetch the estate's history", t, shortHash(from), oneLine(err)))
-				continue
-			}
-			loaded[from] = e
+		e, err := get(from)
+		if err != nil {
+			removals = append(removals, fmt.Sprintf("of %s: the estate as of commit %s cannot be read (%v); a shallow clone lacks it: fetch the estate's history", t, shortHash(from), oneLine(err)))
+			continue
 		}
 		if e.Tenants[t] == nil {
-			notes = append(notes, fmt.Sprintf("of %s: the estate as of commit %s does not define it", t, shortHash(from)))
+			removals = append(removals, fmt.Sprintf("of %s: the estate as of commit %s does not define it", t, shortHash(from)))
 			continue
 		}
 		pb.tenants[t] = previousTenant{t: e.Tenants[t], commit: from}
 	}
-	note := ""
-	if len(notes) > 0 {
-		note = "the removal " + strings.Join(notes, "; the removal ") + ": judged by the platform's and the tier's freeze calendars only, not by the tenant's own"
+	// A tenant whose removal an earlier render held back and that the
+	// estate has again: the last render judged it by the definition its
+	// held removal names, which a change that ends its windows early is
+	// compared with.
+	for t, from := range held {
+		if p.Estate.Tenants[t] == nil || load == nil {
+			continue
+		}
+		if e, err := get(from); err == nil && e.Tenants[t] != nil {
+			pb.tenants[t] = previousTenant{t: e.Tenants[t], commit: from}
+		}
 	}
-	if len(pb.tenants) == 0 {
-		return base, note
+	var notes []string
+	if len(removals) > 0 {
+		notes = append(notes, "the removal "+strings.Join(removals, "; the removal ")+": judged by the platform's and the tier's freeze calendars only, not by the tenant's own")
 	}
-	return pb, note
+	if commit != "" && load != nil {
+		e, err := get(commit)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("the estate the last render was made from (commit %s) cannot be read (%v): a change that ends a freeze window early is not judged (freeze.window-lifted); a shallow clone lacks it: fetch the estate's history", shortHash(commit), oneLine(err)))
+		}
+		pb.est = e
+	}
+	if len(pb.tenants) == 0 && pb.est == nil {
+		return base, notes
+	}
+	return pb, notes
 }
 
-// previousFromTip is previousBaseline for a render onto the environment
-// repository commit whose message is msg: the estate commit it was
-// rendered from, and the held removals' calendars it names.
-func (p *Prepared) previousFromTip(base Baseline, msg string, load func(string) (*estate.Estate, error)) (Baseline, string) {
+// previousFromTip is previousBaseline for a render of the estate commit
+// rendering onto the environment repository commit whose message is msg:
+// the estate commit it was rendered from, and the held removals'
+// calendars it names.
+func (p *Prepared) previousFromTip(base Baseline, msg, rendering string, load func(string) (*estate.Estate, error)) (Baseline, []string) {
 	commit, held := "", map[string]string{}
 	for _, t := range ParseTrailers(msg) {
 		switch t.Key {
@@ -134,7 +169,7 @@ func (p *Prepared) previousFromTip(base Baseline, msg string, load func(string) 
 			}
 		}
 	}
-	return p.previousBaseline(base, commit, held, "the environment repository's last render names no estate commit ("+SourceCommitTrailer+")", load)
+	return p.previousBaseline(base, commit, rendering, held, "the environment repository's last render names no estate commit ("+SourceCommitTrailer+")", load)
 }
 
 // oneLine is the first line of err's message.
@@ -268,14 +303,12 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 	if err != nil {
 		return envrepo.Change{}, err
 	}
-	rb, note := p.previousFromTip(base, tip.Message(), c.Previous)
+	rb, notes := p.previousFromTip(base, tip.Message(), c.Source.clean(), c.Previous)
 	o, err := q.Render(ctx, rb)
 	if err != nil {
 		return envrepo.Change{}, err
 	}
-	if note != "" {
-		o.Report.Notes = append(o.Report.Notes, note)
-	}
+	o.Report.Notes = append(o.Report.Notes, notes...)
 	for _, t := range slices.Sorted(maps.Keys(drift.Tenants)) {
 		if slices.Contains(o.Report.Changed, t) && !slices.ContainsFunc(o.Report.HeldBack, func(h HoldBack) bool { return h.Tenant == t }) {
 			o.Report.Repaired = append(o.Report.Repaired, Repair{Tenant: t, Files: drift.Tenants[t]})

@@ -270,14 +270,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	base, note := p.previousBaseline(NewDirBaseline(o.Out), "", nil, "an output directory does not record the estate commit it was rendered from (an environment repository does: --env-repo)", nil)
+	base, notes := p.previousBaseline(NewDirBaseline(o.Out), "", "", nil, "an output directory does not record the estate commit it was rendered from (an environment repository does: --env-repo)", nil)
 	out, err := p.Render(ctx, base)
 	if err != nil {
 		return nil, err
 	}
-	if note != "" {
-		out.Report.Notes = append(out.Report.Notes, note)
-	}
+	out.Report.Notes = append(out.Report.Notes, notes...)
 	if out.Report.Denied {
 		return out.Report, nil
 	}
@@ -725,6 +723,9 @@ func (p *Prepared) inputFor(name string, units []*render.Unit, platform map[stri
 		return in, err
 	}
 	if err := in.SetWindows(e, t, o.At); err != nil {
+		return in, err
+	}
+	if in.Change.Lifted, err = lifted(base, e, name, o.At); err != nil {
 		return in, err
 	}
 	images := map[string]bool{}

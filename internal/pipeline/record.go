@@ -35,6 +35,15 @@ type Source struct {
 	Dirty bool `json:"dirty,omitempty"`
 }
 
+// clean is the estate commit rendered when the estate is that commit's
+// exactly; empty otherwise.
+func (s Source) clean() string {
+	if s.Dirty {
+		return ""
+	}
+	return s.Commit
+}
+
 // Record is the decision record of a render commit: the raw material of
 // the audit export. It is deterministic for the same inputs.
 type Record struct {

@@ -16,6 +16,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/palisade-gitops/palisade/internal/calendar"
 	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/policy"
 	"github.com/palisade-gitops/palisade/render"
@@ -82,7 +83,7 @@ func WithPrevious(base Baseline, prev *estate.Estate) Baseline {
 	if prev == nil {
 		return base
 	}
-	pb := previousBaseline{Baseline: base, tenants: map[string]previousTenant{}}
+	pb := previousBaseline{Baseline: base, tenants: map[string]previousTenant{}, est: prev}
 	for name, t := range prev.Tenants {
 		pb.tenants[name] = previousTenant{t: t}
 	}
@@ -93,6 +94,29 @@ func WithPrevious(base Baseline, prev *estate.Estate) Baseline {
 type previousBaseline struct {
 	Baseline
 	tenants map[string]previousTenant
+	// est is the estate the baseline was rendered from, when known.
+	est *estate.Estate
+}
+
+// lifted lists the windows that the calendars of the estate base was
+// rendered from (when known) have apply to tenant name at at, and that e
+// ends early for it (freeze.window-lifted).
+func lifted(base Baseline, e *estate.Estate, name string, at time.Time) ([]policy.LiftedWindow, error) {
+	pb, ok := base.(previousBaseline)
+	if !ok || pb.est == nil || pb.est == e {
+		return nil, nil
+	}
+	// A tenant whose removal the last render held back was judged by
+	// the definition the held removal names.
+	was := cmp.Or(pb.tenants[name].t, pb.est.Tenants[name])
+	if was == nil {
+		return nil, nil
+	}
+	ls, err := calendar.Lifts(pb.est, was, e, e.Tenants[name], at)
+	if err != nil {
+		return nil, fmt.Errorf("the freeze calendar the baseline was rendered with: %w", err)
+	}
+	return policy.LiftedWindows(ls, was)
 }
 
 // previousTenant is a tenant as an estate commit defined it.

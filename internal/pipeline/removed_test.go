@@ -72,7 +72,8 @@ func TestPreviousFromTip(t *testing.T) {
 		return nil, errors.New("object not found")
 	}
 	msg := "render\n\nPalisade-Source-Commit: aaaa\nPalisade-Held-Removal-Calendar: held bbbb\n"
-	got, note := p.previousFromTip(base, msg, load)
+	got, notes := p.previousFromTip(base, msg, "", load)
+	note := strings.Join(notes, "\n")
 	for _, n := range []string{"gone", "held"} {
 		if r, err := removedFacts(got, n); err != nil || r.Calendar["sale"].Name != "sale" {
 			t.Errorf("%s: calendar %v (%v), want its previous one", n, r.Calendar, err)
@@ -88,12 +89,28 @@ func TestPreviousFromTip(t *testing.T) {
 	if want := "the removal of missing: the estate as of commit aaaa does not define it: judged by the platform's and the tier's freeze calendars only, not by the tenant's own"; note != want {
 		t.Errorf("note %q\nwant %q", note, want)
 	}
-
-	_, note = p.previousFromTip(base, "render\n\nPalisade-Source-Commit: cccc\n", load)
-	if !strings.Contains(note, "the removal of gone: the estate as of commit cccc cannot be read (object not found); a shallow clone lacks it: fetch the estate's history; the removal of held: ") {
-		t.Errorf("note %q", note)
+	if pb, ok := got.(previousBaseline); !ok || pb.est != estates["aaaa"] {
+		t.Errorf("the estate the baseline was rendered from is not the tip's estate commit: %T", got)
 	}
-	if b, note := p.previousFromTip(base, "hand-made commit\n", load); b != Baseline(base) || !strings.Contains(note, "names no estate commit") {
-		t.Errorf("no trailer: baseline %T, note %q", b, note)
+
+	// Rendering the tip's own estate commit again reads nothing: the
+	// estate rendered is that commit's.
+	loads = nil
+	got, notes = p.previousFromTip(NewMapBaseline(nil), "render\n\nPalisade-Source-Commit: dddd\n", "dddd", load)
+	if pb, ok := got.(previousBaseline); !ok || pb.est != p.Estate || len(loads) != 0 || len(notes) != 0 {
+		t.Errorf("same commit: baseline %T, loads %v, notes %q", got, loads, notes)
+	}
+
+	loads = nil
+	_, notes = p.previousFromTip(base, "render\n\nPalisade-Source-Commit: cccc\n", "", load)
+	if len(notes) != 2 || !strings.Contains(notes[0], "the removal of gone: the estate as of commit cccc cannot be read (object not found); a shallow clone lacks it: fetch the estate's history; the removal of held: ") ||
+		notes[1] != "the estate the last render was made from (commit cccc) cannot be read (object not found): a change that ends a freeze window early is not judged (freeze.window-lifted); a shallow clone lacks it: fetch the estate's history" {
+		t.Errorf("notes %q", notes)
+	}
+	if !slices.Equal(loads, []string{"cccc"}) {
+		t.Errorf("loaded %v, want cccc once, failure included", loads)
+	}
+	if b, notes := p.previousFromTip(base, "hand-made commit\n", "", load); b != Baseline(base) || len(notes) != 1 || !strings.Contains(notes[0], "names no estate commit") {
+		t.Errorf("no trailer: baseline %T, notes %q", b, notes)
 	}
 }

@@ -167,6 +167,53 @@ type Change struct {
 	// estate, they would not match the platform objects the cluster keeps
 	// running. Set only for PlatformQuery.
 	HeldPlatform []HeldPlatform `json:"heldPlatform,omitempty"`
+	// Lifted are the windows that applied to the tenant at At by the
+	// calendars of the estate the baseline was rendered from and that the
+	// change ends early: removed from a calendar, no longer applying to
+	// the tenant (rescheduled, rescoped, or the tenant moved out of their
+	// scope), or ending sooner. Each is as that estate had it. Absent
+	// when none is, or when that estate is not known (a render to --out).
+	Lifted []LiftedWindow `json:"lifted,omitempty"`
+}
+
+// LiftedWindow is a window a change ends early for the tenant: the window
+// as the previous estate had it, and how the change ends it.
+type LiftedWindow struct {
+	Window
+	// Change is "removed", "no longer applies" or "ends earlier".
+	Change string `json:"change"`
+	// EndsNowLocal is, for "ends earlier", the window's new end in the
+	// tenant's time zone.
+	EndsNowLocal string `json:"endsNowLocal,omitempty"`
+}
+
+// LiftedWindows converts calendar.Lifts for tenant t (as the estate the
+// windows were active in defines it) into input windows, ends written in
+// t's time zone.
+func LiftedWindows(lifts []calendar.Lift, t *estate.Tenant) ([]LiftedWindow, error) {
+	if len(lifts) == 0 {
+		return nil, nil
+	}
+	was := make([]calendar.Active, len(lifts))
+	for i, l := range lifts {
+		was[i] = l.Was
+	}
+	ws, err := Windows(was, t)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(t.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %q: time zone %q: %w", t.Name, t.TimeZone, err)
+	}
+	out := make([]LiftedWindow, len(lifts))
+	for i, l := range lifts {
+		out[i] = LiftedWindow{Window: ws[i], Change: l.Change}
+		if !l.EndsNow.IsZero() {
+			out[i].EndsNowLocal = l.EndsNow.In(loc).Format("2006-01-02 15:04") + " " + t.TimeZone
+		}
+	}
+	return out, nil
 }
 
 // HeldPlatform is a cluster whose platform change a render holds back:

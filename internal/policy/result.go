@@ -31,6 +31,11 @@ const (
 	// PlatformHeldPolicy is the rule that holds a tenant's change back
 	// with the platform change of a cluster it reaches (Change.HeldPlatform).
 	PlatformHeldPolicy = "freeze.platform-held"
+	// LiftedPolicy is the rule that denies a change ending early a window
+	// that applies to the tenant (Change.Lifted). It stops the render:
+	// the calendar a render compiles into sync windows and suspensions is
+	// one, and cannot be held back for a tenant.
+	LiftedPolicy = "freeze.window-lifted"
 
 	WaiverExpired       = "waiver.expired"
 	WaiverUnused        = "waiver.unused"

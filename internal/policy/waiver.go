@@ -82,7 +82,7 @@ func waive(owner waiverOwner, at time.Time, waivers []Waiver, results []Result, 
 				"remove the waiver, or renew it with a new expiry and approval")
 			continue
 		}
-		if w.Policy == FreezePolicy || w.Policy == PlatformPolicy {
+		if w.Policy == FreezePolicy || w.Policy == PlatformPolicy || w.Policy == LiftedPolicy {
 			switch {
 			case !w.BreakGlass:
 				note(WaiverNotBreakGlass,
