@@ -138,7 +138,7 @@ func (p *Prepared) platformFreeze(ctx context.Context, res *render.Result, base 
 	}
 	// Every render reports the platform's waivers, used or not, as every
 	// tenant's evaluation reports the tenant's.
-	rs, err := policy.ApplyPlatformWaivers(o.At, policy.PlatformWaivers(e), rs)
+	rs, err := policy.ApplyPlatformWaivers(o.At, policy.PlatformPolicy, policy.PlatformWaivers(e), rs)
 	if err != nil {
 		return nil, err
 	}

@@ -30,17 +30,23 @@ func applyWaivers(in *Input, results []Result) ([]Result, error) {
 	return waive(waiverOwner{tenant: in.Tenant.Name}, at, in.Waivers, results, func(r *Result) string { return class[r.Environment] })
 }
 
-// ApplyPlatformWaivers marks the freeze.platform-change results the
-// platform's break-glass waivers (PlatformWaivers) let through, and adds
-// the engine's notes about those waivers, about the platform rather than
-// a tenant: expired, unused, too long for a break-glass waiver, used —
-// naming the tenants whose windows it broke. The results' environments
-// are environment classes.
-func ApplyPlatformWaivers(at time.Time, ws []Waiver, results []Result) ([]Result, error) {
-	if len(ws) == 0 {
+// ApplyPlatformWaivers marks the results of rule id (PlatformPolicy or
+// LiftedPolicy) that the platform's break-glass waivers for it
+// (PlatformWaivers) let through, and adds the engine's notes about those
+// waivers, about the platform rather than a tenant: expired, unused, too
+// long for a break-glass waiver, used — naming the tenants whose windows
+// it broke. The results' environments are environment classes.
+func ApplyPlatformWaivers(at time.Time, id string, ws []Waiver, results []Result) ([]Result, error) {
+	var mine []Waiver
+	for _, w := range ws {
+		if w.Policy == id {
+			mine = append(mine, w)
+		}
+	}
+	if len(mine) == 0 {
 		return results, nil
 	}
-	return waive(waiverOwner{}, at, ws, results, func(r *Result) string { return r.Environment })
+	return waive(waiverOwner{}, at, mine, results, func(r *Result) string { return r.Environment })
 }
 
 // waiverOwner is whose waivers are applied: a tenant's, or the

@@ -281,7 +281,7 @@ func TestPlatformWaivers(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := ApplyPlatformWaivers(testAt, tt.waivers, denied(t))
+			res, err := ApplyPlatformWaivers(testAt, PlatformPolicy, tt.waivers, denied(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -302,7 +302,7 @@ func TestPlatformWaiverMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err = ApplyPlatformWaivers(testAt, []Waiver{platformBreakGlass("pg-cve", 24*time.Hour, WaiverScope{})}, res)
+	res, err = ApplyPlatformWaivers(testAt, PlatformPolicy, []Waiver{platformBreakGlass("pg-cve", 24*time.Hour, WaiverScope{})}, res)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func cmpOr(s, def string) string {
 func TestNotApprovedMessage(t *testing.T) {
 	w := platformBreakGlass("pg-cve", 24*time.Hour, WaiverScope{})
 	w.NotApproved = "it carries no signature of its approver cto@acme.example"
-	res, err := ApplyPlatformWaivers(testAt, []Waiver{w}, nil)
+	res, err := ApplyPlatformWaivers(testAt, PlatformPolicy, []Waiver{w}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,5 +372,36 @@ func TestUnusedWaiverSuggestsTheBuiltinID(t *testing.T) {
 		if len(res) != 1 || res[0].PolicyID != WaiverUnused || res[0].Message != want {
 			t.Errorf("policy %s: got %+v, want one waiver.unused note %q", policyID, res, want)
 		}
+	}
+}
+
+// TestPlatformWaiverForLifted: a platform waiver for freeze.window-lifted
+// lets a platform window's early end through for every tenant it applies
+// to, and is left out where freeze.platform-change waivers apply (it is
+// not reported unused there).
+func TestPlatformWaiverForLifted(t *testing.T) {
+	lifted := func(tenant string) Result {
+		return Result{PolicyID: LiftedPolicy, Severity: SeverityDeny, Tenant: tenant, Window: "month-end-close", Message: "ends early"}
+	}
+	results := []Result{lifted("acme"), lifted("bigco"), {PolicyID: PlatformPolicy, Severity: SeverityDeny, Tenant: "acme", Window: "month-end-close"}}
+	w := platformBreakGlass("close-over", 24*time.Hour, WaiverScope{Window: "month-end-close"})
+	w.Policy = LiftedPolicy
+	res, err := ApplyPlatformWaivers(testAt, PlatformPolicy, []Waiver{w}, slices.Clone(results))
+	if err != nil || len(res) != 3 || slices.ContainsFunc(res, func(r Result) bool { return r.Waived }) {
+		t.Fatalf("applied as freeze.platform-change waivers: %+v (%v), want the results untouched", res, err)
+	}
+	res, err = ApplyPlatformWaivers(testAt, LiftedPolicy, []Waiver{w}, slices.Clone(results))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res[0].Waived || !res[1].Waived || res[2].Waived {
+		t.Errorf("waived %v %v %v, want both lifted results and not the platform change", res[0].Waived, res[1].Waived, res[2].Waived)
+	}
+	if len(res) != 4 || res[3].PolicyID != WaiverUsed || !strings.Contains(res[3].Message, "lets freeze.window-lifted through the windows of acme, bigco (2 result(s))") {
+		t.Errorf("notes %+v", res[3:])
+	}
+	w.BreakGlass = false
+	if res, _ = ApplyPlatformWaivers(testAt, LiftedPolicy, []Waiver{w}, slices.Clone(results)); res[0].Waived || res[len(res)-1].PolicyID != WaiverNotBreakGlass {
+		t.Errorf("a waiver without breakGlass: %+v", res)
 	}
 }
