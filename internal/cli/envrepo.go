@@ -177,10 +177,6 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		pf = pipeline.PrefetchTip(o.Repo.Location, o.Repo.Branch)
 		defer pf.Wait()
 	}
-	p, err := pipeline.Prepare(ctx, po)
-	if err != nil {
-		return err
-	}
 	src := pipeline.Source{Repo: o.Estate.Root}
 	var previous func(string) (*estate.Estate, error)
 	if sr, err := gitsrc.Open(o.Estate.Root); err == nil {
@@ -190,6 +186,21 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		}
 		src = pipeline.Source{Repo: prov.Repo, Commit: prov.Commit, Dirty: prov.Dirty}
 		previous = sr.LoadEstate
+		// The estate the tip was rendered from loads beside this one,
+		// from a repository of its own (go-git's is single-goroutine).
+		if pf != nil {
+			if own, err := gitsrc.Open(o.Estate.Root); err == nil {
+				rendering := prov.Commit
+				if prov.Dirty {
+					rendering = ""
+				}
+				previous = pf.Previous(rendering, own.LoadEstate)
+			}
+		}
+	}
+	p, err := pipeline.Prepare(ctx, po)
+	if err != nil {
+		return err
 	}
 	if o.DryRun {
 		return runRenderPlan(ctx, out, o, p, pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Previous: previous})

@@ -194,6 +194,7 @@ func SignaturePath(path string) string { return path + ".sig" }
 type Prefetch struct {
 	done   chan struct{}
 	commit plumbing.Hash
+	msg    string
 	files  map[string][]byte
 	err    error
 }
@@ -210,10 +211,55 @@ func PrefetchTip(dir, branch string) *Prefetch {
 			pf.err = err
 			return
 		}
-		pf.commit = snap.Commit
+		pf.commit, pf.msg = snap.Commit, snap.Message()
 		pf.files, pf.err = snap.Files("")
 	}()
 	return pf
+}
+
+// Previous starts loading, with load, the estate the prefetched tip was
+// rendered from (its Palisade-Source-Commit), unless that is rendering,
+// the estate commit about to be rendered; and returns a loader for
+// Commit.Previous that hands it out, or loads any other commit with load.
+// A render then judges calendar edits (freeze.window-lifted) without
+// waiting for that load after the estate's own. load runs on another
+// goroutine than the caller's until the returned loader is first called:
+// give it a repository of its own. A nil prefetch starts nothing.
+func (pf *Prefetch) Previous(rendering string, load func(string) (*estate.Estate, error)) func(string) (*estate.Estate, error) {
+	if pf == nil || load == nil {
+		return load
+	}
+	var (
+		commit string
+		e      *estate.Estate
+		err    error
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pf.Wait()
+		if pf.err != nil {
+			return
+		}
+		for _, t := range ParseTrailers(pf.msg) {
+			if t.Key == SourceCommitTrailer {
+				commit = t.Value
+			}
+		}
+		if commit == rendering {
+			commit = ""
+		}
+		if commit != "" {
+			e, err = load(commit)
+		}
+	}()
+	return func(c string) (*estate.Estate, error) {
+		<-done
+		if c != "" && c == commit {
+			return e, err
+		}
+		return load(c)
+	}
 }
 
 // Wait waits for the prefetch to finish.

@@ -114,3 +114,36 @@ func TestPreviousFromTip(t *testing.T) {
 		t.Errorf("no trailer: baseline %T, notes %q", b, notes)
 	}
 }
+
+// TestPrefetchPrevious: the estate the prefetched tip was rendered from
+// is loaded ahead, once, and handed out for that commit; other commits
+// load on demand; the commit being rendered is not loaded at all.
+func TestPrefetchPrevious(t *testing.T) {
+	done := make(chan struct{})
+	close(done)
+	pf := &Prefetch{done: done, msg: "render\n\nPalisade-Source-Commit: aaaa\n"}
+	var loads []string
+	load := func(c string) (*estate.Estate, error) {
+		loads = append(loads, c)
+		return &estate.Estate{Platform: estate.Platform{Name: c}}, nil
+	}
+	get := pf.Previous("bbbb", load)
+	for range 2 {
+		if e, err := get("aaaa"); err != nil || e.Platform.Name != "aaaa" {
+			t.Fatalf("aaaa: %v %v", e, err)
+		}
+	}
+	if e, err := get("cccc"); err != nil || e.Platform.Name != "cccc" {
+		t.Fatalf("cccc: %v %v", e, err)
+	}
+	if !slices.Equal(loads, []string{"aaaa", "cccc"}) {
+		t.Errorf("loaded %v, want aaaa ahead and once, then cccc", loads)
+	}
+	loads = nil
+	if _, err := pf.Previous("aaaa", load)("dddd"); err != nil || !slices.Equal(loads, []string{"dddd"}) {
+		t.Errorf("rendering the tip's own commit: loaded %v (%v), want nothing ahead", loads, err)
+	}
+	if got := (*Prefetch)(nil).Previous("aaaa", load); got == nil {
+		t.Error("no prefetch: want load itself")
+	}
+}
