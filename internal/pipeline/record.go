@@ -174,8 +174,9 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		}
 		byTenant[res.Tenant] = append(byTenant[res.Tenant], res)
 		if res.Waived {
-			// Only the platform's waivers waive a platform change.
-			platform := res.PolicyID == policy.PlatformPolicy
+			// Only the platform's waivers waive a platform change; they
+			// waive a platform window's early end too.
+			platform := res.PlatformWaiver || res.PolicyID == policy.PlatformPolicy
 			r.WaiversUsed = append(r.WaiversUsed, p.waiverUse(res.Tenant, res.WaiverID, res.PolicyID, platform))
 		}
 	}

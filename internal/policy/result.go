@@ -66,6 +66,9 @@ type Result struct {
 	// WaiverID names it.
 	Waived   bool   `json:"waived,omitempty"`
 	WaiverID string `json:"waiver,omitempty"`
+	// PlatformWaiver is true when WaiverID names one of the platform's
+	// waivers (platform.waivers) rather than the tenant's.
+	PlatformWaiver bool `json:"platformWaiver,omitempty"`
 }
 
 // Object names a Kubernetes object.

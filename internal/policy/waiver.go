@@ -109,7 +109,7 @@ func waive(owner waiverOwner, at time.Time, waivers []Waiver, results []Result, 
 			if r.Waived || r.PolicyID != w.Policy || !scopeMatches(w.Scope, r, classOf(r)) {
 				continue
 			}
-			r.Waived, r.WaiverID = true, w.ID
+			r.Waived, r.WaiverID, r.PlatformWaiver = true, w.ID, owner.tenant == ""
 			used++
 			tenants = append(tenants, r.Tenant)
 		}
