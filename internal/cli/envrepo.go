@@ -190,11 +190,7 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		// from a repository of its own (go-git's is single-goroutine).
 		if pf != nil {
 			if own, err := gitsrc.Open(o.Estate.Root); err == nil {
-				rendering := prov.Commit
-				if prov.Dirty {
-					rendering = ""
-				}
-				previous = pf.Previous(rendering, own.LoadEstate)
+				previous = pf.Previous(src.Clean(), own.LoadEstate)
 			}
 		}
 	}

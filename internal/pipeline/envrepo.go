@@ -349,7 +349,7 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 	if err != nil {
 		return envrepo.Change{}, err
 	}
-	rb, notes := p.previousFromTip(base, tip.Message(), c.Source.clean(), c.Previous)
+	rb, notes := p.previousFromTip(base, tip.Message(), c.Source.Clean(), c.Previous)
 	o, err := q.Render(ctx, rb)
 	if err != nil {
 		return envrepo.Change{}, err

@@ -22,6 +22,29 @@ func publish(b *testing.B, root, env string) *pipeline.Published {
 	return pipelinetest.Publish(b, root, env, benchAt)
 }
 
+// toggleTenant returns a function that changes tenant-00007 of the
+// synthetic estate at root (a new domain), or changes it back, each time
+// it is called.
+func toggleTenant(b *testing.B, root string) func() {
+	tenant := filepath.Join(root, "tenants", "tenant-00007.cue")
+	orig, err := os.ReadFile(tenant)
+	if err != nil {
+		b.Fatal(err)
+	}
+	changed := []byte(strings.Replace(string(orig), `domains: ["`, `domains: ["www.tenant-00007.synthetic.test", "`, 1))
+	on := false
+	return func() {
+		on = !on
+		data := orig
+		if on {
+			data = changed
+		}
+		if err := os.WriteFile(tenant, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkPublish is the main job committing into a 1,000-tenant
 // environment repository: one tenant changed per iteration, or nothing.
 //
@@ -30,23 +53,10 @@ func BenchmarkPublish(b *testing.B) {
 	root := synthetic(b, 1000)
 	env := filepath.Join(b.TempDir(), "env")
 	publish(b, root, env)
-	tenant := filepath.Join(root, "tenants", "tenant-00007.cue")
-	orig, err := os.ReadFile(tenant)
-	if err != nil {
-		b.Fatal(err)
-	}
-	changed := []byte(strings.Replace(string(orig), `domains: ["`, `domains: ["www.tenant-00007.synthetic.test", "`, 1))
-	current := orig
+	toggle := toggleTenant(b, root)
 	b.Run("one-tenant", func(b *testing.B) {
 		for b.Loop() {
-			data := changed
-			if string(current) == string(changed) {
-				data = orig
-			}
-			current = data
-			if err := os.WriteFile(tenant, data, 0o644); err != nil {
-				b.Fatal(err)
-			}
+			toggle()
 			if pub := publish(b, root, env); pub.Outcome.Unchanged || len(pub.Report.Changed) != 1 {
 				b.Fatalf("want one tenant changed, got %v (unchanged %v)", pub.Report.Changed, pub.Outcome.Unchanged)
 			}
@@ -82,13 +92,7 @@ func BenchmarkPublishFromGit(b *testing.B) {
 	git("add", "-A")
 	git("commit", "-q", "-m", "estate")
 	env := filepath.Join(b.TempDir(), "env")
-	tenant := filepath.Join(root, "tenants", "tenant-00007.cue")
-	orig, err := os.ReadFile(tenant)
-	if err != nil {
-		b.Fatal(err)
-	}
-	changed := []byte(strings.Replace(string(orig), `domains: ["`, `domains: ["www.tenant-00007.synthetic.test", "`, 1))
-	current := orig
+	toggle := toggleTenant(b, root)
 	publish := func(b *testing.B, previous bool) *pipeline.Published {
 		ctx := context.Background()
 		sr, err := gitsrc.Open(root)
@@ -113,7 +117,7 @@ func BenchmarkPublishFromGit(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			c.Previous = c.Prefetched.Previous(prov.Commit, own.LoadEstate)
+			c.Previous = c.Prefetched.Previous(c.Source.Clean(), own.LoadEstate)
 		}
 		p, err := pipeline.Prepare(ctx, pipeline.Options{Root: root, Target: render.TargetArgoCD, Layout: render.LayoutKustomize, At: benchAt})
 		if err != nil {
@@ -134,14 +138,7 @@ func BenchmarkPublishFromGit(b *testing.B) {
 		b.Run(fmt.Sprintf("previous-estate=%v", previous), func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
-				data := changed
-				if string(current) == string(changed) {
-					data = orig
-				}
-				current = data
-				if err := os.WriteFile(tenant, data, 0o644); err != nil {
-					b.Fatal(err)
-				}
+				toggle()
 				git("commit", "-q", "-am", "one tenant")
 				b.StartTimer()
 				if pub := publish(b, previous); len(pub.Report.Changed) != 1 {

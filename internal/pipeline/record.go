@@ -35,9 +35,9 @@ type Source struct {
 	Dirty bool `json:"dirty,omitempty"`
 }
 
-// clean is the estate commit rendered when the estate is that commit's
+// Clean is the estate commit rendered when the estate is that commit's
 // exactly; empty otherwise.
-func (s Source) clean() string {
+func (s Source) Clean() string {
 	if s.Dirty {
 		return ""
 	}

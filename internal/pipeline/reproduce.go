@@ -85,7 +85,7 @@ func Reproduce(ctx context.Context, rec *Record, root string, policyDirs []strin
 		return nil, &ReproduceError{Reason: "the estate does not render: " + err.Error()}
 	}
 	base := NewMapBaseline(prev)
-	rb, _ := p.previousFromTip(base, prevMsg, rec.Source.clean(), load)
+	rb, _ := p.previousFromTip(base, prevMsg, rec.Source.Clean(), load)
 	out, err := p.Render(ctx, rb)
 	if err != nil {
 		return nil, &ReproduceError{Reason: "the estate does not render: " + err.Error()}
