@@ -2,7 +2,9 @@ package check
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/palisade-gitops/palisade/internal/calendar"
@@ -63,4 +65,14 @@ func windowPath(cal, owner, name string) []string {
 		return []string{"tenants", owner, "calendar", name}
 	}
 	return []string{"platform", "calendar", name}
+}
+
+// windowReason says, for the blast radius, which windows applying to a
+// tenant a change adds, removes or reschedules.
+func windowReason(wcs []calendar.WindowChange) string {
+	parts := make([]string, len(wcs))
+	for i, wc := range wcs {
+		parts[i] = fmt.Sprintf("%s (%s calendar) %s", wc.Window, wc.Calendar, wc.Change)
+	}
+	return "its freeze windows change, and with them when its environments may sync: " + strings.Join(parts, ", ")
 }

@@ -252,18 +252,36 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	if out != nil {
 		for _, t := range inHead {
 			ts, ok := out.Tenants[t]
-			if !ok || !ts.Changed {
+			changed := ok && ts.Changed
+			tn := hp.Estate.Tenants[t]
+			// A change to when the tenant is frozen reaches it even when
+			// its objects stay as they are: the sync windows (or Flux
+			// suspensions) that gate its environments follow it.
+			var wcs []calendar.WindowChange
+			if prev != nil && prev.Tenants[t] != nil && tn != nil {
+				if wcs, err = calendar.WindowChanges(prev, hp.Estate, prev.Tenants[t], tn); err != nil {
+					return nil, err
+				}
+			}
+			if !changed && len(wcs) == 0 {
 				continue
 			}
-			tn := hp.Estate.Tenants[t]
 			ch := report.Changed
 			if _, inB := bf[t]; !inB {
 				ch = report.Added
 			}
-			envs := envNames(ts.Environments)
+			var envs, why []string
+			if changed {
+				envs, why = envNames(ts.Environments), reasons.of(hp.Estate, t)
+			} else {
+				envs = envNames(tenantDirs(baseFiles, t))
+			}
+			if len(wcs) > 0 {
+				why = append(why, windowReason(wcs))
+			}
 			c.Blast.Tenants = append(c.Blast.Tenants, report.TenantImpact{
 				Tenant: t, Tier: tn.Tier, Change: ch, Environments: envs, Production: production(envs),
-				Reasons: reasons.of(hp.Estate, t), File: tenantFile(hp.Estate, t),
+				Reasons: why, File: tenantFile(hp.Estate, t),
 			})
 		}
 		for _, r := range out.Report.Results {
