@@ -178,19 +178,19 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		defer pf.Wait()
 	}
 	src := pipeline.Source{Repo: o.Estate.Root}
-	var previous func(string) (*estate.Estate, error)
+	var previous pipeline.EstateLoader
 	if sr, err := gitsrc.Open(o.Estate.Root); err == nil {
 		prov, err := sr.Provenance()
 		if err != nil {
 			return err
 		}
 		src = pipeline.Source{Repo: prov.Repo, Commit: prov.Commit, Dirty: prov.Dirty}
-		previous = sr.LoadEstate
+		previous = sr.LoadEstateBeside
 		// The estate the tip was rendered from loads beside this one,
 		// from a repository of its own (go-git's is single-goroutine).
 		if pf != nil {
 			if own, err := gitsrc.Open(o.Estate.Root); err == nil {
-				previous = pf.Previous(src.Clean(), own.LoadEstate)
+				previous = pf.Previous(src.Clean(), own)
 			}
 		}
 	}

@@ -58,6 +58,11 @@ func LoadFS(fsys fs.FS, root string) (*Estate, error) {
 	if err != nil {
 		return nil, err
 	}
+	return loadFiles(fsys, root, files)
+}
+
+// loadFiles is LoadFS with the estate's files read.
+func loadFiles(fsys fs.FS, root string, files []sourceFile) (*Estate, error) {
 	var ds diagnostics
 	parsed := parseFiles(root, files, &ds)
 	if err := ds.err(); err != nil {
@@ -182,6 +187,19 @@ func parseFiles(root string, files []sourceFile, ds *diagnostics) []*ast.File {
 
 // build1 unifies the schema and the estate, validates, decodes and checks.
 func build1(fsys fs.FS, root string, files []sourceFile, parsed []*ast.File) (*Estate, error) {
+	e, err := evaluate(root, parsed)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAll(e, fsys); err != nil {
+		return nil, err
+	}
+	e.record(files, parsed)
+	return e, nil
+}
+
+// evaluate unifies the schema and the estate, validates and decodes.
+func evaluate(root string, parsed []*ast.File) (*Estate, error) {
 	e := &Estate{Root: root}
 	for _, f := range parsed {
 		if isSchemaFile(f.Filename) {
@@ -224,11 +242,14 @@ func build1(fsys fs.FS, root string, files []sourceFile, parsed []*ast.File) (*E
 		// (model and schema disagree), not an input error.
 		return nil, fmt.Errorf("decoding estate: %w", err)
 	}
-	check(e, fsys, &ds)
-	if err := ds.err(); err != nil {
-		return nil, err
-	}
 	return e, nil
+}
+
+// checkAll runs the checks CUE cannot express (check).
+func checkAll(e *Estate, fsys fs.FS) error {
+	ds := diagnostics{locate: func(path []string) Position { return e.Position(path...) }}
+	check(e, fsys, &ds)
+	return ds.err()
 }
 
 // validateAll reports every CUE error in v. Validate stops reporting

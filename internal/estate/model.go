@@ -21,6 +21,11 @@ type Estate struct {
 	Files []string `json:"-"`
 
 	positions positionIndex
+	// files records each CUE file, and entangled whether a file reads
+	// the tenants as a whole or a tenant file is not self-contained: see
+	// LoadFSBeside.
+	files     map[string]fileInfo
+	entangled bool
 }
 
 // Platform is #Platform.

@@ -74,7 +74,7 @@ func (e *exporter) reproduceRender(c *envrepo.HistoryCommit, rec *pipeline.Recor
 	if !c.Parent.Empty() {
 		prevMsg = c.Parent.Message()
 	}
-	again, err := pipeline.Reproduce(e.ctx, rec, root, e.reproduce.PolicyDirs, prev, prevMsg, e.source.LoadEstate)
+	again, err := pipeline.Reproduce(e.ctx, rec, root, e.reproduce.PolicyDirs, prev, prevMsg, e.source.LoadEstateBeside)
 	var rerr *pipeline.ReproduceError
 	if errors.As(err, &rerr) {
 		return false, []Finding{finding(FindingNotReproduced,

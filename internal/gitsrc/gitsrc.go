@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path"
@@ -329,6 +330,76 @@ func (r *Repo) LoadEstate(rev string) (*estate.Estate, error) {
 		return nil, err
 	}
 	return estate.LoadFS(fsys, filepath.Join(r.Dir, filepath.FromSlash(r.Sub)))
+}
+
+// LoadEstateBeside is LoadEstate evaluating again only what differs from
+// beside, an estate loaded already — the one being rendered
+// (estate.LoadFSBeside): the estate a render was made from is mostly the
+// one the next render loads, and evaluating a thousand tenants twice is
+// most of what judging a merge's calendar edits costs.
+func (r *Repo) LoadEstateBeside(rev string, beside *estate.Estate) (*estate.Estate, error) {
+	c, err := r.Resolve(rev)
+	if err != nil {
+		return nil, err
+	}
+	fsys, err := r.EstateFS(c)
+	if err != nil {
+		return nil, err
+	}
+	return estate.LoadFSBeside(fsys, filepath.Join(r.Dir, filepath.FromSlash(r.Sub)), beside)
+}
+
+// SameBesideTenants reports whether the estate commits a and b have the
+// same estate files (EstateFile) outside tenants/: the same platform, tier
+// and key files. False when either cannot be read.
+func (r *Repo) SameBesideTenants(a, b string) bool {
+	ta, err := r.estateTree(a)
+	if err != nil {
+		return false
+	}
+	tb, err := r.estateTree(b)
+	if err != nil {
+		return false
+	}
+	for _, dir := range EstateDirs {
+		if dir == "tenants" {
+			continue
+		}
+		if dir != "." {
+			ea, erra := ta.FindEntry(dir)
+			eb, errb := tb.FindEntry(dir)
+			if (erra == nil) != (errb == nil) || erra == nil && (ea.Hash != eb.Hash || ea.Mode != eb.Mode) {
+				return false
+			}
+			continue
+		}
+		files := func(t *object.Tree) map[string]plumbing.Hash {
+			m := map[string]plumbing.Hash{}
+			for _, e := range t.Entries {
+				if e.Mode.IsFile() && EstateFile(dir, e.Name) {
+					m[e.Name] = e.Hash
+				}
+			}
+			return m
+		}
+		if !maps.Equal(files(ta), files(tb)) {
+			return false
+		}
+	}
+	return true
+}
+
+// estateTree is the tree of the estate's root at rev.
+func (r *Repo) estateTree(rev string) (*object.Tree, error) {
+	c, err := r.Resolve(rev)
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.c.Tree()
+	if err != nil || r.Sub == "." || r.Sub == "" {
+		return t, err
+	}
+	return t.Tree(r.Sub)
 }
 
 // overlayFS is a file system of files in memory over a directory on disk;

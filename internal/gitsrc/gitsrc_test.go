@@ -6,10 +6,14 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/estategen"
 )
 
 func runGit(t *testing.T, dir string, args ...string) {
@@ -221,5 +225,87 @@ func TestEstateFS(t *testing.T) {
 	}
 	if data, _ := fs.ReadFile(fsys, "tenants/acme.cue"); string(data) != "package estate\n// acme\n" {
 		t.Errorf("tenants/acme.cue = %q, want the committed content", data)
+	}
+}
+
+// TestLoadEstateBeside: an estate commit loaded beside the estate being
+// rendered is the estate LoadEstate loads, sharing the tenants whose files
+// did not change; SameBesideTenants tells commits apart by their platform,
+// tier and key files, whatever else changes.
+func TestLoadEstateBeside(t *testing.T) {
+	top := t.TempDir()
+	dir := filepath.Join(top, "estate")
+	if err := estategen.Write(dir, estategen.Options{Tenants: 4, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r := commitEstate(t, top)
+	head := func() string {
+		t.Helper()
+		c, err := r.Resolve("HEAD")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Hash
+	}
+	commit := func(files map[string]string) string {
+		t.Helper()
+		for name, add := range files {
+			data, _ := os.ReadFile(filepath.Join(top, name))
+			writeFiles(t, top, map[string]string{name: string(data) + add})
+		}
+		runGit(t, top, "commit", "-q", "-am", "change")
+		return head()
+	}
+	a := head()
+	b := commit(map[string]string{"estate/tenants/tenant-00001.cue": "// edited\n"})
+	readme := func() string {
+		writeFiles(t, top, map[string]string{"README.md": "about the estate\n"})
+		runGit(t, top, "add", "README.md")
+		return commit(nil)
+	}()
+	tier := commit(map[string]string{"estate/tiers/shared.cue": "// edited\n"})
+	key := commit(map[string]string{"estate/keys/release.pub": "\n"})
+
+	for _, tc := range []struct {
+		x, y string
+		want bool
+	}{{a, b, true}, {b, readme, true}, {a, readme, true}, {readme, tier, false}, {tier, key, false}, {a, "no-such-commit", false}} {
+		if got := r.SameBesideTenants(tc.x, tc.y); got != tc.want {
+			t.Errorf("SameBesideTenants(%.7s, %.7s) = %v, want %v", tc.x, tc.y, got, tc.want)
+		}
+	}
+
+	runGit(t, top, "checkout", "-q", b)
+	beside, err := estate.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rev    string
+		shared int
+	}{{a, 3}, {b, 4}, {tier, 0}} {
+		want, err := r.LoadEstate(tc.rev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.LoadEstateBeside(tc.rev, beside)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%.7s: loaded beside, the estate differs from LoadEstate's", tc.rev)
+		}
+		shared := 0
+		for n, tn := range got.Tenants {
+			if tn == beside.Tenants[n] {
+				shared++
+			}
+		}
+		if shared != tc.shared {
+			t.Errorf("%.7s: %d tenants shared, want %d", tc.rev, shared, tc.shared)
+		}
+	}
+	if _, err := r.LoadEstateBeside("no-such-commit", beside); err == nil {
+		t.Error("an unknown commit loaded")
 	}
 }

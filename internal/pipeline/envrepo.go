@@ -62,8 +62,13 @@ type Commit struct {
 	// Palisade-Source-Commit) had it; without it, or when that commit
 	// cannot be read, by the platform's and its tier's calendars only, and
 	// the report says so (Report.Notes).
-	Previous func(commit string) (*estate.Estate, error)
+	Previous EstateLoader
 }
+
+// An EstateLoader loads the estate as it stood at an estate commit. beside
+// is the estate being rendered: a loader may evaluate only the files that
+// differ from it (gitsrc.Repo.LoadEstateBeside).
+type EstateLoader func(commit string, beside *estate.Estate) (*estate.Estate, error)
 
 // HeldCalendarTrailer, on a render commit that holds back a tenant's
 // removal, is "<tenant> <estate commit>": where the tenant's own freeze
@@ -81,7 +86,7 @@ const HeldCalendarTrailer = "Palisade-Held-Removal-Calendar"
 // returns notes on what could not be judged: a removal without the
 // tenant's own calendar (noCommit says why when there is no commit to
 // read), and the windows a change ends early, when commit cannot be read.
-func (p *Prepared) previousBaseline(base Baseline, commit, rendering string, held map[string]string, noCommit string, load func(string) (*estate.Estate, error)) (Baseline, []string) {
+func (p *Prepared) previousBaseline(base Baseline, commit, rendering string, held map[string]string, noCommit string, load EstateLoader) (Baseline, []string) {
 	pb := previousBaseline{Baseline: base, tenants: map[string]previousTenant{}}
 	type loaded struct {
 		e   *estate.Estate
@@ -94,7 +99,7 @@ func (p *Prepared) previousBaseline(base Baseline, commit, rendering string, hel
 	get := func(from string) (*estate.Estate, error) {
 		l, ok := cache[from]
 		if !ok {
-			l.e, l.err = load(from)
+			l.e, l.err = load(from, p.Estate)
 			cache[from] = l
 		}
 		return l.e, l.err
@@ -157,7 +162,7 @@ func (p *Prepared) previousBaseline(base Baseline, commit, rendering string, hel
 // rendering onto the environment repository commit whose message is msg:
 // the estate commit it was rendered from, and the held removals'
 // calendars it names.
-func (p *Prepared) previousFromTip(base Baseline, msg, rendering string, load func(string) (*estate.Estate, error)) (Baseline, []string) {
+func (p *Prepared) previousFromTip(base Baseline, msg, rendering string, load EstateLoader) (Baseline, []string) {
 	commit, held := "", map[string]string{}
 	for _, t := range ParseTrailers(msg) {
 		switch t.Key {
@@ -217,22 +222,40 @@ func PrefetchTip(dir, branch string) *Prefetch {
 	return pf
 }
 
-// Previous starts loading, with load, the estate the prefetched tip was
-// rendered from (its Palisade-Source-Commit), unless that is rendering,
-// the estate commit about to be rendered; and returns a loader for
-// Commit.Previous that hands it out, or loads any other commit with load.
-// A render then judges calendar edits (freeze.window-lifted) without
-// waiting for that load after the estate's own. load runs on another
-// goroutine than the caller's until the returned loader is first called:
-// give it a repository of its own. A nil prefetch starts nothing.
-func (pf *Prefetch) Previous(rendering string, load func(string) (*estate.Estate, error)) func(string) (*estate.Estate, error) {
-	if pf == nil || load == nil {
-		return load
+// A PreviousSource is where Prefetch.Previous loads estates from: an
+// estate's git repository (gitsrc.Repo).
+type PreviousSource interface {
+	LoadEstate(commit string) (*estate.Estate, error)
+	LoadEstateBeside(commit string, beside *estate.Estate) (*estate.Estate, error)
+	// SameBesideTenants reports whether the estate commits a and b have
+	// the same platform, tier and key files.
+	SameBesideTenants(a, b string) bool
+}
+
+// Previous returns a loader for Commit.Previous that knows, as soon as
+// the prefetched tip is read, which estate commit the tip was rendered
+// from (its Palisade-Source-Commit), unless that is rendering, the estate
+// commit about to be rendered. When the two differ only in tenant files,
+// the loader evaluates just those beside the estate being rendered
+// (LoadEstateBeside), which takes little time once that estate is loaded;
+// otherwise the whole estate must be evaluated, and it starts loading at
+// once, beside the estate's own load, so that a render judging calendar
+// edits (freeze.window-lifted) waits for neither. Other commits load when
+// asked. src is used on another goroutine than the caller's until the
+// loader is first called: give it a repository of its own. A nil prefetch
+// starts nothing.
+func (pf *Prefetch) Previous(rendering string, src PreviousSource) EstateLoader {
+	if src == nil {
+		return nil
+	}
+	if pf == nil {
+		return src.LoadEstateBeside
 	}
 	var (
-		commit string
-		e      *estate.Estate
-		err    error
+		commit  string
+		partial bool
+		e       *estate.Estate
+		err     error
 	)
 	done := make(chan struct{})
 	go func() {
@@ -246,19 +269,22 @@ func (pf *Prefetch) Previous(rendering string, load func(string) (*estate.Estate
 				commit = t.Value
 			}
 		}
-		if commit == rendering {
+		switch {
+		case commit == rendering:
 			commit = ""
-		}
-		if commit != "" {
-			e, err = load(commit)
+		case commit == "":
+		case rendering != "" && src.SameBesideTenants(commit, rendering):
+			partial = true
+		default:
+			e, err = src.LoadEstate(commit)
 		}
 	}()
-	return func(c string) (*estate.Estate, error) {
+	return func(c string, beside *estate.Estate) (*estate.Estate, error) {
 		<-done
-		if c != "" && c == commit {
+		if c != "" && c == commit && !partial {
 			return e, err
 		}
-		return load(c)
+		return src.LoadEstateBeside(c, beside)
 	}
 }
 

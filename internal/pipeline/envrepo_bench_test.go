@@ -75,9 +75,10 @@ func BenchmarkPublish(b *testing.B) {
 // one-tenant change committed to the estate's git repository, rendered
 // into a 1,000-tenant environment repository. With the previous estate,
 // the render also loads, from git, the estate commit the tip was rendered
-// from, to judge calendar edits (freeze.window-lifted), beside the
-// estate's own load; without, it does not: the difference is what that
-// judgement costs.
+// from, to judge calendar edits (freeze.window-lifted): only the tenant
+// that differs is evaluated again, beside the estate being rendered
+// (gitsrc.Repo.LoadEstateBeside); without, it does not: the difference is
+// what that judgement costs.
 //
 //	go test -run '^$' -bench BenchmarkPublishFromGit -benchtime 3x -count 5 ./internal/pipeline/
 func BenchmarkPublishFromGit(b *testing.B) {
@@ -117,7 +118,7 @@ func BenchmarkPublishFromGit(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			c.Previous = c.Prefetched.Previous(c.Source.Clean(), own.LoadEstate)
+			c.Previous = c.Prefetched.Previous(c.Source.Clean(), own)
 		}
 		p, err := pipeline.Prepare(ctx, pipeline.Options{Root: root, Target: render.TargetArgoCD, Layout: render.LayoutKustomize, At: benchAt})
 		if err != nil {

@@ -64,7 +64,10 @@ func TestPreviousFromTip(t *testing.T) {
 		"bbbb": {Tenants: map[string]*estate.Tenant{"held": {Name: "held", Calendar: sale}}},
 	}
 	var loads []string
-	load := func(c string) (*estate.Estate, error) {
+	load := func(c string, beside *estate.Estate) (*estate.Estate, error) {
+		if beside != p.Estate {
+			t.Errorf("loading %s beside %v, want the estate being rendered", c, beside)
+		}
 		loads = append(loads, c)
 		if e := estates[c]; e != nil {
 			return e, nil
@@ -115,35 +118,66 @@ func TestPreviousFromTip(t *testing.T) {
 	}
 }
 
+// fakeSource is a PreviousSource that records what it loads, and whose
+// commits differ in tenant files only when same says so.
+type fakeSource struct {
+	same  bool
+	loads []string
+}
+
+func (f *fakeSource) LoadEstate(c string) (*estate.Estate, error) {
+	f.loads = append(f.loads, "full "+c)
+	return &estate.Estate{Platform: estate.Platform{Name: c}}, nil
+}
+
+func (f *fakeSource) LoadEstateBeside(c string, beside *estate.Estate) (*estate.Estate, error) {
+	f.loads = append(f.loads, "beside "+beside.Platform.Name+" "+c)
+	return &estate.Estate{Platform: estate.Platform{Name: c}}, nil
+}
+
+func (f *fakeSource) SameBesideTenants(a, b string) bool { return f.same }
+
 // TestPrefetchPrevious: the estate the prefetched tip was rendered from
-// is loaded ahead, once, and handed out for that commit; other commits
-// load on demand; the commit being rendered is not loaded at all.
+// is loaded ahead, once, and handed out for that commit — unless it
+// differs from the commit being rendered in tenant files only: it then
+// loads when asked, beside the estate being rendered. Other commits load
+// on demand, beside it; the commit being rendered is not loaded at all.
 func TestPrefetchPrevious(t *testing.T) {
 	done := make(chan struct{})
 	close(done)
 	pf := &Prefetch{done: done, msg: "render\n\nPalisade-Source-Commit: aaaa\n"}
-	var loads []string
-	load := func(c string) (*estate.Estate, error) {
-		loads = append(loads, c)
-		return &estate.Estate{Platform: estate.Platform{Name: c}}, nil
-	}
-	get := pf.Previous("bbbb", load)
+	rendering := &estate.Estate{Platform: estate.Platform{Name: "bbbb"}}
+	src := &fakeSource{}
+	get := pf.Previous("bbbb", src)
 	for range 2 {
-		if e, err := get("aaaa"); err != nil || e.Platform.Name != "aaaa" {
+		if e, err := get("aaaa", rendering); err != nil || e.Platform.Name != "aaaa" {
 			t.Fatalf("aaaa: %v %v", e, err)
 		}
 	}
-	if e, err := get("cccc"); err != nil || e.Platform.Name != "cccc" {
+	if e, err := get("cccc", rendering); err != nil || e.Platform.Name != "cccc" {
 		t.Fatalf("cccc: %v %v", e, err)
 	}
-	if !slices.Equal(loads, []string{"aaaa", "cccc"}) {
-		t.Errorf("loaded %v, want aaaa ahead and once, then cccc", loads)
+	if want := []string{"full aaaa", "beside bbbb cccc"}; !slices.Equal(src.loads, want) {
+		t.Errorf("loaded %q, want %q: aaaa ahead and once, then cccc", src.loads, want)
 	}
-	loads = nil
-	if _, err := pf.Previous("aaaa", load)("dddd"); err != nil || !slices.Equal(loads, []string{"dddd"}) {
-		t.Errorf("rendering the tip's own commit: loaded %v (%v), want nothing ahead", loads, err)
+
+	src = &fakeSource{same: true}
+	get = pf.Previous("bbbb", src)
+	if e, err := get("aaaa", rendering); err != nil || e.Platform.Name != "aaaa" {
+		t.Fatalf("aaaa: %v %v", e, err)
 	}
-	if got := (*Prefetch)(nil).Previous("aaaa", load); got == nil {
-		t.Error("no prefetch: want load itself")
+	if want := []string{"beside bbbb aaaa"}; !slices.Equal(src.loads, want) {
+		t.Errorf("tenant files apart: loaded %q, want %q", src.loads, want)
+	}
+
+	src = &fakeSource{}
+	if _, err := pf.Previous("aaaa", src)("dddd", rendering); err != nil || !slices.Equal(src.loads, []string{"beside bbbb dddd"}) {
+		t.Errorf("rendering the tip's own commit: loaded %q (%v), want nothing ahead", src.loads, err)
+	}
+	if got := (*Prefetch)(nil).Previous("aaaa", src); got == nil {
+		t.Error("no prefetch: want a loader")
+	}
+	if got := pf.Previous("aaaa", nil); got != nil {
+		t.Error("no source: want no loader")
 	}
 }

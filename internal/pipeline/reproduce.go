@@ -65,7 +65,7 @@ func (e *ReproduceError) Error() string { return e.Reason }
 // commit the render was made on, and load reads the estate at an estate
 // commit: a tenant the render removed is judged by its own calendar as
 // the render judged it (Commit.Previous).
-func Reproduce(ctx context.Context, rec *Record, root string, policyDirs []string, prev map[string][]byte, prevMsg string, load func(string) (*estate.Estate, error)) (map[string][]byte, error) {
+func Reproduce(ctx context.Context, rec *Record, root string, policyDirs []string, prev map[string][]byte, prevMsg string, load EstateLoader) (map[string][]byte, error) {
 	o := Options{
 		Root: root, Tenants: rec.Selected, KeepOthers: len(rec.Selected) > 0, Target: rec.Target, Layout: rec.Layout,
 		At: rec.At, PolicyDirs: policyDirs, Images: Replay{Facts: rec.Images},
