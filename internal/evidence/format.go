@@ -442,7 +442,14 @@ func changes(rec *pipeline.Record) string {
 		parts = append(parts, fmt.Sprintf("%d suspended in Flux (%s)", n, listed(rec.Suspended, 3)))
 	}
 	if len(parts) == 0 {
-		return "platform only"
+		parts = append(parts, "platform only")
+	}
+	if len(rec.UnreadEstates) > 0 {
+		cs := make([]string, len(rec.UnreadEstates))
+		for i, c := range rec.UnreadEstates {
+			cs[i] = short(c)
+		}
+		parts = append(parts, fmt.Sprintf("calendar edits and removals judged without estate commit %s, which the render could not read", strings.Join(cs, ", ")))
 	}
 	return strings.Join(parts, "; ")
 }

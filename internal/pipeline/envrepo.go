@@ -85,8 +85,9 @@ const HeldCalendarTrailer = "Palisade-Held-Removal-Calendar"
 // removal an earlier render held back), else as commit has it. It also
 // returns notes on what could not be judged: a removal without the
 // tenant's own calendar (noCommit says why when there is no commit to
-// read), and the windows a change ends early, when commit cannot be read.
-func (p *Prepared) previousBaseline(base Baseline, commit, rendering string, held map[string]string, noCommit string, load EstateLoader) (Baseline, []string) {
+// read), and the windows a change ends early, when commit cannot be read;
+// and the estate commits it could not read, sorted (Record.UnreadEstates).
+func (p *Prepared) previousBaseline(base Baseline, commit, rendering string, held map[string]string, noCommit string, load EstateLoader) (Baseline, []string, []string) {
 	pb := previousBaseline{Baseline: base, tenants: map[string]previousTenant{}}
 	type loaded struct {
 		e   *estate.Estate
@@ -152,17 +153,24 @@ func (p *Prepared) previousBaseline(base Baseline, commit, rendering string, hel
 		}
 		pb.est = e
 	}
-	if len(pb.tenants) == 0 && pb.est == nil {
-		return base, notes
+	var unread []string
+	for c, l := range cache {
+		if l.err != nil {
+			unread = append(unread, c)
+		}
 	}
-	return pb, notes
+	slices.Sort(unread)
+	if len(pb.tenants) == 0 && pb.est == nil {
+		return base, notes, unread
+	}
+	return pb, notes, unread
 }
 
 // previousFromTip is previousBaseline for a render of the estate commit
 // rendering onto the environment repository commit whose message is msg:
 // the estate commit it was rendered from, and the held removals'
 // calendars it names.
-func (p *Prepared) previousFromTip(base Baseline, msg, rendering string, load EstateLoader) (Baseline, []string) {
+func (p *Prepared) previousFromTip(base Baseline, msg, rendering string, load EstateLoader) (Baseline, []string, []string) {
 	commit, held := "", map[string]string{}
 	for _, t := range ParseTrailers(msg) {
 		switch t.Key {
@@ -375,7 +383,7 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 	if err != nil {
 		return envrepo.Change{}, err
 	}
-	rb, notes := p.previousFromTip(base, tip.Message(), c.Source.Clean(), c.Previous)
+	rb, notes, unread := p.previousFromTip(base, tip.Message(), c.Source.Clean(), c.Previous)
 	o, err := q.Render(ctx, rb)
 	if err != nil {
 		return envrepo.Change{}, err
@@ -405,6 +413,7 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 	if err != nil {
 		return envrepo.Change{}, err
 	}
+	rec.UnreadEstates = unread
 	pub.Record = rec
 	if rendered == TreeDigest(prev) {
 		// Nothing to apply: no new record either, so the tree

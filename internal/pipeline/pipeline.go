@@ -270,7 +270,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	base, notes := p.previousBaseline(NewDirBaseline(o.Out), "", "", nil, "an output directory does not record the estate commit it was rendered from (an environment repository does: --env-repo)", nil)
+	base, notes, _ := p.previousBaseline(NewDirBaseline(o.Out), "", "", nil, "an output directory does not record the estate commit it was rendered from (an environment repository does: --env-repo)", nil)
 	out, err := p.Render(ctx, base)
 	if err != nil {
 		return nil, err

@@ -76,6 +76,12 @@ type Record struct {
 	// notes on the platform's waivers (used, unused, expired).
 	Platform []policy.Result `json:"platform,omitempty"`
 	Images   []ImageFact     `json:"images"`
+	// UnreadEstates are the estate commits the render needed and could
+	// not read (a shallow clone lacks them): the estate its last render
+	// was made from, whose calendars it judges calendar edits against
+	// (freeze.window-lifted), or one a held removal names. The render
+	// judged without them, and so does its reproduction.
+	UnreadEstates []string `json:"unreadEstates,omitempty"`
 }
 
 // TenantRecord is one tenant's part of a decision record.

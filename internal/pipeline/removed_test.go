@@ -75,7 +75,10 @@ func TestPreviousFromTip(t *testing.T) {
 		return nil, errors.New("object not found")
 	}
 	msg := "render\n\nPalisade-Source-Commit: aaaa\nPalisade-Held-Removal-Calendar: held bbbb\n"
-	got, notes := p.previousFromTip(base, msg, "", load)
+	got, notes, unread := p.previousFromTip(base, msg, "", load)
+	if len(unread) != 0 {
+		t.Errorf("unread %q, want none", unread)
+	}
 	note := strings.Join(notes, "\n")
 	for _, n := range []string{"gone", "held"} {
 		if r, err := removedFacts(got, n); err != nil || r.Calendar["sale"].Name != "sale" {
@@ -99,13 +102,16 @@ func TestPreviousFromTip(t *testing.T) {
 	// Rendering the tip's own estate commit again reads nothing: the
 	// estate rendered is that commit's.
 	loads = nil
-	got, notes = p.previousFromTip(NewMapBaseline(nil), "render\n\nPalisade-Source-Commit: dddd\n", "dddd", load)
+	got, notes, _ = p.previousFromTip(NewMapBaseline(nil), "render\n\nPalisade-Source-Commit: dddd\n", "dddd", load)
 	if pb, ok := got.(previousBaseline); !ok || pb.est != p.Estate || len(loads) != 0 || len(notes) != 0 {
 		t.Errorf("same commit: baseline %T, loads %v, notes %q", got, loads, notes)
 	}
 
 	loads = nil
-	_, notes = p.previousFromTip(base, "render\n\nPalisade-Source-Commit: cccc\n", "", load)
+	_, notes, unread = p.previousFromTip(base, "render\n\nPalisade-Source-Commit: cccc\n", "", load)
+	if !slices.Equal(unread, []string{"cccc"}) {
+		t.Errorf("unread %q, want cccc: the commit the render judged without", unread)
+	}
 	if len(notes) != 2 || !strings.Contains(notes[0], "the removal of gone: the estate as of commit cccc cannot be read (object not found); a shallow clone lacks it: fetch the estate's history; the removal of held: ") ||
 		notes[1] != "the estate the last render was made from (commit cccc) cannot be read (object not found): a change that ends a freeze window early is not judged (freeze.window-lifted); a shallow clone lacks it: fetch the estate's history" {
 		t.Errorf("notes %q", notes)
@@ -113,7 +119,7 @@ func TestPreviousFromTip(t *testing.T) {
 	if !slices.Equal(loads, []string{"cccc"}) {
 		t.Errorf("loaded %v, want cccc once, failure included", loads)
 	}
-	if b, notes := p.previousFromTip(base, "hand-made commit\n", "", load); b != Baseline(base) || len(notes) != 1 || !strings.Contains(notes[0], "names no estate commit") {
+	if b, notes, _ := p.previousFromTip(base, "hand-made commit\n", "", load); b != Baseline(base) || len(notes) != 1 || !strings.Contains(notes[0], "names no estate commit") {
 		t.Errorf("no trailer: baseline %T, notes %q", b, notes)
 	}
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,7 +86,18 @@ func Reproduce(ctx context.Context, rec *Record, root string, policyDirs []strin
 		return nil, &ReproduceError{Reason: "the estate does not render: " + err.Error()}
 	}
 	base := NewMapBaseline(prev)
-	rb, _ := p.previousFromTip(base, prevMsg, rec.Source.Clean(), load)
+	if len(rec.UnreadEstates) > 0 && load != nil {
+		// What the render could not read (a shallow clone), it judged
+		// without: so does its reproduction, whatever this clone holds.
+		all := load
+		load = func(c string, beside *estate.Estate) (*estate.Estate, error) {
+			if slices.Contains(rec.UnreadEstates, c) {
+				return nil, errors.New("the render could not read it")
+			}
+			return all(c, beside)
+		}
+	}
+	rb, _, _ := p.previousFromTip(base, prevMsg, rec.Source.Clean(), load)
 	out, err := p.Render(ctx, rb)
 	if err != nil {
 		return nil, &ReproduceError{Reason: "the estate does not render: " + err.Error()}
