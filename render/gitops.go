@@ -51,6 +51,9 @@ func gitopsObjects(e *estate.Estate, cluster string, units []*unit, o Options, f
 			[]any{obj{"server": cl.Server, "namespace": "*"}}, nil),
 		application(platformApp, platformApp, "clusters/"+cluster+"/platform", cl.Server, "", g, map[string]string{LabelManagedBy: "palisade"}),
 	}
+	if cs := g.CommitSigning; cs != nil && cs.ArgoCDKeys {
+		files["platform.yaml"] = append(files["platform.yaml"], argoKeyring(cs))
+	}
 	for _, tier := range tiersOf(units) {
 		var tu []*unit
 		for _, u := range units {
@@ -281,6 +284,32 @@ func verificationKeys(cs *estate.CommitSigning) obj {
 		"metadata":   obj{"name": cs.FluxSecret, "namespace": NamespaceFlux, "labels": obj{LabelManagedBy: "palisade"}},
 		"type":       "Opaque",
 		"stringData": keys,
+	}
+}
+
+// ArgoCDKeyring is the ConfigMap Argo CD's GnuPG keyring is kept in.
+const ArgoCDKeyring = "argocd-gpg-keys-cm"
+
+// argoKeyring is Argo CD's GnuPG keyring (commitSigning.argocdKeys): the
+// estate's public keys, one entry each, named by key ID as argocd gpg add
+// names them. As with Flux's Secret, once Argo CD applies from the
+// repository a key added in the estate reaches it before the render job
+// signs with that key; the first apply is by hand.
+func argoKeyring(cs *estate.CommitSigning) obj {
+	keys := obj{}
+	for _, k := range cs.Keys {
+		keys[k.KeyID] = string(k.Armored)
+	}
+	return obj{
+		"apiVersion": "v1",
+		"kind":       "ConfigMap",
+		"metadata": obj{"name": ArgoCDKeyring, "namespace": NamespaceArgoCD, "labels": obj{
+			LabelManagedBy: "palisade",
+			// Argo CD finds its configuration by these labels.
+			"app.kubernetes.io/name":    ArgoCDKeyring,
+			"app.kubernetes.io/part-of": "argocd",
+		}},
+		"data": keys,
 	}
 }
 

@@ -13,6 +13,7 @@
 package check
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -356,7 +357,7 @@ func wiringInputsDiffer(base, head *estate.Estate) bool {
 	if (bg.CommitSigning == nil) != (hg.CommitSigning == nil) {
 		return true
 	}
-	if bc, hc := bg.CommitSigning, hg.CommitSigning; bc != nil && (!slices.Equal(bc.KeyIDs(), hc.KeyIDs()) || bc.FluxSecret != hc.FluxSecret) {
+	if bc, hc := bg.CommitSigning, hg.CommitSigning; bc != nil && (!slices.EqualFunc(bc.Keys, hc.Keys, sameKey) || bc.FluxSecret != hc.FluxSecret || bc.ArgoCDKeys != hc.ArgoCDKeys) {
 		return true
 	}
 	for name, c := range head.Platform.Clusters {
@@ -365,6 +366,13 @@ func wiringInputsDiffer(base, head *estate.Estate) bool {
 		}
 	}
 	return false
+}
+
+// sameKey reports whether two commit keys render alike: the AppProjects
+// name their IDs, Flux's Secret and Argo CD's keyring hold their text
+// (which a key's extended expiry changes).
+func sameKey(a, b estate.CommitKey) bool {
+	return a.KeyID == b.KeyID && bytes.Equal(a.Armored, b.Armored)
 }
 
 // anyWindowActive reports whether a freeze window applies to any tenant

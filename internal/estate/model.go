@@ -79,6 +79,8 @@ type GitOps struct {
 type CommitSigning struct {
 	PublicKeys []string `json:"publicKeys"`
 	FluxSecret string   `json:"fluxSecret"`
+	// ArgoCDKeys renders argocd-gpg-keys-cm with the keys.
+	ArgoCDKeys bool `json:"argocdKeys"`
 	// Keys are the keys PublicKeys name, in order.
 	Keys []CommitKey `json:"-"`
 }
