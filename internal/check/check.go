@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/palisade-gitops/palisade/internal/calendar"
@@ -109,7 +110,21 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	bo.Policies, ho.Policies = ps.base, ps.head
 	// The head decides; a base that no longer loads (say, a schema change)
 	// is reported, and every head tenant counts as changed.
-	// Both revisions load at once: loading is most of a small check.
+	// Both revisions load at once: loading is most of a small check. When
+	// only tenant files differ, the base's estate loads beside the
+	// head's, evaluating just those (estate.LoadFSBeside), its policies
+	// compiling meanwhile.
+	if repo.SameBesideTenants(base.Hash, head.Hash) {
+		var (
+			headEstate *estate.Estate
+			once       sync.Once
+		)
+		loaded := make(chan struct{})
+		ho.Loaded = func(e *estate.Estate) {
+			once.Do(func() { headEstate = e; close(loaded) })
+		}
+		bo.Beside = func() *estate.Estate { <-loaded; return headEstate }
+	}
 	var bp *pipeline.Prepared
 	var berr error
 	done := make(chan struct{})
@@ -118,6 +133,9 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 		bp, berr = pipeline.Prepare(ctx, bo)
 	}()
 	hp, err := pipeline.Prepare(ctx, ho)
+	if ho.Loaded != nil {
+		ho.Loaded(nil) // the head did not get as far as its estate
+	}
 	<-done
 	if err != nil {
 		return nil, err

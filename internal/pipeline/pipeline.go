@@ -66,6 +66,15 @@ type Options struct {
 	// unpinned, and the supply-chain rules only warn: for benchmarks and
 	// tests of other stages; the command line always sets it.
 	Images ImageStage
+	// Beside, when set with FS, returns an estate loaded already, beside
+	// which this one loads (estate.LoadFSBeside: only the tenant files
+	// that differ are evaluated); nil loads it whole. Prepare calls it
+	// once the policies are compiled: it may wait for that estate. A
+	// pull-request check loads the base revision beside the head's.
+	Beside func() *estate.Estate
+	// Loaded, when set, is called as soon as the estate is loaded, or
+	// with nil when it does not load.
+	Loaded func(*estate.Estate)
 }
 
 // HoldBack is a tenant a freeze window held back: its previous output
@@ -190,25 +199,42 @@ type Prepared struct {
 
 // Prepare loads the estate, compiles the policies and runs the image stage.
 func Prepare(ctx context.Context, o Options) (*Prepared, error) {
-	var e *estate.Estate
-	var err error
-	if o.FS != nil {
-		e, err = estate.LoadFS(o.FS, o.Root)
-	} else {
-		e, err = estate.Load(o.Root)
-	}
-	if err != nil {
-		return nil, err
-	}
 	dirs := o.Policies
 	if dirs == nil {
 		for _, d := range o.PolicyDirs {
 			dirs = append(dirs, policy.Dir{Path: d})
 		}
 	}
-	engine, err := policy.NewFrom(ctx, dirs)
+	var engine *policy.Engine
+	var err error
+	if o.Beside != nil && o.FS != nil {
+		// The policies compile while the estate beside loads.
+		if engine, err = policy.NewFrom(ctx, dirs); err != nil {
+			if o.Loaded != nil {
+				o.Loaded(nil)
+			}
+			return nil, err
+		}
+	}
+	var e *estate.Estate
+	switch {
+	case o.FS != nil && o.Beside != nil:
+		e, err = estate.LoadFSBeside(o.FS, o.Root, o.Beside())
+	case o.FS != nil:
+		e, err = estate.LoadFS(o.FS, o.Root)
+	default:
+		e, err = estate.Load(o.Root)
+	}
+	if o.Loaded != nil {
+		o.Loaded(e)
+	}
 	if err != nil {
 		return nil, err
+	}
+	if engine == nil {
+		if engine, err = policy.NewFrom(ctx, dirs); err != nil {
+			return nil, err
+		}
 	}
 	p := &Prepared{Options: o, Estate: e, Engine: engine, Images: &ImageReport{}}
 	if o.Images != nil {
