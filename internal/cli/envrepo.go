@@ -199,7 +199,7 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		return err
 	}
 	if o.DryRun {
-		return runRenderPlan(ctx, out, o, p, pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Previous: previous})
+		return runRenderPlan(ctx, out, o, p, pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Previous: previous, AllowUnreadEstates: o.AllowUnreadEstates})
 	}
 	if err := checkRemote(o.Repo); err != nil {
 		return err
@@ -215,7 +215,7 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 		}
 		return err
 	}
-	c := pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Prefetched: pf, RecordSigner: signer, CommitSigner: commitSigner, Previous: previous}
+	c := pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Prefetched: pf, RecordSigner: signer, CommitSigner: commitSigner, Previous: previous, AllowUnreadEstates: o.AllowUnreadEstates}
 	if commitKey != nil {
 		c.CommitKeyID = estate.KeyID(commitKey)
 	}

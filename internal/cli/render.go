@@ -33,6 +33,9 @@ type RenderOptions struct {
 	// DryRun renders against the environment repository's tip and commits
 	// nothing: what the next render would commit.
 	DryRun bool
+	// AllowUnreadEstates renders even when the estate's repository cannot
+	// give an estate commit the render judges against (a shallow clone).
+	AllowUnreadEstates bool
 }
 
 // AddFlags registers the command's flags.
@@ -48,6 +51,7 @@ func (o *RenderOptions) AddFlags(cmd *cobra.Command) {
 	f.StringSliceVar(&o.Tenants, "tenant", nil, "render only this tenant (repeatable); others keep their current output")
 	f.BoolVar(&o.Full, "full", false, "with --env-repo: render every tenant, ignoring the state of the last render (.palisade/state.json)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "with --env-repo: render against the branch tip and say what the render would commit, committing nothing (a URL is fetched, never pushed)")
+	f.BoolVar(&o.AllowUnreadEstates, "allow-unread-estate", false, "with --env-repo: render even when the estate commit the tip was rendered from cannot be read (a shallow clone), judging calendar edits and removals without it; the decision record names it (default: fail, exit 3)")
 	o.Tree.AddFlags(cmd)
 }
 
@@ -61,6 +65,9 @@ func (o *RenderOptions) Validate() error {
 	}
 	if o.Repo.Push && o.Repo.Location == "" {
 		return fmt.Errorf("--push needs --env-repo")
+	}
+	if o.AllowUnreadEstates && o.Repo.Location == "" {
+		return fmt.Errorf("--allow-unread-estate needs --env-repo: a render into --out judges against no earlier estate commit")
 	}
 	if o.Full && o.Repo.Location == "" {
 		return fmt.Errorf("--full needs --env-repo: a render into --out keeps no state of the last render, it always renders the tenants it is asked for")

@@ -59,10 +59,40 @@ type Commit struct {
 	// Previous, when set, loads the estate as it stood at an estate
 	// commit. A tenant the render removes is then judged by its own
 	// calendar as the estate the tip was rendered from (the tip's
-	// Palisade-Source-Commit) had it; without it, or when that commit
-	// cannot be read, by the platform's and its tier's calendars only, and
-	// the report says so (Report.Notes).
+	// Palisade-Source-Commit) had it; without it, by the platform's and
+	// its tier's calendars only, and the report says so (Report.Notes).
+	// When that commit cannot be read, the render fails unless
+	// AllowUnreadEstates.
 	Previous EstateLoader
+	// AllowUnreadEstates lets the render go on when Previous cannot read
+	// an estate commit it needs (a shallow clone): calendar edits and
+	// removals are then judged without it, the report's notes say what
+	// went unjudged and the record names the commits
+	// (Record.UnreadEstates). Without it, such a render fails closed with
+	// an *OutsideError, committing nothing: otherwise a checkout without
+	// history would be a way through a freeze.
+	AllowUnreadEstates bool
+}
+
+// unreadEstate is an estate commit the render needed and could not read.
+type unreadEstate struct {
+	commit string
+	err    error
+}
+
+// unreadError is the render's refusal to judge without the estate
+// commits in unread, which the estate's repository cannot give.
+func unreadError(unread []unreadEstate) error {
+	what := make([]string, len(unread))
+	for i, u := range unread {
+		what[i] = fmt.Sprintf("%s (%s)", shortHash(u.commit), oneLine(u.err))
+	}
+	return &OutsideError{Op: "reading the estate's history", Err: fmt.Errorf(
+		"cannot read estate commit %s, which the render judges against: whether a change ends a freeze window early "+
+			"(freeze.window-lifted), and a removed tenant's own freeze calendar. "+
+			"A shallow clone lacks it, as does one that never fetched the commit: fetch the estate's whole history (git fetch --unshallow; actions/checkout with fetch-depth: 0), "+
+			"or pass --allow-unread-estate to render without judging these, as the render's notes and its decision record then say",
+		strings.Join(what, ", "))}
 }
 
 // An EstateLoader loads the estate as it stood at an estate commit. beside
@@ -86,8 +116,9 @@ const HeldCalendarTrailer = "Palisade-Held-Removal-Calendar"
 // returns notes on what could not be judged: a removal without the
 // tenant's own calendar (noCommit says why when there is no commit to
 // read), and the windows a change ends early, when commit cannot be read;
-// and the estate commits it could not read, sorted (Record.UnreadEstates).
-func (p *Prepared) previousBaseline(base Baseline, commit, rendering string, held map[string]string, noCommit string, load EstateLoader) (Baseline, []string, []string) {
+// and the estate commits it could not read, sorted (Record.UnreadEstates),
+// with why.
+func (p *Prepared) previousBaseline(base Baseline, commit, rendering string, held map[string]string, noCommit string, load EstateLoader) (Baseline, []string, []unreadEstate) {
 	pb := previousBaseline{Baseline: base, tenants: map[string]previousTenant{}}
 	type loaded struct {
 		e   *estate.Estate
@@ -153,13 +184,13 @@ func (p *Prepared) previousBaseline(base Baseline, commit, rendering string, hel
 		}
 		pb.est = e
 	}
-	var unread []string
+	var unread []unreadEstate
 	for c, l := range cache {
 		if l.err != nil {
-			unread = append(unread, c)
+			unread = append(unread, unreadEstate{commit: c, err: l.err})
 		}
 	}
-	slices.Sort(unread)
+	slices.SortFunc(unread, func(a, b unreadEstate) int { return strings.Compare(a.commit, b.commit) })
 	if len(pb.tenants) == 0 && pb.est == nil {
 		return base, notes, unread
 	}
@@ -170,7 +201,7 @@ func (p *Prepared) previousBaseline(base Baseline, commit, rendering string, hel
 // rendering onto the environment repository commit whose message is msg:
 // the estate commit it was rendered from, and the held removals'
 // calendars it names.
-func (p *Prepared) previousFromTip(base Baseline, msg, rendering string, load EstateLoader) (Baseline, []string, []string) {
+func (p *Prepared) previousFromTip(base Baseline, msg, rendering string, load EstateLoader) (Baseline, []string, []unreadEstate) {
 	commit, held := "", map[string]string{}
 	for _, t := range ParseTrailers(msg) {
 		switch t.Key {
@@ -384,6 +415,9 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 		return envrepo.Change{}, err
 	}
 	rb, notes, unread := p.previousFromTip(base, tip.Message(), c.Source.Clean(), c.Previous)
+	if len(unread) > 0 && !c.AllowUnreadEstates {
+		return envrepo.Change{}, unreadError(unread)
+	}
 	o, err := q.Render(ctx, rb)
 	if err != nil {
 		return envrepo.Change{}, err
@@ -413,7 +447,9 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 	if err != nil {
 		return envrepo.Change{}, err
 	}
-	rec.UnreadEstates = unread
+	for _, u := range unread {
+		rec.UnreadEstates = append(rec.UnreadEstates, u.commit)
+	}
 	pub.Record = rec
 	if rendered == TreeDigest(prev) {
 		// Nothing to apply: no new record either, so the tree

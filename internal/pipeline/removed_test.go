@@ -77,7 +77,7 @@ func TestPreviousFromTip(t *testing.T) {
 	msg := "render\n\nPalisade-Source-Commit: aaaa\nPalisade-Held-Removal-Calendar: held bbbb\n"
 	got, notes, unread := p.previousFromTip(base, msg, "", load)
 	if len(unread) != 0 {
-		t.Errorf("unread %q, want none", unread)
+		t.Errorf("unread %v, want none", unread)
 	}
 	note := strings.Join(notes, "\n")
 	for _, n := range []string{"gone", "held"} {
@@ -109,8 +109,12 @@ func TestPreviousFromTip(t *testing.T) {
 
 	loads = nil
 	_, notes, unread = p.previousFromTip(base, "render\n\nPalisade-Source-Commit: cccc\n", "", load)
-	if !slices.Equal(unread, []string{"cccc"}) {
-		t.Errorf("unread %q, want cccc: the commit the render judged without", unread)
+	if len(unread) != 1 || unread[0].commit != "cccc" || unread[0].err == nil {
+		t.Errorf("unread %v, want cccc and why: the commit the render judged without", unread)
+	}
+	err := unreadError(unread)
+	if oe := (*OutsideError)(nil); !errors.As(err, &oe) || !strings.Contains(err.Error(), "cannot read estate commit cccc (object not found), which the render judges against") || !strings.Contains(err.Error(), "--allow-unread-estate") {
+		t.Errorf("refusal %v: want an outside failure naming cccc and the way out", err)
 	}
 	if len(notes) != 2 || !strings.Contains(notes[0], "the removal of gone: the estate as of commit cccc cannot be read (object not found); a shallow clone lacks it: fetch the estate's history; the removal of held: ") ||
 		notes[1] != "the estate the last render was made from (commit cccc) cannot be read (object not found): a change that ends a freeze window early is not judged (freeze.window-lifted); a shallow clone lacks it: fetch the estate's history" {
