@@ -183,6 +183,11 @@ type Commit struct {
 func (r *Repo) Resolve(rev string) (*Commit, error) {
 	h, err := r.repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
+		if sh, _ := r.repo.Storer.Shallow(); len(sh) > 0 {
+			// actions/checkout's default: the commit is most likely
+			// beyond the history fetched.
+			return nil, fmt.Errorf("cannot resolve revision %q in %s: %w (the clone is shallow: fetch its history, git fetch --unshallow, or check out with fetch-depth: 0)", rev, r.Dir, err)
+		}
 		return nil, fmt.Errorf("cannot resolve revision %q in %s: %w", rev, r.Dir, err)
 	}
 	c, err := r.repo.CommitObject(*h)
