@@ -132,11 +132,24 @@ func (r *Repo) Provenance() (Provenance, error) {
 		if err != nil && !os.IsNotExist(err) {
 			return p, err
 		}
+		// The directory's tree, decoded once: Tree.FindEntry decodes
+		// every tree on the path at each call, which made this loop
+		// quadratic in the number of tenants.
+		committed := map[string]bool{}
+		dt, err := t, error(nil)
+		if rel := path.Join(r.Sub, dir); rel != "." {
+			dt, err = t.Tree(rel)
+		}
+		if err == nil {
+			for _, e := range dt.Entries {
+				committed[e.Name] = true
+			}
+		}
 		for _, e := range entries {
 			if e.IsDir() || !EstateFile(dir, e.Name()) {
 				continue
 			}
-			if _, err := t.FindEntry(path.Join(r.Sub, dir, e.Name())); err != nil {
+			if !committed[e.Name()] {
 				p.Dirty = true
 				return p, nil
 			}

@@ -1,6 +1,7 @@
 package gitsrc
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -16,7 +17,7 @@ import (
 	"github.com/palisade-gitops/palisade/internal/estategen"
 )
 
-func runGit(t *testing.T, dir string, args ...string) {
+func runGit(t testing.TB, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
@@ -28,7 +29,7 @@ func runGit(t *testing.T, dir string, args ...string) {
 }
 
 // writeFiles writes files (slash-separated paths to contents) under top.
-func writeFiles(t *testing.T, top string, files map[string]string) {
+func writeFiles(t testing.TB, top string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(top, filepath.FromSlash(name))
@@ -43,7 +44,7 @@ func writeFiles(t *testing.T, top string, files map[string]string) {
 
 // commitEstate makes top a git repository, commits everything in it and
 // opens the estate at top/estate.
-func commitEstate(t *testing.T, top string) *Repo {
+func commitEstate(t testing.TB, top string) *Repo {
 	t.Helper()
 	runGit(t, top, "init", "-q", "-b", "main")
 	runGit(t, top, "add", "-A")
@@ -179,6 +180,42 @@ func TestProvenanceDirty(t *testing.T) {
 	}
 }
 
+// TestProvenanceDirtyAtRoot: an estate at the repository's root is dirty
+// when an ignored file it reads is there, at the root as in a directory.
+func TestProvenanceDirtyAtRoot(t *testing.T) {
+	top := t.TempDir()
+	writeFiles(t, top, map[string]string{
+		".gitignore":        "*-local.cue\n",
+		"platform.cue":      "package estate\n",
+		"tenants/acme.cue":  "package estate\n",
+		"tenants/bravo.cue": "package estate\n",
+	})
+	runGit(t, top, "init", "-q", "-b", "main")
+	runGit(t, top, "add", "-A")
+	runGit(t, top, "commit", "-q", "-m", "estate")
+	r, err := Open(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"", "platform-local.cue", "tenants/shadow-local.cue"} {
+		if f != "" {
+			writeFiles(t, top, map[string]string{f: "package estate\n"})
+		}
+		p, err := r.Provenance()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Dirty != (f != "") {
+			t.Errorf("with %q: dirty %v", f, p.Dirty)
+		}
+		if f != "" {
+			if err := os.Remove(filepath.Join(top, f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 // TestEstateFS: the estate's files, and only they, are read from the
 // commit into memory, rooted at the estate root; later edits on disk do
 // not show.
@@ -307,5 +344,30 @@ func TestLoadEstateBeside(t *testing.T) {
 	}
 	if _, err := r.LoadEstateBeside("no-such-commit", beside); err == nil {
 		t.Error("an unknown commit loaded")
+	}
+}
+
+// BenchmarkProvenance tells whether a committed estate of 1,000 tenant
+// files, at the repository's root, is dirty, as every render from git
+// does first.
+func BenchmarkProvenance(b *testing.B) {
+	top := b.TempDir()
+	files := map[string]string{"platform.cue": "package estate\n"}
+	for i := range 1000 {
+		files[fmt.Sprintf("tenants/tenant-%04d.cue", i)] = fmt.Sprintf("package estate\n\ntenants: \"tenant-%04d\": {}\n", i)
+	}
+	writeFiles(b, top, files)
+	runGit(b, top, "init", "-q", "-b", "main")
+	runGit(b, top, "add", "-A")
+	runGit(b, top, "commit", "-q", "-m", "estate")
+	r, err := Open(top)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		p, err := r.Provenance()
+		if err != nil || p.Dirty {
+			b.Fatalf("dirty %v, %v", p.Dirty, err)
+		}
 	}
 }
