@@ -46,10 +46,17 @@ func writeFiles(t testing.TB, top string, files map[string]string) {
 // opens the estate at top/estate.
 func commitEstate(t testing.TB, top string) *Repo {
 	t.Helper()
+	return commitAt(t, top, "estate")
+}
+
+// commitAt commits everything under top as a new repository's first
+// commit and opens the estate at its directory sub.
+func commitAt(t testing.TB, top, sub string) *Repo {
+	t.Helper()
 	runGit(t, top, "init", "-q", "-b", "main")
 	runGit(t, top, "add", "-A")
 	runGit(t, top, "commit", "-q", "-m", "estate")
-	r, err := Open(filepath.Join(top, "estate"))
+	r, err := Open(filepath.Join(top, sub))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,13 +197,7 @@ func TestProvenanceDirtyAtRoot(t *testing.T) {
 		"tenants/acme.cue":  "package estate\n",
 		"tenants/bravo.cue": "package estate\n",
 	})
-	runGit(t, top, "init", "-q", "-b", "main")
-	runGit(t, top, "add", "-A")
-	runGit(t, top, "commit", "-q", "-m", "estate")
-	r, err := Open(top)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := commitAt(t, top, ".")
 	for _, f := range []string{"", "platform-local.cue", "tenants/shadow-local.cue"} {
 		if f != "" {
 			writeFiles(t, top, map[string]string{f: "package estate\n"})
@@ -357,13 +358,7 @@ func BenchmarkProvenance(b *testing.B) {
 		files[fmt.Sprintf("tenants/tenant-%04d.cue", i)] = fmt.Sprintf("package estate\n\ntenants: \"tenant-%04d\": {}\n", i)
 	}
 	writeFiles(b, top, files)
-	runGit(b, top, "init", "-q", "-b", "main")
-	runGit(b, top, "add", "-A")
-	runGit(b, top, "commit", "-q", "-m", "estate")
-	r, err := Open(top)
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := commitAt(b, top, ".")
 	for b.Loop() {
 		p, err := r.Provenance()
 		if err != nil || p.Dirty {
