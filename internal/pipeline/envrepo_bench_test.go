@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-git/go-git/v5/plumbing/object"
-
 	"github.com/palisade-gitops/palisade/internal/envrepo"
 	"github.com/palisade-gitops/palisade/internal/gitsrc"
 	"github.com/palisade-gitops/palisade/internal/pipeline"
@@ -96,18 +94,7 @@ func BenchmarkPublishFromGit(b *testing.B) {
 	toggle := toggleTenant(b, root)
 	publish := func(b *testing.B, previous bool) *pipeline.Published {
 		ctx := context.Background()
-		sr, err := gitsrc.Open(root)
-		if err != nil {
-			b.Fatal(err)
-		}
-		prov, err := sr.Provenance()
-		if err != nil {
-			b.Fatal(err)
-		}
-		c := pipeline.Commit{
-			Source: pipeline.Source{Repo: prov.Repo, Commit: prov.Commit, Dirty: prov.Dirty}, Version: "bench",
-			Author: object.Signature{Name: "bench", Email: "bench@example.test", When: benchAt},
-		}
+		c := pipelinetest.GitCommit(b, root, "bench", benchAt)
 		// As the command line does: the tip, and the estate it was
 		// rendered from, are read while the estate loads.
 		if _, err := os.Stat(env); err == nil {

@@ -10,13 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing/object"
-
 	"github.com/palisade-gitops/palisade/internal/envrepo"
 	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/estategen"
 	"github.com/palisade-gitops/palisade/internal/gitsrc"
 	"github.com/palisade-gitops/palisade/internal/pipeline"
+	"github.com/palisade-gitops/palisade/internal/pipeline/pipelinetest"
 	"github.com/palisade-gitops/palisade/internal/policy"
 	"github.com/palisade-gitops/palisade/render"
 )
@@ -74,18 +73,7 @@ func TestPreviousFromGit(t *testing.T) {
 	env := filepath.Join(t.TempDir(), "env")
 	publish := func(at time.Time) (*pipeline.Published, *countingSource) {
 		t.Helper()
-		sr, err := gitsrc.Open(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		prov, err := sr.Provenance()
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := pipeline.Commit{
-			Source: pipeline.Source{Repo: prov.Repo, Commit: prov.Commit, Dirty: prov.Dirty}, Version: "test",
-			Author: object.Signature{Name: "t", Email: "t@example.test", When: at},
-		}
+		c := pipelinetest.GitCommit(t, root, "test", at)
 		own, err := gitsrc.Open(root)
 		if err != nil {
 			t.Fatal(err)

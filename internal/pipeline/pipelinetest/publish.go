@@ -12,6 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/palisade-gitops/palisade/internal/envrepo"
+	"github.com/palisade-gitops/palisade/internal/gitsrc"
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/render"
 )
@@ -45,4 +46,23 @@ func Publish(tb testing.TB, root, env string, at time.Time) *pipeline.Published 
 		tb.Fatalf("publish: %v (denied %v)", err, pub != nil && pub.Report.Denied)
 	}
 	return pub
+}
+
+// GitCommit is the commit of a render of the estate at root, as the CLI
+// makes it: its source is the estate's git repository at HEAD, dirty or
+// not (gitsrc.Repo.Provenance).
+func GitCommit(tb testing.TB, root, version string, at time.Time) pipeline.Commit {
+	tb.Helper()
+	sr, err := gitsrc.Open(root)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	prov, err := sr.Provenance()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pipeline.Commit{
+		Source: pipeline.Source{Repo: prov.Repo, Commit: prov.Commit, Dirty: prov.Dirty}, Version: version,
+		Author: object.Signature{Name: version, Email: version + "@example.test", When: at},
+	}
 }
