@@ -108,6 +108,43 @@ func BenchmarkPublish(b *testing.B) {
 			}
 		}
 	})
+	// A repository cloned or fetched, as in CI, keeps its objects in a
+	// pack, not loose as a local repository Palisade commits to does.
+	b.Run("SnapshotFilesPacked", func(b *testing.B) {
+		r, base := benchRepo(b)
+		run(b, r.Dir(), "gc", "-q")
+		// go-git reads a repository's pack indexes once: reopen it.
+		r, err := Open(ctx(b), r.Dir(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			s, err := r.Snapshot()
+			if err != nil {
+				b.Fatal(err)
+			}
+			f, err := s.Files("")
+			if err != nil || len(f) != len(base) {
+				b.Fatal(len(f), err)
+			}
+		}
+	})
+	// ReadTipPacked is what a render reads ahead of a packed repository
+	// while the estate loads (ReadTip, then every file).
+	b.Run("ReadTipPacked", func(b *testing.B) {
+		r, base := benchRepo(b)
+		run(b, r.Dir(), "gc", "-q")
+		for b.Loop() {
+			s, err := ReadTip(r.Dir(), "main")
+			if err != nil {
+				b.Fatal(err)
+			}
+			f, err := s.Files("")
+			if err != nil || len(f) != len(base) {
+				b.Fatal(len(f), err)
+			}
+		}
+	})
 }
 
 // BenchmarkPublishRemote measures a one-tenant change pushed to a bare
