@@ -12,6 +12,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/palisade-gitops/palisade/internal/gitstore"
 )
 
 // Snapshot is read access to the files of the branch tip: the baseline a
@@ -34,7 +36,7 @@ type Snapshot struct {
 // and creates nothing. It is for reading ahead, e.g. while the estate
 // loads; a Publish must still go through Open, and compare the commit.
 func ReadTip(dir, branch string) (*Snapshot, error) {
-	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: false})
+	r, err := gitstore.Open(dir, &git.PlainOpenOptions{DetectDotGit: false})
 	if err != nil {
 		return nil, fmt.Errorf("envrepo: opening %s: %w", dir, err)
 	}
@@ -103,14 +105,20 @@ func (s *Snapshot) dir(dir string) (*object.Tree, error) {
 }
 
 func (s *Snapshot) walk(t *object.Tree, dir string, fn func(p string, e object.TreeEntry) error) error {
+	return walkTree(s.s, t, dir, fn)
+}
+
+// walkTree calls fn for each file below the tree t of the directory dir,
+// reading subtrees from st.
+func walkTree(st storer.EncodedObjectStorer, t *object.Tree, dir string, fn func(p string, e object.TreeEntry) error) error {
 	for _, e := range t.Entries {
 		p := join(dir, e.Name)
 		if e.Mode == filemode.Dir {
-			sub, err := object.GetTree(s.s, e.Hash)
+			sub, err := object.GetTree(st, e.Hash)
 			if err != nil {
 				return fmt.Errorf("envrepo: reading tree %s: %w", p, err)
 			}
-			if err := s.walk(sub, p, fn); err != nil {
+			if err := walkTree(st, sub, p, fn); err != nil {
 				return err
 			}
 			continue
@@ -187,8 +195,12 @@ func (s *Snapshot) Files(prefix string) (map[string][]byte, error) {
 	if t == nil || err != nil {
 		return out, err
 	}
-	err = s.walk(t, dir, func(p string, e object.TreeEntry) error {
-		b, err := s.blob(e.Hash)
+	// Every tree and blob below dir: through a storage that keeps the
+	// pack files open rather than opening one per object.
+	st, release := gitstore.Bulk(s.s)
+	defer release()
+	err = walkTree(st, t, dir, func(p string, e object.TreeEntry) error {
+		b, err := readBlob(st, e.Hash)
 		if err != nil {
 			return err
 		}

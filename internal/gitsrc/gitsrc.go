@@ -25,6 +25,7 @@ import (
 	"github.com/go-git/go-git/v5/utils/merkletrie"
 
 	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/gitstore"
 )
 
 // Repo is the git repository holding an estate.
@@ -242,7 +243,9 @@ func (r *Repo) Extract(c *Commit, dir string) (string, error) {
 // extracting a large estate, and some files (tenant definitions, say)
 // are read only through the file system.
 func (r *Repo) ExtractFS(c *Commit, dir string, inMemory func(rel string) bool) (string, fs.FS, error) {
-	t, err := c.c.Tree()
+	st, release := gitstore.Bulk(r.repo.Storer)
+	defer release()
+	t, err := object.GetTree(st, c.c.TreeHash)
 	if err != nil {
 		return "", nil, err
 	}
@@ -300,7 +303,9 @@ func (r *Repo) ExtractFS(c *Commit, dir string, inMemory func(rel string) bool) 
 // commit c has them into memory: a file system rooted at the estate root,
 // for estate.LoadFS. Nothing is written to disk.
 func (r *Repo) EstateFS(c *Commit) (fs.FS, error) {
-	t, err := c.c.Tree()
+	st, release := gitstore.Bulk(r.repo.Storer)
+	defer release()
+	t, err := object.GetTree(st, c.c.TreeHash)
 	if err != nil {
 		return nil, err
 	}

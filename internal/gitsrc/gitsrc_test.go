@@ -15,6 +15,7 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/estategen"
+	"github.com/palisade-gitops/palisade/internal/gitstore"
 )
 
 func runGit(t testing.TB, dir string, args ...string) {
@@ -363,6 +364,37 @@ func BenchmarkProvenance(b *testing.B) {
 		p, err := r.Provenance()
 		if err != nil || p.Dirty {
 			b.Fatalf("dirty %v, %v", p.Dirty, err)
+		}
+	}
+}
+
+// BenchmarkEstateFS reads a 1,000-tenant estate from a packed repository,
+// as a render or a check from a CI clone does, opening the repository each
+// time as a run does.
+func BenchmarkEstateFS(b *testing.B) {
+	top := b.TempDir()
+	dir := filepath.Join(top, "estate")
+	if err := estategen.Write(dir, estategen.Options{Tenants: 1000, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	commitEstate(b, top)
+	runGit(b, top, "gc", "-q")
+	for b.Loop() {
+		gitstore.ClearCache() // as a run, which reads the repositories afresh
+		r, err := Open(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := r.Resolve("HEAD")
+		if err != nil {
+			b.Fatal(err)
+		}
+		fsys, err := r.EstateFS(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ents, err := fs.ReadDir(fsys, "tenants"); err != nil || len(ents) != 1000 {
+			b.Fatalf("%d tenant files, %v", len(ents), err)
 		}
 	}
 }
