@@ -11,6 +11,7 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/check"
 	"github.com/palisade-gitops/palisade/internal/estategen"
+	"github.com/palisade-gitops/palisade/internal/gitstore"
 	"github.com/palisade-gitops/palisade/internal/report"
 	"github.com/palisade-gitops/palisade/render"
 )
@@ -49,6 +50,8 @@ func estateRepo(tb testing.TB, n int) string {
 		tb.Fatal(err)
 	}
 	git(tb, dir, "commit", "-q", "-am", "tenant-00007: new domain")
+	// A CI checkout is a clone: its objects are packed.
+	git(tb, dir, "gc", "-q")
 	return dir
 }
 
@@ -87,6 +90,7 @@ func BenchmarkCheckOneTenant(b *testing.B) {
 	}{{"outside-windows", at}, {"month-end-close", time.Date(2026, 10, 30, 12, 0, 0, 0, time.UTC)}} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
+				gitstore.ClearCache() // as a run, which reads the repositories afresh
 				c, err := check.Run(context.Background(), check.Options{
 					Root: dir, Base: "HEAD~1", At: bc.at, Target: render.TargetArgoCD, Layout: render.LayoutKustomize,
 				})

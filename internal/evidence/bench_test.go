@@ -13,6 +13,7 @@ import (
 	"github.com/palisade-gitops/palisade/internal/envrepo"
 	"github.com/palisade-gitops/palisade/internal/estategen"
 	"github.com/palisade-gitops/palisade/internal/evidence"
+	"github.com/palisade-gitops/palisade/internal/gitstore"
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/internal/pipeline/pipelinetest"
 )
@@ -53,6 +54,7 @@ func BenchmarkExport(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
+		gitstore.ClearCache() // as a run, which reads the repositories afresh
 		bundle, err := evidence.Export(context.Background(), tip, env, evidence.Options{})
 		if err != nil {
 			b.Fatal(err)
@@ -111,6 +113,7 @@ func BenchmarkReproduce(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for b.Loop() {
+		gitstore.ClearCache() // as a run, which reads the repositories afresh
 		prev, err := last.Parent.Files("")
 		if err != nil {
 			b.Fatal(err)
