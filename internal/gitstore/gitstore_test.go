@@ -142,3 +142,40 @@ func TestBulkInMemory(t *testing.T) {
 		t.Fatal("Bulk replaced a storage that is not on disk")
 	}
 }
+
+// TestOpen: a repository opened through Open is the one git.PlainOpen
+// opens — its branch, its work tree or its bareness — and Bulk reads it.
+func TestOpen(t *testing.T) {
+	dir := packedRepo(t)
+	r, err := Open(dir, &git.PlainOpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := r.Head()
+	if err != nil || head.Name() != plumbing.NewBranchReferenceName("main") {
+		t.Fatalf("head %v, %v", head, err)
+	}
+	wt, err := r.Worktree()
+	if err != nil || wt.Filesystem.Root() != dir {
+		t.Fatalf("work tree %v, %v", wt, err)
+	}
+	st, release := Bulk(r.Storer)
+	n := len(files(t, st, head.Hash()))
+	release()
+	if n != 51 {
+		t.Errorf("Bulk read %d files of the repository Open opened, want 51", n)
+	}
+
+	bare := filepath.Join(t.TempDir(), "bare.git")
+	gitCmd(t, filepath.Dir(bare), "clone", "-q", "--bare", dir, bare)
+	r, err = Open(bare, &git.PlainOpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Worktree(); err != git.ErrIsBareRepository {
+		t.Errorf("bare repository: work tree error %v", err)
+	}
+	if _, err := Open(t.TempDir(), &git.PlainOpenOptions{}); err != git.ErrRepositoryNotExists {
+		t.Errorf("no repository: %v", err)
+	}
+}
