@@ -97,75 +97,43 @@ func BenchmarkPublish(b *testing.B) {
 			i++
 		}
 	})
-	b.Run("SnapshotFiles", func(b *testing.B) {
-		r, base := benchRepo(b)
-		for b.Loop() {
-			gitstore.ClearCache() // as a run, which reads the repositories afresh
-			s, err := r.Snapshot()
-			if err != nil {
-				b.Fatal(err)
+	// Reading every file of the tip: through the open repository (the
+	// publish baseline) and through ReadTip (what a render reads ahead
+	// while the estate loads), from a repository Palisade committed to,
+	// whose objects are loose, and from a packed one, as a clone or fetch
+	// in CI is.
+	for _, bc := range []struct {
+		name    string
+		packed  bool
+		readTip bool
+	}{{"SnapshotFiles", false, false}, {"SnapshotFilesPacked", true, false}, {"ReadTip", false, true}, {"ReadTipPacked", true, true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			r, base := benchRepo(b)
+			if bc.packed {
+				run(b, r.Dir(), "gc", "-q")
+				// go-git reads a repository's pack indexes once: reopen it.
+				var err error
+				if r, err = Open(ctx(b), r.Dir(), Options{}); err != nil {
+					b.Fatal(err)
+				}
 			}
-			f, err := s.Files("")
-			if err != nil || len(f) != len(base) {
-				b.Fatal(len(f), err)
+			tip := r.Snapshot
+			if bc.readTip {
+				tip = func() (*Snapshot, error) { return ReadTip(r.Dir(), "main") }
 			}
-		}
-	})
-	// A repository cloned or fetched, as in CI, keeps its objects in a
-	// pack, not loose as a local repository Palisade commits to does.
-	b.Run("SnapshotFilesPacked", func(b *testing.B) {
-		r, base := benchRepo(b)
-		run(b, r.Dir(), "gc", "-q")
-		// go-git reads a repository's pack indexes once: reopen it.
-		r, err := Open(ctx(b), r.Dir(), Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for b.Loop() {
-			gitstore.ClearCache() // as a run, which reads the repositories afresh
-			s, err := r.Snapshot()
-			if err != nil {
-				b.Fatal(err)
+			for b.Loop() {
+				gitstore.ClearCache() // as a run, which reads the repositories afresh
+				s, err := tip()
+				if err != nil {
+					b.Fatal(err)
+				}
+				f, err := s.Files("")
+				if err != nil || len(f) != len(base) {
+					b.Fatal(len(f), err)
+				}
 			}
-			f, err := s.Files("")
-			if err != nil || len(f) != len(base) {
-				b.Fatal(len(f), err)
-			}
-		}
-	})
-	// ReadTip and ReadTipPacked are what a render reads ahead while the
-	// estate loads (ReadTip, then every file), from a repository Palisade
-	// committed to and from a packed one. Unlike SnapshotFiles, each
-	// starts from a storage that has read nothing, as a render does.
-	b.Run("ReadTip", func(b *testing.B) {
-		r, base := benchRepo(b)
-		for b.Loop() {
-			gitstore.ClearCache() // as a run, which reads the repositories afresh
-			s, err := ReadTip(r.Dir(), "main")
-			if err != nil {
-				b.Fatal(err)
-			}
-			f, err := s.Files("")
-			if err != nil || len(f) != len(base) {
-				b.Fatal(len(f), err)
-			}
-		}
-	})
-	b.Run("ReadTipPacked", func(b *testing.B) {
-		r, base := benchRepo(b)
-		run(b, r.Dir(), "gc", "-q")
-		for b.Loop() {
-			gitstore.ClearCache() // as a run, which reads the repositories afresh
-			s, err := ReadTip(r.Dir(), "main")
-			if err != nil {
-				b.Fatal(err)
-			}
-			f, err := s.Files("")
-			if err != nil || len(f) != len(base) {
-				b.Fatal(len(f), err)
-			}
-		}
-	})
+		})
+	}
 }
 
 // BenchmarkPublishRemote measures a one-tenant change pushed to a bare
