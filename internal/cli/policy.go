@@ -40,8 +40,29 @@ palisade, and the user's, added with --policy DIR. See policies/README.md
 for the input document the rules read and how to write one.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newPolicyTestCommand(), newPolicyInputCommand())
+	cmd.AddCommand(newPolicyTestCommand(), newPolicyInputCommand(), newPolicySchemaCommand())
 	return cmd
+}
+
+func newPolicySchemaCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema of the input document",
+		Long: `Schema prints the JSON Schema (draft 7) of the input document the rules
+read. Palisade type-checks every rule against it: a rule that reads a
+field the input does not have, or hands a field to a built-in function
+that takes another type, fails to compile with its file, line and column
+(exit 2) instead of never firing. Save it to a file and give that to
+'opa check --schema FILE' (a single file is the input's schema) or to an
+editor's Rego support, to check rules as you write them. The
+environments' Kubernetes objects are open objects: any field of theirs
+may be read.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := cmd.OutOrStdout().Write(policy.InputSchema())
+			return err
+		},
+	}
 }
 
 // PolicyInputOptions are the options of `palisade policy input`.

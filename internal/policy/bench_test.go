@@ -77,3 +77,22 @@ func BenchmarkEvalOnly(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNew compiles the built-in policies, as every command that
+// evaluates them does once: with the rules type-checked against
+// InputSchema, and without (NewFromUntyped), for what the check costs.
+func BenchmarkNew(b *testing.B) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		new  func(context.Context, []Dir) (*Engine, error)
+	}{{"typed", NewFrom}, {"untyped", NewFromUntyped}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.new(ctx, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

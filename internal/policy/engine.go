@@ -49,6 +49,8 @@ type Engine struct {
 	modules map[string]*ast.Module
 	// data are the user's data documents.
 	data map[string]any
+	// untyped leaves input unchecked (NewFromUntyped).
+	untyped bool
 }
 
 // New loads the embedded policies and the Rego modules and data files
@@ -83,6 +85,19 @@ func (d Dir) stat() (fs.FileInfo, error) {
 // NewFrom is New with directories that may be read from a file system
 // other than the disk.
 func NewFrom(ctx context.Context, userDirs []Dir) (*Engine, error) {
+	return newEngine(ctx, userDirs, false)
+}
+
+// NewFromUntyped is NewFrom without checking the rules' use of input
+// against InputSchema: a rule reading a field the input lacks compiles,
+// and never fires, as OPA has it without a schema. A check judges the
+// head revision by the base revision's policies with it, so that a
+// mistake in the base's rules does not set them all aside.
+func NewFromUntyped(ctx context.Context, userDirs []Dir) (*Engine, error) {
+	return newEngine(ctx, userDirs, true)
+}
+
+func newEngine(ctx context.Context, userDirs []Dir, untyped bool) (*Engine, error) {
 	mods, err := builtinModules()
 	if err != nil {
 		return nil, err
@@ -91,7 +106,7 @@ func NewFrom(ctx context.Context, userDirs []Dir) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{modules: mods, data: data}
+	e := &Engine{modules: mods, data: data, untyped: untyped}
 	if e.query, err = e.prepare(ctx, Query); err != nil {
 		return nil, err
 	}
@@ -105,6 +120,9 @@ func (e *Engine) prepare(ctx context.Context, query string) (rego.PreparedEvalQu
 		rego.Store(e.store()),
 		rego.Strict(true),
 		rego.SetRegoVersion(ast.RegoV1),
+	}
+	if !e.untyped {
+		opts = append(opts, rego.Schemas(schemaSet()))
 	}
 	for _, name := range sortedKeys(e.modules) {
 		if !isTest(name) {

@@ -110,9 +110,47 @@ func collect(err error, out *[]Problem) {
 }
 
 func problemOf(e *ast.Error) Problem {
-	p := Problem{Code: e.Code, Message: e.Message}
+	p := Problem{Code: e.Code, Message: e.Message + detailHint(e.Details)}
 	if e.Location != nil {
 		p.File, p.Line, p.Column = e.Location.File, e.Location.Row, e.Location.Col
 	}
 	return p
+}
+
+// detailHint is what OPA's details of a type error add to its message,
+// on the same line: for a reference to a field the input (or a document)
+// does not have, which fields the object there has and the one most
+// likely meant ("; input.tenant has brand, file, name, segment, tier,
+// timeZone (did you mean name?)"); for a built-in function's arguments,
+// the types given and those it takes.
+func detailHint(d ast.ErrorDetails) string {
+	if arg, ok := d.(*ast.ArgErrDetail); ok {
+		return "; " + strings.Join(arg.Lines(), ", ")
+	}
+	ref, ok := d.(*ast.RefErrInvalidDetail)
+	if !ok || len(ref.OneOf) == 0 || ref.Pos <= 0 || ref.Pos >= len(ref.Ref) {
+		return ""
+	}
+	have := ""
+	if s, ok := ref.Ref[ref.Pos].Value.(ast.String); ok {
+		have = string(s)
+	}
+	keys := make([]string, len(ref.OneOf))
+	best, bestD := "", 3
+	for i, v := range ref.OneOf {
+		k := v.String()
+		if s, ok := v.(ast.String); ok {
+			k = string(s)
+		}
+		keys[i] = k
+		if d := editDistance(have, k); have != "" && d < bestD {
+			best, bestD = k, d
+		}
+	}
+	sort.Strings(keys)
+	hint := fmt.Sprintf("; %s has %s", ref.Ref[:ref.Pos], strings.Join(keys, ", "))
+	if best != "" {
+		hint += fmt.Sprintf(" (did you mean %s?)", best)
+	}
+	return hint
 }

@@ -103,6 +103,15 @@ func testInput(tenant, isolation string) Input {
 		Environments: []Environment{},
 	}
 	in.Tenant.Tier = in.Tier.Name
+	// value() gives these as empty rather than null; so must the JSON
+	// encoding TestValueMatchesJSON compares it with.
+	for class, te := range in.Tier.Environments {
+		te.Autoscaling.Signals = orEmpty(te.Autoscaling.Signals)
+		if te.Autoscaling.MaxReplicas == nil {
+			te.Autoscaling.MaxReplicas = map[string]int{}
+		}
+		in.Tier.Environments[class] = te
+	}
 	for _, img := range []string{odooImage, pgImage, redisImage, rcloneImage, restoreImage} {
 		ref, digest := splitDigest(img)
 		in.Images = append(in.Images, Image{Ref: ref + ":1.0", Digest: digest, Verified: true, Signer: "palisade-example"})

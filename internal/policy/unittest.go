@@ -64,7 +64,17 @@ func (e *Engine) Test(ctx context.Context) (*TestReport, error) {
 	}
 	defer store.Abort(ctx, txn)
 	cov := cover.New()
+	// The tests are compiled as the policies are, input type-checked
+	// against InputSchema.
+	compiler := ast.NewCompiler().
+		WithCapabilities(ast.CapabilitiesForThisVersion()).
+		WithEnablePrintStatements(true).
+		WithDefaultRegoVersion(ast.RegoV1)
+	if !e.untyped {
+		compiler = compiler.WithSchemas(schemaSet())
+	}
 	runner := tester.NewRunner().
+		SetCompiler(compiler).
 		SetStore(store).
 		SetModules(e.modules).
 		SetDefaultRegoVersion(ast.RegoV1).

@@ -25,6 +25,15 @@ func (in *Input) value() (ast.Value, error) {
 	shell.Platform.Keys = orEmpty(shell.Platform.Keys)
 	shell.Platform.Namespaces = orEmpty(shell.Platform.Namespaces)
 	shell.Tier.SigningKeys = orEmpty(shell.Tier.SigningKeys)
+	tierEnvs := make(map[string]TierEnvironment, len(shell.Tier.Environments))
+	for class, te := range shell.Tier.Environments {
+		te.Autoscaling.Signals = orEmpty(te.Autoscaling.Signals)
+		if te.Autoscaling.MaxReplicas == nil {
+			te.Autoscaling.MaxReplicas = map[string]int{}
+		}
+		tierEnvs[class] = te
+	}
+	shell.Tier.Environments = tierEnvs
 	b, err := json.Marshal(shell)
 	if err != nil {
 		return nil, err
