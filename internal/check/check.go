@@ -108,6 +108,9 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 	bo.Root, ho.Root = baseRoot, headRoot
 	bo.FS, ho.FS = baseFS, headFS
 	bo.Policies, ho.Policies = ps.base, ps.head
+	// The base's rules judge, they are not judged: one reading a field the
+	// input lacks is the base's to have, and never fires.
+	bo.UntypedPolicies = true
 	// The head decides; a base that no longer loads (say, a schema change)
 	// is reported, and every head tenant counts as changed.
 	// Both revisions load at once: loading is most of a small check. When
@@ -161,7 +164,14 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 		if bp == nil {
 			c.Notes = append(c.Notes, "the policies changed, but the base revision does not load: head is judged by its own policies only")
 		} else if hp.Compare, err = policy.NewFrom(ctx, ps.base); err != nil {
-			c.Notes = append(c.Notes, fmt.Sprintf("the policies changed, but the base revision's policies do not compile (%v): head is judged by its own policies only", oneLine(err)))
+			// Rules that read input fields it lacks never fire; the
+			// others still judge the head.
+			typeErr := err
+			if hp.Compare, err = policy.NewFromUntyped(ctx, ps.base); err == nil {
+				c.Notes = append(c.Notes, fmt.Sprintf("the base revision's policies do not type-check against the input (%v): head is judged by them unchecked, as OPA would without a schema", oneLine(typeErr)))
+			} else {
+				c.Notes = append(c.Notes, fmt.Sprintf("the policies changed, but the base revision's policies do not compile (%v): head is judged by its own policies only", oneLine(err)))
+			}
 		}
 	}
 	if bp != nil {

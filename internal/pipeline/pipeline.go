@@ -59,6 +59,10 @@ type Options struct {
 	// PolicyDirs: read from a git revision, say. Only for runs that do not
 	// write: the digest a written record carries reads PolicyDirs.
 	Policies []policy.Dir
+	// UntypedPolicies compiles the policies without checking their use of
+	// input against its schema (policy.NewFromUntyped): for a check's base
+	// revision, whose rules are not the change's to fix.
+	UntypedPolicies bool
 	// KeepObjects keeps every unit's built objects in the outcome's
 	// render result (for diffs); otherwise they are dropped once judged.
 	KeepObjects bool
@@ -205,11 +209,15 @@ func Prepare(ctx context.Context, o Options) (*Prepared, error) {
 			dirs = append(dirs, policy.Dir{Path: d})
 		}
 	}
+	compile := policy.NewFrom
+	if o.UntypedPolicies {
+		compile = policy.NewFromUntyped
+	}
 	var engine *policy.Engine
 	var err error
 	if o.Beside != nil && o.FS != nil {
 		// The policies compile while the estate beside loads.
-		if engine, err = policy.NewFrom(ctx, dirs); err != nil {
+		if engine, err = compile(ctx, dirs); err != nil {
 			if o.Loaded != nil {
 				o.Loaded(nil)
 			}
@@ -232,7 +240,7 @@ func Prepare(ctx context.Context, o Options) (*Prepared, error) {
 		return nil, err
 	}
 	if engine == nil {
-		if engine, err = policy.NewFrom(ctx, dirs); err != nil {
+		if engine, err = compile(ctx, dirs); err != nil {
 			return nil, err
 		}
 	}
