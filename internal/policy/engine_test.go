@@ -188,6 +188,7 @@ func TestUserPolicyErrors(t *testing.T) {
 		{"testdata/type-error", "testdata/type-error/typo.rego:5:58: rego_type_error: undefined function sprintf_typo"},
 		// Rules are type-checked against InputSchema.
 		{"testdata/input-typo", "testdata/input-typo/typo.rego:6:2: rego_type_error: undefined ref: input.tenant.nmae; input.tenant has brand, file, name, segment, tier, timeZone (did you mean name?)"},
+		{"testdata/input-tier", "testdata/input-tier/bounds.rego:6:2: rego_type_error: undefined ref: input.tier.environments[env.class].replicas.web.minimum; input.tier.environments[env.class].replicas.web has default, max, min"},
 		{"testdata/input-type", "testdata/input-type/wrongtype.rego:5:2: rego_type_error: startswith: invalid argument(s); have: (array[string], string), want: (search: string, base: string, result: boolean)"},
 		{"testdata/no-such-dir", "testdata/no-such-dir: policy directory does not exist or cannot be read"},
 		{"testdata/user-rule/owner.rego", "testdata/user-rule/owner.rego: not a directory: --policy takes a directory of Rego and data files"},

@@ -9,6 +9,8 @@ import (
 	"github.com/invopop/jsonschema"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/xeipuuv/gojsonschema"
+
+	"github.com/palisade-gitops/palisade/internal/estate"
 )
 
 // InputSchema is the JSON Schema of the input document, generated from
@@ -61,6 +63,41 @@ func (Environment) JSONSchemaExtend(s *jsonschema.Schema) {
 	s.Properties.Set("kinds", index("kind"))
 	s.Properties.Set("namespaces", index("namespace (\"\" for none)"))
 	s.Required = append(s.Required, "kinds", "namespaces")
+}
+
+// JSONSchemaExtend types the tier's environments by class: the estate's
+// schema gives every tier exactly these (schema/tier.cue), so that a rule
+// naming another, or reading a field a tier environment does not have,
+// fails to compile like any other.
+func (Tier) JSONSchemaExtend(s *jsonschema.Schema) {
+	closeMap(s, "environments", estate.EnvironmentClasses...)
+}
+
+// JSONSchemaExtend types a tier environment's replica bounds by workload
+// class and its autoscaling bounds by the workloads that scale, as the
+// estate's schema closes them.
+func (TierEnvironment) JSONSchemaExtend(s *jsonschema.Schema) {
+	closeMap(s, "replicas", estate.WorkloadClasses...)
+	if as, ok := s.Properties.Get("autoscaling"); ok {
+		closeMap(as, "maxReplicas", estate.Web, estate.Worker)
+	}
+}
+
+// closeMap replaces the schema of s's map property name, which allows any
+// key, by an object with just keys, each holding what the map holds. OPA
+// types an object with properties and ignores additionalProperties, so a
+// map's values are not checked until its keys are named. The keys are
+// not required: a removed tenant's input has no tier environments.
+func closeMap(s *jsonschema.Schema, name string, keys ...string) {
+	m, ok := s.Properties.Get(name)
+	if !ok || m.AdditionalProperties == nil {
+		panic("policy: input schema: " + name + " is not a map")
+	}
+	obj := &jsonschema.Schema{Type: "object", Properties: jsonschema.NewProperties(), AdditionalProperties: jsonschema.FalseSchema}
+	for _, k := range keys {
+		obj.Properties.Set(k, m.AdditionalProperties)
+	}
+	s.Properties.Set(name, obj)
 }
 
 // schemaSet is the schema set the compiler type-checks input against.

@@ -63,6 +63,11 @@ func TestInputSchemaDescribesTheDocument(t *testing.T) {
 	var every Input
 	fill(reflect.ValueOf(&every).Elem())
 	every.At = "2026-11-27T09:00:00Z"
+	// The maps the schema closes to the estate's classes.
+	te := every.Tier.Environments["x"]
+	te.Replicas = map[string]estate.ReplicaBounds{estate.Web: te.Replicas["x"]}
+	te.Autoscaling.MaxReplicas = map[string]int{estate.Worker: 1}
+	every.Tier.Environments = map[string]TierEnvironment{estate.Production: te}
 	inputs := map[string]Input{
 		"every field set": every,
 		"dedicated":       testInput("maison-laurent", estate.IsolationDedicated),
@@ -93,11 +98,17 @@ func TestCheckDocumentRejects(t *testing.T) {
 	tenant := doc.(map[string]any)["tenant"].(map[string]any)
 	tenant["nmae"] = "maison-laurent"
 	doc.(map[string]any)["supplyChain"] = map[string]any{"enforced": "yes"}
+	envs := doc.(map[string]any)["tier"].(map[string]any)["environments"].(map[string]any)
+	envs["prodution"] = envs["production"]
 	err = CheckDocument(doc)
 	if err == nil {
-		t.Fatal("a document with an unknown field and a string for a boolean passed")
+		t.Fatal("a document with unknown fields and a string for a boolean passed")
 	}
-	for _, want := range []string{"tenant: Additional property nmae is not allowed", "supplyChain.enforced: Invalid type. Expected: boolean, given: string"} {
+	for _, want := range []string{
+		"tenant: Additional property nmae is not allowed",
+		"supplyChain.enforced: Invalid type. Expected: boolean, given: string",
+		"tier.environments: Additional property prodution is not allowed",
+	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("got\n%v\nwant a line with %q", err, want)
 		}
