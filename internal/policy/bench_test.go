@@ -23,6 +23,20 @@ func benchInputs(n int) []Input {
 	return ins
 }
 
+// benchValues are benchInputs(n) converted to AST values.
+func benchValues(b *testing.B, n int) []ast.Value {
+	ins := benchInputs(n)
+	vals := make([]ast.Value, len(ins))
+	for i := range ins {
+		v, err := ins[i].value()
+		if err != nil {
+			b.Fatal(err)
+		}
+		vals[i] = v
+	}
+	return vals
+}
+
 // BenchmarkEvaluate evaluates 1,000 tenants per operation.
 func BenchmarkEvaluate(b *testing.B) {
 	e := newTestEngine(b)
@@ -58,15 +72,7 @@ func BenchmarkConvert(b *testing.B) {
 // operation, serially: OPA alone.
 func BenchmarkEvalOnly(b *testing.B) {
 	e := newTestEngine(b)
-	ins := benchInputs(1000)
-	vals := make([]ast.Value, len(ins))
-	for i := range ins {
-		v, err := ins[i].value()
-		if err != nil {
-			b.Fatal(err)
-		}
-		vals[i] = v
-	}
+	vals := benchValues(b, 1000)
 	ctx := context.Background()
 	b.ResetTimer()
 	for b.Loop() {
@@ -86,15 +92,7 @@ func BenchmarkEvalOnly(b *testing.B) {
 // each package that reads them.
 func BenchmarkEvaluatePackages(b *testing.B) {
 	e := newTestEngine(b)
-	ins := benchInputs(1000)
-	vals := make([]ast.Value, len(ins))
-	for i := range ins {
-		v, err := ins[i].value()
-		if err != nil {
-			b.Fatal(err)
-		}
-		vals[i] = v
-	}
+	vals := benchValues(b, 1000)
 	ctx := context.Background()
 	for _, pkg := range []string{"isolation", "supplychain", "freeze", "resilience", "security", "capacity"} {
 		b.Run(pkg, func(b *testing.B) {
