@@ -3,15 +3,20 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-gitops/palisade/internal/check"
+	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/gitsrc"
+	"github.com/palisade-gitops/palisade/internal/policy"
 	checkreport "github.com/palisade-gitops/palisade/internal/report"
 )
 
@@ -76,7 +81,9 @@ tiers and environments it reaches (computed from the renders), each
 tenant's rendered objects' diff, the policy results on head, the tenants a
 freeze window would hold back if it were merged now, and waivers used or
 expiring within 7 days. It exits 1 when a denial stands — a freeze on a
-touched tenant included, unless a break-glass waiver covers it.
+touched tenant included, unless a break-glass waiver covers it. It exits 2
+when head's estate or policies do not load; --format github then puts an
+::error on each mistake's line and a markdown report lists them.
 
 A --policy directory inside the repository is read from each revision as
 committed. When the change edits its policy files, head is also judged by
@@ -102,14 +109,39 @@ func runCheck(ctx context.Context, out io.Writer, o *CheckOptions) error {
 		PolicyDirs: o.Policy.Dirs, Images: o.Images.Stage(),
 	})
 	if err != nil {
+		// The head's estate or policies do not load: say where in the
+		// formats read where standard error is not (the pull request's
+		// annotations, the step summary), then fail as usual.
+		if probs := loadProblems(err, o.Estate.Root); len(probs) > 0 {
+			write := func(w io.Writer, format string) error { return checkreport.WriteProblems(w, format, probs) }
+			if werr := writeCheckReports(out, o, write); werr != nil {
+				return werr
+			}
+		}
 		return err
 	}
 	ro := checkreport.Options{Version: Version().Version, Diffs: o.Diffs}
+	write := func(w io.Writer, format string) error { return checkreport.Write(w, c, format, ro) }
+	if err := writeCheckReports(out, o, write); err != nil {
+		return err
+	}
+	if c.Verdict == checkreport.Fail {
+		return &exitError{code: ExitDenied}
+	}
+	return nil
+}
+
+// writeCheckReports writes each --report file (appending: a step summary
+// is shared) and then out in --format, with write.
+func writeCheckReports(out io.Writer, o *CheckOptions, write func(io.Writer, string) error) error {
 	for _, r := range o.Reports {
 		format, p, _ := strings.Cut(r, "=")
 		var buf bytes.Buffer
-		if err := checkreport.Write(&buf, c, format, ro); err != nil {
+		if err := write(&buf, format); err != nil {
 			return err
+		}
+		if buf.Len() == 0 {
+			continue
 		}
 		f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
@@ -123,11 +155,37 @@ func runCheck(ctx context.Context, out io.Writer, o *CheckOptions) error {
 			return fmt.Errorf("writing the %s report: %w", format, err)
 		}
 	}
-	if err := checkreport.Write(out, c, o.Output.Format, ro); err != nil {
-		return err
+	return write(out, o.Output.Format)
+}
+
+// loadProblems are the positioned mistakes err holds — the diagnostics of
+// the head's estate, the problems of its policies — with estate files
+// named from the repository's root, as a check's other positions are;
+// nil when err holds none.
+func loadProblems(err error, root string) []checkreport.Problem {
+	var ie *estate.InputError
+	var ce *policy.CompileError
+	var probs []checkreport.Problem
+	switch {
+	case errors.As(err, &ie):
+		sub := "."
+		if r, oerr := gitsrc.Open(root); oerr == nil {
+			sub = r.Sub
+		}
+		for _, d := range ie.Diagnostics {
+			pos := d.Pos
+			if pos.IsValid() {
+				pos.File = path.Join(sub, pos.File)
+			}
+			d.Pos = estate.Position{}
+			probs = append(probs, checkreport.Problem{Pos: pos, Message: d.String()})
+		}
+	case errors.As(err, &ce):
+		for _, p := range ce.Problems {
+			pos := estate.Position{File: p.File, Line: p.Line, Column: p.Column}
+			p.File, p.Line, p.Column = "", 0, 0
+			probs = append(probs, checkreport.Problem{Pos: pos, Message: p.String()})
+		}
 	}
-	if c.Verdict == checkreport.Fail {
-		return &exitError{code: ExitDenied}
-	}
-	return nil
+	return probs
 }
