@@ -136,20 +136,15 @@ func detailHint(d ast.ErrorDetails) string {
 		have = string(s)
 	}
 	keys := make([]string, len(ref.OneOf))
-	best, bestD := "", 3
 	for i, v := range ref.OneOf {
-		k := v.String()
+		keys[i] = v.String()
 		if s, ok := v.(ast.String); ok {
-			k = string(s)
-		}
-		keys[i] = k
-		if d := editDistance(have, k); have != "" && d < bestD {
-			best, bestD = k, d
+			keys[i] = string(s)
 		}
 	}
 	sort.Strings(keys)
 	hint := fmt.Sprintf("; %s has %s", ref.Ref[:ref.Pos], strings.Join(keys, ", "))
-	if best != "" {
+	if best := closest(have, keys); have != "" && best != "" {
 		hint += fmt.Sprintf(" (did you mean %s?)", best)
 	}
 	return hint

@@ -62,10 +62,16 @@ func didYouMean(policyID string) string {
 	if slices.Contains(ids, policyID) {
 		return ""
 	}
+	return closest(policyID, ids)
+}
+
+// closest returns the candidate within two edits of word that is nearest
+// to it (the first of equals), or "" when none is that close.
+func closest(word string, candidates []string) string {
 	best, bestD := "", 3
-	for _, id := range ids {
-		if d := editDistance(policyID, id); d < bestD {
-			best, bestD = id, d
+	for _, c := range candidates {
+		if d := editDistance(word, c); d < bestD {
+			best, bestD = c, d
 		}
 	}
 	return best
