@@ -190,8 +190,16 @@ func loadUserDirs(dirs []Dir, mods map[string]*ast.Module) (map[string]any, erro
 	if len(ce.Problems) > 0 {
 		return nil, ce
 	}
+	if ce.Problems = checkDataFiles(dirs); len(ce.Problems) > 0 {
+		return nil, ce
+	}
 	// One load per file system, in the order the directories come: the
 	// loader reads from one.
+	type batch struct {
+		docs map[string]any
+		dirs string
+	}
+	var batches []batch
 	for start := 0; start < len(dirs); {
 		end := start + 1
 		for end < len(dirs) && sameFS(dirs[end].FS, dirs[start].FS) {
@@ -221,7 +229,11 @@ func loadUserDirs(dirs []Dir, mods map[string]*ast.Module) (map[string]any, erro
 		if err := mergeData(data, res.Documents, "data"); err != nil {
 			ce.Problems = append(ce.Problems, Problem{File: strings.Join(paths, ", "), Message: err.Error()})
 		}
+		batches = append(batches, batch{res.Documents, strings.Join(paths, ", ")})
 		start = end
+	}
+	for _, b := range batches {
+		ce.Problems = append(ce.Problems, dataRuleConflicts(b.docs, mods, b.dirs)...)
 	}
 	if len(ce.Problems) > 0 {
 		return nil, ce

@@ -66,6 +66,9 @@ func compileError(err error) *CompileError {
 	collect(err, &ce.Problems)
 	sort.SliceStable(ce.Problems, func(i, j int) bool {
 		a, b := ce.Problems[i], ce.Problems[j]
+		if (a.File == "") != (b.File == "") {
+			return b.File == "" // OPA's "error limit reached" last
+		}
 		if a.File != b.File {
 			return a.File < b.File
 		}
