@@ -300,6 +300,9 @@ type TenantState struct {
 
 // Run runs the main job into the output directory.
 func Run(ctx context.Context, o Options) (*Report, error) {
+	if err := tree.CheckTarget(o.Out); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", o.Out, err)
+	}
 	p, err := Prepare(ctx, o)
 	if err != nil {
 		return nil, err

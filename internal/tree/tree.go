@@ -84,6 +84,15 @@ func Write(dir string, files map[string][]byte, o Options) (Stats, error) {
 	return st, nil
 }
 
+// CheckTarget returns the error Write would give for dir before writing
+// anything: a file in its place, or a directory Palisade did not write.
+// A render checks first, so that it fails before reading a baseline out
+// of such a directory, not after rendering.
+func CheckTarget(dir string) error {
+	_, err := checkTarget(filepath.Clean(dir))
+	return err
+}
+
 // checkTarget reports whether dir exists, refusing one that is not a
 // directory or that holds files but was not written by Palisade.
 func checkTarget(dir string) (bool, error) {
@@ -95,7 +104,7 @@ func checkTarget(dir string) (bool, error) {
 		return false, err
 	}
 	if !fi.IsDir() {
-		return false, fmt.Errorf("output %q is not a directory", dir)
+		return false, fmt.Errorf("output %q is a file, not a directory", dir)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
