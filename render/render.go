@@ -196,7 +196,7 @@ func Render(e *estate.Estate, o Options) (*Result, error) {
 	selected := map[string]bool{}
 	for _, n := range o.Tenants {
 		if _, ok := e.Tenants[n]; !ok {
-			return nil, fmt.Errorf("unknown tenant %q", n)
+			return nil, e.UnknownTenant(n)
 		}
 		selected[n] = true
 	}

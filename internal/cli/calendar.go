@@ -14,7 +14,6 @@ import (
 	"github.com/palisade-gitops/palisade/internal/calendar"
 	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/policy"
-	checkreport "github.com/palisade-gitops/palisade/internal/report"
 )
 
 // CalendarOptions are the options of `palisade calendar`.
@@ -125,7 +124,7 @@ func freezeReport(e *estate.Estate, only []string, at time.Time, days int) (*Fre
 	if len(only) > 0 {
 		for _, n := range only {
 			if _, ok := e.Tenants[n]; !ok {
-				return nil, fmt.Errorf("unknown tenant %q in --tenant (the estate has %s)", n, checkreport.Names(names, 8))
+				return nil, fmt.Errorf("--tenant: %w", e.UnknownTenant(n))
 			}
 		}
 		names = slices.DeleteFunc(names, func(n string) bool { return !slices.Contains(only, n) })

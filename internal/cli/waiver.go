@@ -51,7 +51,7 @@ func (o *WaiverOptions) find() (estate.Waiver, string, string, error) {
 	if o.Tenant != "" {
 		t, ok := e.Tenants[o.Tenant]
 		if !ok {
-			return estate.Waiver{}, "", "", fmt.Errorf("unknown tenant %q (the estate has %s)", o.Tenant, checkreport.Names(e.TenantNames(), 8))
+			return estate.Waiver{}, "", "", e.UnknownTenant(o.Tenant)
 		}
 		ws, labels = t.Waivers, []string{"tenants", o.Tenant, "waivers", o.Waiver}
 	}

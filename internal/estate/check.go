@@ -19,6 +19,8 @@ import (
 	_ "time/tzdata" // time zones are checked the same on every machine
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/palisade-gitops/palisade/internal/suggest"
 )
 
 // check runs the semantic checks CUE cannot express well: references between
@@ -52,7 +54,9 @@ func (c *checker) at(labels []string, format string, args ...any) {
 
 func p(labels ...string) []string { return labels }
 
-func known(m any) string {
+// known lists the names of m for an error about word, which is not one
+// of them, with the one it was most likely meant to be.
+func known(word string, m any) string {
 	var names []string
 	switch m := m.(type) {
 	case map[string]Region:
@@ -84,10 +88,14 @@ func known(m any) string {
 		return "none are defined"
 	}
 	sort.Strings(names)
+	hint := ""
+	if c := suggest.Closest(word, names); c != "" {
+		hint = "did you mean " + c + "? "
+	}
 	if len(names) > 8 {
 		names = append(names[:8], "…")
 	}
-	return "known: " + strings.Join(names, ", ")
+	return hint + "known: " + strings.Join(names, ", ")
 }
 
 func (c *checker) platform() {
@@ -98,7 +106,7 @@ func (c *checker) platform() {
 		base := p("platform", "clusters", rn)
 		region, ok := pl.Regions[cl.Region]
 		if !ok {
-			c.at(append(base, "region"), "unknown region %q (%s)", cl.Region, known(pl.Regions))
+			c.at(append(base, "region"), "unknown region %q (%s)", cl.Region, known(cl.Region, pl.Regions))
 		} else {
 			for i, z := range cl.Zones {
 				if !slices.Contains(region.Zones, z) {
@@ -111,7 +119,7 @@ func (c *checker) platform() {
 			pb := append(base, "nodePools", pn)
 			if np.Segment != "" {
 				if _, ok := pl.Segments[np.Segment]; !ok {
-					c.at(append(pb, "segment"), "unknown segment %q (%s)", np.Segment, known(pl.Segments))
+					c.at(append(pb, "segment"), "unknown segment %q (%s)", np.Segment, known(np.Segment, pl.Segments))
 				}
 			}
 			if np.Tenant != "" {
@@ -134,7 +142,7 @@ func (c *checker) platform() {
 	}
 	for _, r := range sortedKeys(pl.ObjectStorage) {
 		if _, ok := pl.Regions[r]; !ok {
-			c.at(p("platform", "objectStorage", r), "unknown region %q (%s)", r, known(pl.Regions))
+			c.at(p("platform", "objectStorage", r), "unknown region %q (%s)", r, known(r, pl.Regions))
 		}
 	}
 	c.e.Keys, c.e.Keyless = map[string][]byte{}, map[string]KeylessTrust{}
@@ -173,7 +181,7 @@ func (c *checker) platform() {
 func (c *checker) platformWaiver(base []string, w Waiver) {
 	t, ok := c.e.Tenants[w.Scope.Tenant]
 	if w.Scope.Tenant != "" && !ok {
-		c.at(append(base, "scope", "tenant"), "unknown tenant %q (%s)", w.Scope.Tenant, known(c.e.Tenants))
+		c.at(append(base, "scope", "tenant"), "unknown tenant %q (%s)", w.Scope.Tenant, known(w.Scope.Tenant, c.e.Tenants))
 		return
 	}
 	// A freeze.window-lifted waiver names a window the change may remove
@@ -451,7 +459,7 @@ func (c *checker) tier(t *Tier) {
 	}
 	for i, k := range t.SigningKeys {
 		if _, ok := c.e.Platform.Keys[k]; !ok {
-			c.at(append(base, "signingKeys", strconv.Itoa(i)), "unknown signing key %q (%s)", k, known(c.e.Platform.Keys))
+			c.at(append(base, "signingKeys", strconv.Itoa(i)), "unknown signing key %q (%s)", k, known(k, c.e.Platform.Keys))
 		}
 	}
 	for _, wn := range sortedKeys(t.Calendar) {
@@ -483,19 +491,19 @@ func (c *checker) tenant(t *Tenant) {
 	}
 	tier, ok := e.Tiers[t.Tier]
 	if !ok {
-		c.at(append(base, "tier"), "unknown tier %q (%s)", t.Tier, known(e.Tiers))
+		c.at(append(base, "tier"), "unknown tier %q (%s)", t.Tier, known(t.Tier, e.Tiers))
 	}
 	if ok {
 		switch {
 		case tier.Isolation == IsolationSegmented && t.Segment == "":
-			c.at(append(base, "tier"), "tier %q is segmented: the tenant needs a segment (%s)", t.Tier, known(e.Platform.Segments))
+			c.at(append(base, "tier"), "tier %q is segmented: the tenant needs a segment (%s)", t.Tier, known("", e.Platform.Segments))
 		case tier.Isolation != IsolationSegmented && t.Segment != "":
 			c.at(append(base, "segment"), "segment %q given, but tier %q is %s, not segmented", t.Segment, t.Tier, tier.Isolation)
 		}
 	}
 	if t.Segment != "" {
 		if _, ok := e.Platform.Segments[t.Segment]; !ok {
-			c.at(append(base, "segment"), "unknown segment %q (%s)", t.Segment, known(e.Platform.Segments))
+			c.at(append(base, "segment"), "unknown segment %q (%s)", t.Segment, known(t.Segment, e.Platform.Segments))
 		}
 	}
 	c.timeZone(append(base, "timeZone"), t.TimeZone)
@@ -589,7 +597,7 @@ func (c *checker) windowApplies(t *Tenant, name string) bool {
 func (c *checker) placement(t *Tenant, labels []string, pl Placement, tenv *TierEnvironment) {
 	e := c.e
 	if _, ok := e.Platform.Regions[pl.Region]; !ok {
-		c.at(append(labels, "region"), "unknown region %q (%s)", pl.Region, known(e.Platform.Regions))
+		c.at(append(labels, "region"), "unknown region %q (%s)", pl.Region, known(pl.Region, e.Platform.Regions))
 		return
 	}
 	if _, ok := e.Platform.ObjectStorage[pl.Region]; !ok {
@@ -597,7 +605,7 @@ func (c *checker) placement(t *Tenant, labels []string, pl Placement, tenv *Tier
 	}
 	cl, ok := e.Platform.Clusters[pl.Cluster]
 	if !ok {
-		c.at(append(labels, "cluster"), "unknown cluster %q (%s)", pl.Cluster, known(e.Platform.Clusters))
+		c.at(append(labels, "cluster"), "unknown cluster %q (%s)", pl.Cluster, known(pl.Cluster, e.Platform.Clusters))
 		return
 	}
 	if cl.Region != pl.Region {
@@ -698,11 +706,11 @@ func (c *checker) window(labels []string, w Window) {
 	switch w.Scope.Level {
 	case ScopeTier:
 		if _, ok := e.Tiers[w.Scope.Name]; !ok {
-			c.at(append(labels, "scope", "name"), "unknown tier %q (%s)", w.Scope.Name, known(e.Tiers))
+			c.at(append(labels, "scope", "name"), "unknown tier %q (%s)", w.Scope.Name, known(w.Scope.Name, e.Tiers))
 		}
 	case ScopeSegment:
 		if _, ok := e.Platform.Segments[w.Scope.Name]; !ok {
-			c.at(append(labels, "scope", "name"), "unknown segment %q (%s)", w.Scope.Name, known(e.Platform.Segments))
+			c.at(append(labels, "scope", "name"), "unknown segment %q (%s)", w.Scope.Name, known(w.Scope.Name, e.Platform.Segments))
 		}
 	case ScopeTenant:
 		if _, ok := e.Tenants[w.Scope.Name]; !ok {

@@ -322,6 +322,13 @@ func (e *Estate) TenantNames() []string {
 	return names
 }
 
+// UnknownTenant is the error for a tenant name given on the command line
+// that the estate does not have: with the name it was most likely meant
+// to be, and the first of the estate's.
+func (e *Estate) UnknownTenant(name string) error {
+	return fmt.Errorf("unknown tenant %q (%s)", name, known(name, e.Tenants))
+}
+
 // TierNames returns the tiers' names, sorted.
 func (e *Estate) TierNames() []string {
 	names := make([]string, 0, len(e.Tiers))

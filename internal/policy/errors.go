@@ -10,6 +10,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/loader"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/palisade-gitops/palisade/internal/suggest"
 )
 
 // Problem is one thing wrong with a policy: where, and what.
@@ -147,8 +149,5 @@ func detailHint(d ast.ErrorDetails) string {
 	}
 	sort.Strings(keys)
 	hint := fmt.Sprintf("; %s has %s", ref.Ref[:ref.Pos], strings.Join(keys, ", "))
-	if best := closest(have, keys); have != "" && best != "" {
-		hint += fmt.Sprintf(" (did you mean %s?)", best)
-	}
-	return hint
+	return hint + suggest.Hint(have, keys)
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/palisade-gitops/palisade/internal/suggest"
 )
 
 // BuiltinIDs returns the ids of the built-in rules, sorted: the policy
@@ -58,49 +60,5 @@ var BuiltinIDs = sync.OnceValue(func() []string {
 // likely meant to be — one within two edits of it — or "" when it is a
 // built-in id itself or none is that close (a user rule's id, say).
 func didYouMean(policyID string) string {
-	ids := BuiltinIDs()
-	if slices.Contains(ids, policyID) {
-		return ""
-	}
-	return closest(policyID, ids)
-}
-
-// closest returns the candidate within two edits of word that is nearest
-// to it (the first of equals), or "" when none is that close.
-func closest(word string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(word, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the number of edits between a and b, in bytes: an
-// insertion, a deletion, a substitution or a swap of two neighbours each
-// count one (the optimal string alignment distance), so that "tire" is one
-// edit from "tier" and two from "file".
-func editDistance(a, b string) int {
-	before := make([]int, len(b)+1) // row i-2
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], before[j-2]+1)
-			}
-		}
-		before, prev, cur = prev, cur, before
-	}
-	return prev[len(b)]
+	return suggest.Closest(policyID, BuiltinIDs())
 }

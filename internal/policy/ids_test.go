@@ -48,23 +48,3 @@ func TestDidYouMean(t *testing.T) {
 		}
 	}
 }
-
-func TestEditDistance(t *testing.T) {
-	for _, tt := range []struct {
-		a, b string
-		want int
-	}{
-		{"tier", "tier", 0},
-		{"tire", "tier", 1}, // a swap is one edit
-		{"tire", "file", 2},
-		{"ab", "ba", 1},
-		{"", "ab", 2},
-		{"ab", "", 2},
-		{"kitten", "sitting", 3},
-		{"ca", "abc", 3}, // optimal string alignment: no edit of a swapped pair
-	} {
-		if got := editDistance(tt.a, tt.b); got != tt.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-	}
-}
