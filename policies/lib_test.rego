@@ -47,3 +47,8 @@ test_own_or_platform_namespace if {
 	lib.own_or_platform_namespace({"namespace": "acme-prod"}, "traefik") with input.platform.namespaces as ["traefik"]
 	not lib.own_or_platform_namespace({"namespace": "acme-prod"}, "globex-prod") with input.platform.namespaces as ["traefik"]
 }
+
+test_namespaces_from_the_engine if {
+	inp := {"environments": [{"namespaces": {"acme-prod": [1]}, "objects": [{"kind": "Service", "metadata": {"namespace": "other"}}, {"kind": "Deployment", "metadata": {"name": "d", "namespace": "acme-prod"}}]}]}
+	lib.by_namespace == {0: {"acme-prod": [1]}} with input as inp
+}
