@@ -188,8 +188,9 @@ func runPolicyTest(ctx context.Context, out io.Writer, o *PolicyTestOptions) err
 }
 
 // printTestReport prints one line per test, "PASS file:row: name", with a
-// failing test's error and output indented under it, then the counts, the
-// coverage and the lines of rule modules no test reached.
+// failing test's error, the expression that failed and its output indented
+// under it, then the counts, the coverage and the lines of rule modules no
+// test reached.
 func printTestReport(w io.Writer, rep *policy.TestReport) {
 	for _, t := range rep.Tests {
 		status := "PASS"
@@ -203,7 +204,7 @@ func printTestReport(w io.Writer, rep *policy.TestReport) {
 		if t.Pass {
 			continue
 		}
-		for _, s := range []string{t.Error, t.Output} {
+		for _, s := range []string{t.Error, t.FailedAt, t.Output} {
 			for line := range strings.Lines(strings.TrimRight(s, "\n")) {
 				fmt.Fprintf(w, "     %s", line)
 			}

@@ -272,6 +272,16 @@ func TestUserTests(t *testing.T) {
 	if rep.OK() || rep.Failed != 1 || !slices.Equal(failed, []string{"test_fails"}) {
 		t.Errorf("failed %d %v, want test_fails only", rep.Failed, failed)
 	}
+	// A failure says which expression failed, and with what values.
+	for _, tr := range rep.Tests {
+		want := ""
+		if tr.Name == "test_fails" {
+			want = "testdata/failing-test/always_test.rego:9:\n  x == 3\n  |\n  2"
+		}
+		if tr.FailedAt != want {
+			t.Errorf("%s: FailedAt\n%s\nwant\n%s", tr.Name, tr.FailedAt, want)
+		}
+	}
 }
 
 func TestUserTestCompileError(t *testing.T) {

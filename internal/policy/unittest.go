@@ -4,12 +4,16 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/cover"
 	"github.com/open-policy-agent/opa/v1/tester"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // TestReport is the outcome of the policies' unit tests.
@@ -39,7 +43,10 @@ type TestResult struct {
 	Error string `json:"error,omitempty"`
 	// Output is what the test printed (print()). Duration is not part of
 	// the JSON report, which stays the same from run to run.
-	Output   string        `json:"output,omitempty"`
+	Output string `json:"output,omitempty"`
+	// FailedAt is, for a failed test, the expression that failed ("file:row:"
+	// and the expression, with the values of its variables under it).
+	FailedAt string        `json:"failedAt,omitempty"`
 	Duration time.Duration `json:"-"`
 }
 
@@ -57,34 +64,12 @@ const testTimeout = 30 * time.Second
 // user's policies with coverage. A failing test is reported, not returned
 // as an error; a test module that does not compile is a *CompileError.
 func (e *Engine) Test(ctx context.Context) (*TestReport, error) {
-	store := e.store()
-	txn, err := store.NewTransaction(ctx)
+	cov := cover.New()
+	ch, done, err := e.runTests(ctx, func(r *tester.Runner) { r.SetCoverageQueryTracer(cov) })
 	if err != nil {
 		return nil, err
 	}
-	defer store.Abort(ctx, txn)
-	cov := cover.New()
-	// The tests are compiled as the policies are, input type-checked
-	// against InputSchema.
-	compiler := ast.NewCompiler().
-		WithCapabilities(ast.CapabilitiesForThisVersion()).
-		WithEnablePrintStatements(true).
-		WithDefaultRegoVersion(ast.RegoV1)
-	if !e.untyped {
-		compiler = compiler.WithSchemas(schemaSet())
-	}
-	runner := tester.NewRunner().
-		SetCompiler(compiler).
-		SetStore(store).
-		SetModules(e.modules).
-		SetDefaultRegoVersion(ast.RegoV1).
-		SetCoverageQueryTracer(cov).
-		CapturePrintOutput(true).
-		SetTimeout(testTimeout)
-	ch, err := runner.RunTests(ctx, txn)
-	if err != nil {
-		return nil, compileError(err)
-	}
+	defer done()
 	rep := &TestReport{}
 	for res := range ch {
 		tr := TestResult{
@@ -111,6 +96,9 @@ func (e *Engine) Test(ctx context.Context) (*TestReport, error) {
 		rep.Tests = append(rep.Tests, tr)
 	}
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := e.explainFailures(ctx, rep.Tests); err != nil {
 		return nil, err
 	}
 	slices.SortFunc(rep.Tests, func(a, b TestResult) int {
@@ -145,6 +133,97 @@ func (e *Engine) Test(ctx context.Context) (*TestReport, error) {
 		rep.Coverage = 100 * float64(covered) / float64(covered+notCovered)
 	}
 	return rep, nil
+}
+
+// runTests starts the tests on a fresh store, with the runner set up by
+// with, and returns their results and what to call once they are read.
+func (e *Engine) runTests(ctx context.Context, with func(*tester.Runner)) (<-chan *tester.Result, func(), error) {
+	store := e.store()
+	txn, err := store.NewTransaction(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	done := func() { store.Abort(ctx, txn) }
+	// The tests are compiled as the policies are, input type-checked
+	// against InputSchema.
+	compiler := ast.NewCompiler().
+		WithCapabilities(ast.CapabilitiesForThisVersion()).
+		WithEnablePrintStatements(true).
+		WithDefaultRegoVersion(ast.RegoV1)
+	if !e.untyped {
+		compiler = compiler.WithSchemas(schemaSet())
+	}
+	runner := tester.NewRunner().
+		SetCompiler(compiler).
+		SetStore(store).
+		SetModules(e.modules).
+		SetDefaultRegoVersion(ast.RegoV1).
+		CapturePrintOutput(true).
+		SetTimeout(testTimeout)
+	with(runner)
+	ch, err := runner.RunTests(ctx, txn)
+	if err != nil {
+		done()
+		return nil, nil, compileError(err)
+	}
+	return ch, done, nil
+}
+
+// explainFailures runs the failed tests of tests again, traced, and sets
+// each one's FailedAt to the expression that failed last, with the values
+// of its variables, as opa test --explain fails does. Only failures pay
+// for the trace.
+func (e *Engine) explainFailures(ctx context.Context, tests []TestResult) error {
+	failed := map[string]*TestResult{}
+	var names []string
+	for i := range tests {
+		if t := &tests[i]; !t.Pass && !t.Skip && t.Error == "" {
+			full := t.Package + "." + t.Name
+			failed[full] = t
+			names = append(names, regexp.QuoteMeta(full))
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	sort.Strings(names)
+	ch, done, err := e.runTests(ctx, func(r *tester.Runner) {
+		r.EnableTracing(true).Filter("^(" + strings.Join(names, "|") + ")$")
+	})
+	if err != nil {
+		return err
+	}
+	defer done()
+	for res := range ch {
+		if t := failed[res.Package+"."+res.Name]; t != nil {
+			t.FailedAt = failedAt(res.Trace)
+		}
+	}
+	return ctx.Err()
+}
+
+// failedAt renders the last expression of a test's own queries that
+// failed in trace: "file:row:" and the expression, with the values of
+// its variables under it.
+func failedAt(trace []*topdown.Event) string {
+	for _, ev := range slices.Backward(trace) {
+		if ev.Op != topdown.FailOp || ev.Location == nil || ev.QueryID == 0 {
+			continue
+		}
+		if expr, ok := ev.Node.(*ast.Expr); ok {
+			if _, every := expr.Terms.(*ast.Every); every {
+				continue // the failing expression inside its body comes first
+			}
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s:%d:\n", ev.Location.File, ev.Location.Row)
+		if err := topdown.PrettyEvent(&b, ev, topdown.PrettyEventOpts{PrettyVars: true}); err != nil {
+			return ""
+		}
+		// PrettyEvent indents with tabs; the report indents with spaces.
+		return strings.ReplaceAll(strings.TrimRight(b.String(), "\n"), "\t", "  ")
+	}
+	return ""
 }
 
 // String summarises the report in one line.

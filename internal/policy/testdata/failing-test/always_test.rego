@@ -5,5 +5,6 @@ test_passes if {
 }
 
 test_fails if {
-	1 == 2
+	x := count({"a", "b"})
+	x == 3
 }
