@@ -1028,7 +1028,7 @@ var baseRef = regexp.MustCompile(`\n- ((?:\.\./)+bases/[^\s]+)\n`)
 // user writing rules, `palisade policy input`.
 func (p *Prepared) TenantInput(name string, base Baseline) (policy.Input, error) {
 	if p.Estate.Tenants[name] == nil {
-		return policy.Input{}, fmt.Errorf("unknown tenant %q", name)
+		return policy.Input{}, p.Estate.UnknownTenant(name)
 	}
 	var in policy.Input
 	pidx := &platformIndexes{}

@@ -327,7 +327,7 @@ type WaiverScope = estate.WaiverScope
 func NewInput(e *estate.Estate, name string, at time.Time) (Input, error) {
 	t := e.Tenants[name]
 	if t == nil {
-		return Input{}, fmt.Errorf("unknown tenant %q", name)
+		return Input{}, e.UnknownTenant(name)
 	}
 	tier := e.Tiers[t.Tier]
 	if tier == nil {
