@@ -26,6 +26,7 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/gitstore"
+	"github.com/palisade-gitops/palisade/internal/suggest"
 )
 
 // Repo is the git repository holding an estate.
@@ -185,6 +186,24 @@ func CleanURL(s string) string {
 	return u.String()
 }
 
+// refNames are the short names of the repository's branches, remote
+// branches and tags (main, origin/main, v1.2.0), for a hint.
+func (r *Repo) refNames() []string {
+	var names []string
+	refs, err := r.repo.References()
+	if err != nil {
+		return nil
+	}
+	_ = refs.ForEach(func(ref *plumbing.Reference) error {
+		if n := ref.Name(); n.IsBranch() || n.IsRemote() || n.IsTag() {
+			names = append(names, n.Short())
+		}
+		return nil
+	})
+	slices.Sort(names)
+	return names
+}
+
 // Commit is a resolved revision.
 type Commit struct {
 	Rev  string
@@ -201,6 +220,13 @@ func (r *Repo) Resolve(rev string) (*Commit, error) {
 			// actions/checkout's default: the commit is most likely
 			// beyond the history fetched.
 			return nil, fmt.Errorf("cannot resolve revision %q in %s: %w (the clone is shallow: fetch its history, git fetch --unshallow, or check out with fetch-depth: 0)", rev, r.Dir, err)
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			// go-git's answer to HEAD~N beyond the root commit.
+			err = errors.New("it goes back past the repository's first commit")
+		case errors.Is(err, plumbing.ErrReferenceNotFound):
+			err = fmt.Errorf("%w%s", err, suggest.Hint(rev, r.refNames()))
 		}
 		return nil, fmt.Errorf("cannot resolve revision %q in %s: %w", rev, r.Dir, err)
 	}

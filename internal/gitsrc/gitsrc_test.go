@@ -398,3 +398,24 @@ func BenchmarkEstateFS(b *testing.B) {
 		}
 	}
 }
+
+// TestResolveErrors: a revision that does not resolve says why, in words
+// a user can act on.
+func TestResolveErrors(t *testing.T) {
+	top := t.TempDir()
+	writeFiles(t, top, map[string]string{"estate/platform.cue": "package estate\n"})
+	r := commitEstate(t, top)
+	runGit(t, top, "tag", "v1.0.0")
+	for _, tt := range []struct{ rev, want string }{
+		{"mian", `reference not found (did you mean main?)`},
+		{"v1.0.1", `reference not found (did you mean v1.0.0?)`},
+		{"nothing-like-it", `reference not found`},
+		{"HEAD~1", `it goes back past the repository's first commit`},
+	} {
+		_, err := r.Resolve(tt.rev)
+		want := fmt.Sprintf("cannot resolve revision %q in %s: %s", tt.rev, r.Dir, tt.want)
+		if err == nil || err.Error() != want {
+			t.Errorf("Resolve(%s): got %v\nwant %s", tt.rev, err, want)
+		}
+	}
+}
