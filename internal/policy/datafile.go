@@ -24,8 +24,8 @@ import (
 // a position or take silently: a syntax error, a key given twice in one
 // object (the loader keeps the last), and a YAML file holding more than
 // one document (the loader keeps the first). A governance data file that
-// quietly loses an allow-list entry is a policy bypass, so both are
-// mistakes, exit 2, at their line and column.
+// quietly loses an allow-list entry is a policy bypass, so each of these
+// is a mistake, exit 2, at its line and column.
 func checkDataFiles(dirs []Dir) []Problem {
 	var probs []Problem
 	for _, d := range dirs {
@@ -60,6 +60,7 @@ func checkDataFiles(dirs []Dir) []Problem {
 	return probs
 }
 
+// isDataFile reports whether the loader reads name as a data file.
 func isDataFile(name string) bool {
 	switch filepath.Ext(name) {
 	case ".json", ".yaml", ".yml":

@@ -280,11 +280,7 @@ func onlyPolicyFiles(_ string, info fs.FileInfo, _ int) bool {
 	if info.IsDir() {
 		return false
 	}
-	switch filepath.Ext(info.Name()) {
-	case ".rego", ".json", ".yaml", ".yml":
-		return false
-	}
-	return true
+	return filepath.Ext(info.Name()) != ".rego" && !isDataFile(info.Name())
 }
 
 // store returns a fresh store holding the user's data documents.
