@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -102,9 +103,19 @@ func newEngine(ctx context.Context, userDirs []Dir, untyped bool) (*Engine, erro
 	if err != nil {
 		return nil, err
 	}
+	builtin := sortedKeys(mods)
 	data, err := loadUserDirs(userDirs, mods)
 	if err != nil {
 		return nil, err
+	}
+	if !untyped {
+		user := slices.DeleteFunc(sortedKeys(mods), func(name string) bool {
+			_, found := slices.BinarySearch(builtin, name)
+			return found
+		})
+		if probs := unreadRules(mods, user); len(probs) > 0 {
+			return nil, &CompileError{Problems: probs}
+		}
 	}
 	e := &Engine{modules: mods, data: data, untyped: untyped}
 	if e.query, err = e.prepare(ctx, Query); err != nil {

@@ -190,6 +190,9 @@ func TestUserPolicyErrors(t *testing.T) {
 		{"testdata/input-typo", "testdata/input-typo/typo.rego:6:2: rego_type_error: undefined ref: input.tenant.nmae; input.tenant has brand, file, name, segment, tier, timeZone (did you mean name?)"},
 		{"testdata/input-tier", "testdata/input-tier/bounds.rego:6:2: rego_type_error: undefined ref: input.tier.environments[env.class].replicas.web.minimum; input.tier.environments[env.class].replicas.web has default, max, min"},
 		{"testdata/input-type", "testdata/input-type/wrongtype.rego:5:2: rego_type_error: startswith: invalid argument(s); have: (array[string], string), want: (search: string, base: string, result: boolean)"},
+		// Rules that look like policies but that the engine never reads.
+		{"testdata/unread-package", "testdata/unread-package/guard.rego:4:1: palisade_unread_rule: rule violations of package acme.guard is never evaluated: only packages under palisade.rules contribute violations (package palisade.rules.guard, say)"},
+		{"testdata/unread-deny", "testdata/unread-deny/ported.rego:4:1: palisade_unread_rule: rule deny is never evaluated: Palisade reads the violations of each palisade.rules package, which palisade.rules.ported does not define; contribute to violations (policies/README.md)"},
 		{"testdata/no-such-dir", "testdata/no-such-dir: policy directory does not exist or cannot be read"},
 		{"testdata/user-rule/owner.rego", "testdata/user-rule/owner.rego: not a directory: --policy takes a directory of Rego and data files"},
 	}
@@ -336,5 +339,14 @@ func TestDirsFromFS(t *testing.T) {
 	_, err = NewFrom(context.Background(), []Dir{{Path: "testdata/user-rule"}, {FS: fsys, Path: "rev/guard"}})
 	if err == nil || !strings.Contains(err.Error(), "data document data.acme.ownerLabel is defined by two policy directories") {
 		t.Errorf("a data conflict: got %v", err)
+	}
+}
+
+// TestUnreadRulesUntyped: the untyped engine takes the policies as OPA
+// does, so a check can still judge head by a base revision that had such
+// a rule.
+func TestUnreadRulesUntyped(t *testing.T) {
+	if _, err := NewFromUntyped(context.Background(), []Dir{{Path: "testdata/unread-package"}}); err != nil {
+		t.Fatal(err)
 	}
 }

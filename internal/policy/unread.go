@@ -1,0 +1,94 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// rulesPackage is the package path under which a package's violations
+// are evaluated (main.rego's data.palisade.rules[_].violations).
+var rulesPackage = ast.MustParseRef("data.palisade.rules")
+
+// otherConventions are the rule names other policy tools read —
+// conftest's deny, warn and violation, Gatekeeper's violation — which a
+// rule ported from them may keep.
+var otherConventions = []string{"deny", "warn", "violation"}
+
+// unreadRules reports the rules of the user's modules (user names them,
+// test modules aside) that look like governance rules but that the
+// engine never evaluates: a violations rule outside palisade.rules, and
+// a deny, warn or violation rule in a palisade.rules package that has
+// no violations. Either would pass every render without a word, so each
+// is a mistake at its line: the silent counterpart of a type error.
+func unreadRules(mods map[string]*ast.Module, user []string) []Problem {
+	hasViolations := map[string]bool{}
+	for _, m := range mods {
+		for _, r := range m.Rules {
+			if ruleName(r) == "violations" {
+				hasViolations[m.Package.Path.String()] = true
+			}
+		}
+	}
+	var probs []Problem
+	for _, name := range user {
+		m := mods[name]
+		if isTest(name) {
+			continue
+		}
+		pkg := m.Package.Path
+		under := len(pkg) > len(rulesPackage) && pkg.HasPrefix(rulesPackage)
+		seen := map[string]bool{}
+		for _, r := range m.Rules {
+			n := ruleName(r)
+			var msg string
+			switch {
+			case seen[n]:
+				continue
+			case !under && n == "violations":
+				msg = fmt.Sprintf("rule violations of package %s is never evaluated: only packages under palisade.rules contribute violations (package palisade.rules.%s, say)",
+					packageName(pkg), lastName(pkg))
+			case under && !hasViolations[pkg.String()] && slices.Contains(otherConventions, n):
+				msg = fmt.Sprintf("rule %s is never evaluated: Palisade reads the violations of each palisade.rules package, which %s does not define; contribute to violations (policies/README.md)",
+					n, packageName(pkg))
+			default:
+				continue
+			}
+			seen[n] = true
+			p := Problem{File: name, Code: "palisade_unread_rule", Message: msg}
+			if r.Location != nil {
+				p.Line, p.Column = r.Location.Row, r.Location.Col
+			}
+			probs = append(probs, p)
+		}
+	}
+	return probs
+}
+
+// ruleName is the first name of a rule's head: violations for
+// "violations contains v if …", a for "a.b := 1".
+func ruleName(r *ast.Rule) string {
+	if ref := r.Head.Ref(); len(ref) > 0 {
+		switch v := ref[0].Value.(type) {
+		case ast.Var:
+			return string(v)
+		case ast.String:
+			return string(v)
+		}
+	}
+	return ""
+}
+
+// packageName is a package path as the package clause writes it.
+func packageName(pkg ast.Ref) string {
+	return pkg[1:].String()
+}
+
+// lastName is the last element of a package path.
+func lastName(pkg ast.Ref) string {
+	if s, ok := pkg[len(pkg)-1].Value.(ast.String); ok {
+		return string(s)
+	}
+	return pkg[len(pkg)-1].String()
+}
