@@ -113,7 +113,7 @@ func newEngine(ctx context.Context, userDirs []Dir, untyped bool) (*Engine, erro
 			_, found := slices.BinarySearch(builtin, name)
 			return found
 		})
-		if probs := unreadRules(mods, user); len(probs) > 0 {
+		if probs := userRuleProblems(mods, user); len(probs) > 0 {
 			return nil, &CompileError{Problems: probs}
 		}
 	}

@@ -193,6 +193,7 @@ func TestUserPolicyErrors(t *testing.T) {
 		// Rules that look like policies but that the engine never reads.
 		{"testdata/unread-package", "testdata/unread-package/guard.rego:4:1: palisade_unread_rule: rule violations of package acme.guard is never evaluated: only packages under palisade.rules contribute violations (package palisade.rules.guard, say)"},
 		{"testdata/unread-deny", "testdata/unread-deny/ported.rego:4:1: palisade_unread_rule: rule deny is never evaluated: Palisade reads the violations of each palisade.rules package, which palisade.rules.ported does not define; contribute to violations (policies/README.md)"},
+		{"testdata/builtin-id", "testdata/builtin-id/quota.rego:7:2: palisade_builtin_id: policy id \"isolation.quota\" is a built-in rule's: your violations would be reported, waived and counted as its; give them an id of your own (acme.quota, say)"},
 		{"testdata/no-such-dir", "testdata/no-such-dir: policy directory does not exist or cannot be read"},
 		{"testdata/user-rule/owner.rego", "testdata/user-rule/owner.rego: not a directory: --policy takes a directory of Rego and data files"},
 	}

@@ -21,32 +21,9 @@ var BuiltinIDs = sync.OnceValue(func() []string {
 	}
 	seen := map[string]bool{}
 	for name, m := range mods {
-		if isTest(name) {
-			continue
+		if !isTest(name) {
+			policyIDs(m, func(id string, _ *ast.Location) { seen[id] = true })
 		}
-		ast.WalkTerms(m, func(t *ast.Term) bool {
-			call, ok := t.Value.(ast.Call)
-			if !ok || len(call) < 2 {
-				return false
-			}
-			op, ok := call[0].Value.(ast.Ref)
-			if !ok {
-				return false
-			}
-			// lib.violation(...) ends in a string, a package's own
-			// container_violation(...) is a variable.
-			fn := ""
-			switch v := op[len(op)-1].Value.(type) {
-			case ast.String:
-				fn = string(v)
-			case ast.Var:
-				fn = string(v)
-			}
-			if id, ok := call[1].Value.(ast.String); ok && strings.HasSuffix(fn, "violation") {
-				seen[string(id)] = true
-			}
-			return false
-		})
 	}
 	ids := make([]string, 0, len(seen))
 	for id := range seen {
@@ -61,4 +38,44 @@ var BuiltinIDs = sync.OnceValue(func() []string {
 // built-in id itself or none is that close (a user rule's id, say).
 func didYouMean(policyID string) string {
 	return suggest.Closest(policyID, BuiltinIDs())
+}
+
+// policyIDs calls f with each policy id module m gives literally, and
+// where: the first argument of a function whose name ends in "violation"
+// (lib.violation(...), lib.object_violation(...), a package's own
+// container_violation(...)) and the "id" of an object literal that also
+// has a "severity": a violation written out.
+func policyIDs(m *ast.Module, f func(id string, loc *ast.Location)) {
+	ast.WalkTerms(m, func(t *ast.Term) bool {
+		switch v := t.Value.(type) {
+		case ast.Call:
+			if len(v) < 2 {
+				return false
+			}
+			op, ok := v[0].Value.(ast.Ref)
+			if !ok {
+				return false
+			}
+			// lib.violation(...) ends in a string, a package's own
+			// container_violation(...) is a variable.
+			fn := ""
+			switch n := op[len(op)-1].Value.(type) {
+			case ast.String:
+				fn = string(n)
+			case ast.Var:
+				fn = string(n)
+			}
+			if id, ok := v[1].Value.(ast.String); ok && strings.HasSuffix(fn, "violation") {
+				f(string(id), v[1].Location)
+			}
+		case ast.Object:
+			// A violation written out: an object with an id and a severity.
+			if id := v.Get(ast.InternedTerm("id")); id != nil && v.Get(ast.InternedTerm("severity")) != nil {
+				if s, ok := id.Value.(ast.String); ok {
+					f(string(s), id.Location)
+				}
+			}
+		}
+		return false
+	})
 }

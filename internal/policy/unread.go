@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -15,6 +16,41 @@ var rulesPackage = ast.MustParseRef("data.palisade.rules")
 // conftest's deny, warn and violation, Gatekeeper's violation — which a
 // rule ported from them may keep.
 var otherConventions = []string{"deny", "warn", "violation"}
+
+// userRuleProblems reports the mistakes in the user's modules (user names
+// them) that OPA compiles but that would make a policy silently not do
+// what it says: unreadRules and builtinIDReuse.
+func userRuleProblems(mods map[string]*ast.Module, user []string) []Problem {
+	return append(unreadRules(mods, user), builtinIDReuse(mods, user)...)
+}
+
+// builtinIDReuse reports the violations the user's rules give under a
+// built-in rule's id: they would be reported, waived and counted as the
+// built-in rule's, and a waiver of one would waive the other.
+func builtinIDReuse(mods map[string]*ast.Module, user []string) []Problem {
+	builtin := BuiltinIDs()
+	var probs []Problem
+	for _, name := range user {
+		if isTest(name) {
+			continue
+		}
+		m := mods[name]
+		policyIDs(m, func(id string, loc *ast.Location) {
+			if _, found := slices.BinarySearch(builtin, id); !found {
+				return
+			}
+			_, rule, _ := strings.Cut(id, ".")
+			p := Problem{File: name, Code: "palisade_builtin_id", Message: fmt.Sprintf(
+				"policy id %q is a built-in rule's: your violations would be reported, waived and counted as its; give them an id of your own (%s.%s, say)",
+				id, lastName(m.Package.Path), rule)}
+			if loc != nil {
+				p.Line, p.Column = loc.Row, loc.Col
+			}
+			probs = append(probs, p)
+		})
+	}
+	return probs
+}
 
 // unreadRules reports the rules of the user's modules (user names them,
 // test modules aside) that look like governance rules but that the
