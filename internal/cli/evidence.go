@@ -43,7 +43,7 @@ func (o *EvidenceOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.Since, "since", "", "start of the period, inclusive: an RFC 3339 instant or a date (2026-10-01, midnight UTC)")
 	f.StringVar(&o.Until, "until", "", "end of the period, exclusive: an RFC 3339 instant or a date (2027-01-01, midnight UTC)")
-	f.StringSliceVar(&o.Tenants, "tenant", nil, "export only what concerns this tenant (repeatable)")
+	f.StringSliceVar(&o.Tenants, "tenant", nil, "export only what concerns this tenant (repeatable; a tenant no render of the branch names is an error)")
 	f.StringVar(&o.CommitKey, "commit-key", "", "the ASCII-armored OpenPGP public key(s) render commits are signed with (palisade render --commit-key; platform.gitops.commitSigning): every render commit of the period must carry a signature one of them verifies")
 	f.StringVar(&o.RecordKey, "record-key", "", "the public key (PEM) of the key render jobs sign decision records with (palisade render --record-key): every record of the period must carry a signature it verifies, and its attestation, if any, must verify too")
 	f.StringVar(&o.Source, "source", "", "the estate's git repository (a local clone with its history): add who wrote, committed and approved each rendered source commit")

@@ -304,6 +304,9 @@ func Export(ctx context.Context, tip *envrepo.Snapshot, repo string, o Options) 
 		b.Findings = append(b.Findings, findings...)
 		b.Notes = append(b.Notes, notes...)
 	}
+	if err := e.unnamedTenants(); err != nil {
+		return nil, err
+	}
 	if len(commits) > 0 {
 		key, err := treeKeyOf(commits[0].Snapshot)
 		if err != nil {

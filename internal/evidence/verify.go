@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/palisade-gitops/palisade/internal/envrepo"
 	"github.com/palisade-gitops/palisade/internal/gitsrc"
 	"github.com/palisade-gitops/palisade/internal/pipeline"
+	"github.com/palisade-gitops/palisade/internal/suggest"
 )
 
 // rendered are the top-level directories of the rendered tree the render
@@ -48,6 +50,51 @@ type exporter struct {
 	digests map[treeKey]string
 	// judged is the tree of the last render commit examined.
 	judged judgedTree
+	// named are the tenants the records of the whole history name, in
+	// or out of the period.
+	named map[string]bool
+}
+
+// noteTenants adds the tenants rec names to e.named.
+func (e *exporter) noteTenants(rec *pipeline.Record) {
+	if e.named == nil {
+		e.named = map[string]bool{}
+	}
+	for _, t := range rec.Tenants {
+		e.named[t.Name] = true
+	}
+	for _, h := range rec.HeldBack {
+		e.named[h.Tenant] = true
+	}
+	for _, ph := range rec.PlatformHeldBack {
+		for _, n := range ph.Serving {
+			e.named[n] = true
+		}
+	}
+	for _, n := range slices.Concat(rec.Removed, rec.Suspended) {
+		e.named[n] = true
+	}
+}
+
+// unnamedTenants is the error for the tenants asked for that no record
+// of the history names, when any record names a tenant at all: most
+// likely a misspelt name, which would export an empty, verified bundle
+// an auditor could read as "nothing changed for this tenant".
+func (e *exporter) unnamedTenants() error {
+	if len(e.named) == 0 {
+		return nil
+	}
+	known := slices.Sorted(maps.Keys(e.named))
+	var msgs []string
+	for _, t := range e.tenants {
+		if !e.named[t] {
+			msgs = append(msgs, fmt.Sprintf("--tenant %q: no render of this branch's history names it%s", t, suggest.Hint(t, known)))
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "\n"))
 }
 
 // treeKey identifies a rendered tree: the git tree hashes of its
@@ -195,6 +242,7 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 			}
 			continue
 		}
+		e.noteTenants(rec)
 		r := Render{
 			Commit: c.Commit.String(), Author: author, Committed: c.Committer.When.UTC(),
 			RecordPath: p, Record: rec,
