@@ -153,9 +153,9 @@ func checkJSON(name string, bs []byte) *Problem {
 }
 
 // keyStart is the offset of the next token at or after off: past the
-// whitespace and the separator the decoder has not consumed yet.
+// whitespace and the comma the decoder has not consumed yet.
 func keyStart(bs []byte, off int64) int64 {
-	for off < int64(len(bs)) && strings.IndexByte(" \t\r\n,:", bs[off]) >= 0 {
+	for off < int64(len(bs)) && strings.IndexByte(" \t\r\n,", bs[off]) >= 0 {
 		off++
 	}
 	return off

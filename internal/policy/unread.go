@@ -18,17 +18,27 @@ var rulesPackage = ast.MustParseRef("data.palisade.rules")
 var otherConventions = []string{"deny", "warn", "violation"}
 
 // userRuleProblems reports the mistakes in the user's modules (user names
-// them) that OPA compiles but that would make a policy silently not do
-// what it says: unreadRules and builtinIDReuse.
+// them; the others are built-in) that OPA compiles but that would make a
+// policy silently not do what it says: unreadRules and builtinIDReuse.
 func userRuleProblems(mods map[string]*ast.Module, user []string) []Problem {
+	if len(user) == 0 {
+		return nil
+	}
 	return append(unreadRules(mods, user), builtinIDReuse(mods, user)...)
 }
 
 // builtinIDReuse reports the violations the user's rules give under a
 // built-in rule's id: they would be reported, waived and counted as the
-// built-in rule's, and a waiver of one would waive the other.
+// built-in rule's, and a waiver of one would waive the other. The
+// built-in ids are read from the modules already parsed, as BuiltinIDs
+// reads them.
 func builtinIDReuse(mods map[string]*ast.Module, user []string) []Problem {
-	builtin := BuiltinIDs()
+	ids := map[string]bool{}
+	for name, m := range mods {
+		if !isTest(name) && !slices.Contains(user, name) {
+			policyIDs(m, func(id string, _ *ast.Location) { ids[id] = true })
+		}
+	}
 	var probs []Problem
 	for _, name := range user {
 		if isTest(name) {
@@ -36,7 +46,7 @@ func builtinIDReuse(mods map[string]*ast.Module, user []string) []Problem {
 		}
 		m := mods[name]
 		policyIDs(m, func(id string, loc *ast.Location) {
-			if _, found := slices.BinarySearch(builtin, id); !found {
+			if !ids[id] {
 				return
 			}
 			_, rule, _ := strings.Cut(id, ".")
