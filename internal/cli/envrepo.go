@@ -265,6 +265,9 @@ func writePublished(out io.Writer, o *RenderOptions, pub *pipeline.Published, wh
 			Added     []string `json:"added,omitempty"`
 			Modified  []string `json:"modified,omitempty"`
 			Deleted   []string `json:"deleted,omitempty"`
+			// Maintenance is the upkeep of the repository's objects
+			// after the commit, when it did something or failed.
+			Maintenance *maintenanceJSON `json:"maintenance,omitempty"`
 		}{
 			Report: rep, DryRun: dryRun, Unchanged: res.Unchanged, Pushed: res.Pushed, Record: recordPath(pub),
 			Added: res.Added, Modified: res.Modified, Deleted: res.Deleted,
@@ -274,6 +277,12 @@ func writePublished(out io.Writer, o *RenderOptions, pub *pipeline.Published, wh
 		}
 		if !dryRun {
 			v.Commit, v.SignedBy = hashOrEmpty(pub), pub.SignedBy
+			if m := res.Maintenance; m != (envrepo.Maintenance{}) || res.MaintenanceErr != nil {
+				v.Maintenance = &maintenanceJSON{Packed: m.Packed, Consolidated: m.Consolidated}
+				if res.MaintenanceErr != nil {
+					v.Maintenance.Error = res.MaintenanceErr.Error()
+				}
+			}
 		}
 		if err := writeJSON(out, v); err != nil {
 			return err
@@ -298,6 +307,7 @@ func writePublished(out io.Writer, o *RenderOptions, pub *pipeline.Published, wh
 			if res.Pushed {
 				fmt.Fprintf(out, "pushed to %s after %d attempt(s)\n", where, res.Attempts)
 			}
+			printMaintenance(out, res)
 		}
 	}
 	switch {
@@ -307,6 +317,28 @@ func writePublished(out io.Writer, o *RenderOptions, pub *pipeline.Published, wh
 		return &exitError{code: ExitDenied, err: fmt.Errorf("policies denied the change; nothing was committed")}
 	}
 	return nil
+}
+
+type maintenanceJSON struct {
+	Packed       int    `json:"packed,omitempty"`
+	Consolidated int    `json:"consolidated,omitempty"`
+	Error        string `json:"error,omitempty"`
+}
+
+// printMaintenance says what the upkeep of the repository's objects after
+// a commit did, as git gc --auto does; its failure is a warning: the
+// commit stands and the objects stay where they were.
+func printMaintenance(out io.Writer, res envrepo.Outcome) {
+	m := res.Maintenance
+	if m.Packed > 0 {
+		fmt.Fprintf(out, "packed the repository's %d loose objects\n", m.Packed)
+	}
+	if m.Consolidated > 0 {
+		fmt.Fprintf(out, "merged the repository's %d packs into one\n", m.Consolidated)
+	}
+	if res.MaintenanceErr != nil {
+		fmt.Fprintf(out, "warning: packing the repository's objects failed; the commit stands, and git gc can pack them: %v\n", res.MaintenanceErr)
+	}
 }
 
 // checkRemote pairs --push with URLs: a local path is committed to

@@ -97,11 +97,26 @@ func BenchmarkPublish(b *testing.B) {
 			i++
 		}
 	})
+	b.Run("Initial", func(b *testing.B) {
+		// The first render into a new repository: every object is new.
+		base := estate(1000, -1, 0)
+		for b.Loop() {
+			b.StopTimer()
+			r, err := Open(ctx(b), filepath.Join(b.TempDir(), "env"), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if _, err := r.Publish(ctx(b), fixed(base, "initial")); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	// Reading every file of the tip: through the open repository (the
 	// publish baseline) and through ReadTip (what a render reads ahead
-	// while the estate loads), from a repository Palisade committed to,
-	// whose objects are loose, and from a packed one, as a clone or fetch
-	// in CI is.
+	// while the estate loads), from a repository as Palisade committed to
+	// it (a pack without deltas) and after a git gc (a pack with deltas,
+	// as a clone or fetch in CI has).
 	for _, bc := range []struct {
 		name    string
 		packed  bool

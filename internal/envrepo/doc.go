@@ -40,10 +40,13 @@
 //
 // # Atomicity and recovery
 //
-// Nothing is staged through the work tree. Blobs and trees are written
-// straight into the object store (only objects it lacks, reusing unchanged
-// subtrees of the tip, each object written to a temporary file and renamed
-// into place), then the commit object, then the branch moves with git's
+// Nothing is staged through the work tree. Blobs and trees are built in
+// memory (only objects the store lacks, reusing unchanged subtrees of the
+// tip), with the commit object, and then written into the object store
+// together: as one pack when there are at least 100 of them (git's
+// transfer.unpackLimit), else as loose objects, each written to a
+// temporary file and renamed into place (a pack is renamed into place
+// before its index). Then the branch moves with git's
 // lock-file protocol: refs/heads/<branch>.lock is created exclusively, the
 // branch is checked to still be at the tip the commit was built on, and the
 // lock file is renamed over the reference. So:
@@ -68,6 +71,18 @@
 //     branch; the next run recognises this and resets the owned paths that
 //     differ to the tip, removing half-written temporary files, before it
 //     does anything else.
+//
+// # Object upkeep
+//
+// After a commit, Publish does what git gc --auto does before it prunes
+// anything: more than gc.auto loose objects (git's default 6,700,
+// estimated as git does; 0 turns this off) are moved into a new pack, and
+// more than gc.autoPackLimit packs (50) are merged into one. Objects are
+// deleted only once a pack holding them is in place, and unreachable ones
+// are kept, since another process may be about to refer to them; git gc
+// prunes them after its grace period. The packs have no deltas: reading
+// needs none, and a git gc makes them smaller where disk space matters. A
+// failure here leaves the commit as it is (Outcome.MaintenanceErr).
 //
 // A remote's clone is bare (nobody looks at it), so publishing to a remote
 // never touches a work tree.

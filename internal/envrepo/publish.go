@@ -60,6 +60,11 @@ type Outcome struct {
 	Pushed bool
 	// Added, Modified and Deleted are the changed file paths, sorted.
 	Added, Modified, Deleted []string
+	// Maintenance is what the upkeep after a commit did (see maintain);
+	// MaintenanceErr its failure, which leaves the commit as it is and
+	// the objects where they were: a warning, not an error.
+	Maintenance    Maintenance
+	MaintenanceErr error
 }
 
 // errRefMoved says the branch is no longer at the tip a commit was built on.
@@ -91,6 +96,9 @@ func (r *Repo) Publish(ctx context.Context, build func(tip *Snapshot) (Change, e
 	r.fresh = false
 	for attempt := 1; ; attempt++ {
 		out, err := r.attempt(ctx, attempt, build)
+		if err == nil && !out.Unchanged {
+			out.Maintenance, out.MaintenanceErr = r.maintain()
+		}
 		if !errors.Is(err, errRefMoved) {
 			return out, err
 		}
@@ -233,7 +241,10 @@ func (r *Repo) commit(tip *Snapshot, ch Change) (plumbing.Hash, []change, []plum
 			return plumbing.ZeroHash, nil, nil, err
 		}
 	}
-	m := &merger{s: r.repo.Storer, owned: r.owned}
+	// The new objects are held back until the commit is complete, then
+	// written together: as a pack when there are many.
+	st := newPending(r.repo.Storer)
+	m := &merger{s: st, owned: r.owned}
 	tipTree := tip.TreeHash()
 	root, err := m.merge(tipTree, "", want)
 	if err != nil {
@@ -272,13 +283,16 @@ func (r *Repo) commit(tip *Snapshot, ch Change) (plumbing.Hash, []change, []plum
 			return plumbing.ZeroHash, nil, nil, fmt.Errorf("envrepo: signing the commit: %w", err)
 		}
 	}
-	obj := r.repo.Storer.NewEncodedObject()
+	obj := st.NewEncodedObject()
 	if err := c.Encode(obj); err != nil {
 		return plumbing.ZeroHash, nil, nil, err
 	}
-	h, err := r.repo.Storer.SetEncodedObject(obj)
+	h, err := st.SetEncodedObject(obj)
 	if err != nil {
 		return plumbing.ZeroHash, nil, nil, fmt.Errorf("envrepo: writing the commit: %w", err)
+	}
+	if err := st.flush(); err != nil {
+		return plumbing.ZeroHash, nil, nil, err
 	}
 	fresh := m.fresh
 	for _, c := range m.changes {

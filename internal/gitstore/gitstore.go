@@ -26,7 +26,8 @@ import (
 //
 // The storer reads the packs that exist when it first looks for one, as
 // go-git's storages do; objects s writes afterwards as loose objects are
-// read too.
+// read too, those it writes as a pack (a large commit) are not: take a
+// new storer after a commit.
 func Bulk(s storer.EncodedObjectStorer) (storer.EncodedObjectStorer, func()) {
 	fs, ok := s.(*filesystem.Storage)
 	if !ok {

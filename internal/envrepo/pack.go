@@ -1,0 +1,285 @@
+package envrepo
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// Object storage. A commit's new objects are held in memory until they are
+// complete (pending), then written in one go: as a pack when there are
+// many (a first render, a platform change touching every tenant), loose
+// otherwise. A 1,000-tenant tree written loose is ~10,000 files, and
+// reading the tip back (every render does) opens and inflates each of
+// them: about 3.5 times slower than from a pack. After a commit, loose
+// objects and packs that have piled up are consolidated as git's
+// `gc --auto` would (maintain). Neither ever deletes an object that is not
+// in a pack written and indexed before: an interrupted run leaves at worst
+// a temporary file, or objects present twice.
+
+// packMin is the number of new objects from which a commit's objects are
+// written as a pack: git's transfer.unpackLimit, from which a push or
+// fetch keeps what it receives as a pack rather than exploding it.
+const packMin = 100
+
+// Git's defaults for gc.auto (loose objects that call for packing them)
+// and gc.autoPackLimit (packs that call for consolidating them).
+const (
+	defaultGCAuto      = 6700
+	defaultGCPackLimit = 50
+)
+
+// pending is the repository's object store with the objects written
+// through it held back in memory until flush.
+type pending struct {
+	storer.EncodedObjectStorer
+	objs  map[plumbing.Hash]plumbing.EncodedObject
+	order []plumbing.Hash
+}
+
+func newPending(s storer.EncodedObjectStorer) *pending {
+	return &pending{EncodedObjectStorer: s, objs: map[plumbing.Hash]plumbing.EncodedObject{}}
+}
+
+func (p *pending) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
+	if o.Type() == plumbing.OFSDeltaObject || o.Type() == plumbing.REFDeltaObject {
+		return plumbing.ZeroHash, plumbing.ErrInvalidType
+	}
+	h := o.Hash()
+	if _, ok := p.objs[h]; !ok {
+		p.objs[h] = o
+		p.order = append(p.order, h)
+	}
+	return h, nil
+}
+
+func (p *pending) HasEncodedObject(h plumbing.Hash) error {
+	if _, ok := p.objs[h]; ok {
+		return nil
+	}
+	return p.EncodedObjectStorer.HasEncodedObject(h)
+}
+
+func (p *pending) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	if o, ok := p.objs[h]; ok {
+		if t != plumbing.AnyObject && o.Type() != t {
+			return nil, plumbing.ErrObjectNotFound
+		}
+		return o, nil
+	}
+	return p.EncodedObjectStorer.EncodedObject(t, h)
+}
+
+func (p *pending) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	if o, ok := p.objs[h]; ok {
+		return o.Size(), nil
+	}
+	return p.EncodedObjectStorer.EncodedObjectSize(h)
+}
+
+// flush writes the held objects to the store: as one pack when there are
+// at least packMin of them and the store keeps packs, else loose.
+func (p *pending) flush() error {
+	defer func() { clear(p.objs); p.order = nil }()
+	if pw, ok := p.EncodedObjectStorer.(storer.PackfileWriter); ok && len(p.order) >= packMin {
+		if err := writePack(pw, p, p.order); err != nil {
+			return fmt.Errorf("envrepo: writing a pack of %d objects: %w", len(p.order), err)
+		}
+		return nil
+	}
+	for _, h := range p.order {
+		if _, err := p.EncodedObjectStorer.SetEncodedObject(p.objs[h]); err != nil {
+			return fmt.Errorf("envrepo: writing object %s: %w", h, err)
+		}
+	}
+	return nil
+}
+
+// writePack writes the objects hashes, read from src, as a pack of the
+// store pw, without deltas: a commit's objects are new versions of files
+// whose bases are in other packs, and a pack on disk must be
+// self-contained. The store's writer indexes the pack as it is written
+// and renames it into place, pack before index, so a reader never finds
+// an index without its pack; a failure leaves at most a temporary file,
+// which git counts as garbage.
+func writePack(pw storer.PackfileWriter, src storer.EncodedObjectStorer, hashes []plumbing.Hash) error {
+	w, err := pw.PackfileWriter()
+	if err != nil {
+		return err
+	}
+	if _, err := packfile.NewEncoder(w, src, false).Encode(hashes, 0); err != nil {
+		_ = w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// Maintenance is what maintain did after a commit.
+type Maintenance struct {
+	// Packed is the number of loose objects moved into a new pack;
+	// Consolidated the number of packs merged into one.
+	Packed, Consolidated int
+}
+
+// maintain packs the repository's loose objects when there are more than
+// gc.auto of them (git's default 6,700, estimated as git does from one of
+// the 256 object directories; 0 turns maintenance off), and merges its
+// packs into one when there are more than gc.autoPackLimit (50). Objects
+// are deleted only once the pack holding them is in place, and only
+// those it holds: unreachable objects are kept (git gc prunes them, after
+// its grace period).
+func (r *Repo) maintain() (Maintenance, error) {
+	var m Maintenance
+	auto, packLimit := defaultGCAuto, defaultGCPackLimit
+	if cfg, err := r.repo.Config(); err == nil && cfg.Raw != nil {
+		gc := cfg.Raw.Section("gc")
+		if v, err := strconv.Atoi(gc.Option("auto")); err == nil {
+			auto = v
+		}
+		if v, err := strconv.Atoi(gc.Option("autoPackLimit")); err == nil {
+			packLimit = v
+		}
+	}
+	if auto <= 0 {
+		return m, nil
+	}
+	los, ok1 := r.repo.Storer.(storer.LooseObjectStorer)
+	pos, ok2 := r.repo.Storer.(storer.PackedObjectStorer)
+	pw, ok3 := r.repo.Storer.(storer.PackfileWriter)
+	if !ok1 || !ok2 || !ok3 {
+		return m, nil
+	}
+	// git's estimate: the loose objects of objects/17, times 256.
+	entries, err := os.ReadDir(filepath.Join(r.gitDir, "objects", "17"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return m, fmt.Errorf("envrepo: counting loose objects: %w", err)
+	}
+	if len(entries)*256 > auto {
+		var loose []plumbing.Hash
+		if err := los.ForEachObjectHash(func(h plumbing.Hash) error {
+			loose = append(loose, h)
+			return nil
+		}); err != nil {
+			return m, fmt.Errorf("envrepo: listing loose objects: %w", err)
+		}
+		if err := packLoose(pw, los, r.repo.Storer, loose); err != nil {
+			return m, err
+		}
+		m.Packed = len(loose)
+	}
+	packs, err := pos.ObjectPacks()
+	if err != nil {
+		return m, fmt.Errorf("envrepo: listing packs: %w", err)
+	}
+	if packLimit > 0 && len(packs) > packLimit {
+		n, err := r.consolidate(pw, pos, packs)
+		if err != nil {
+			return m, err
+		}
+		m.Consolidated = n
+	}
+	return m, nil
+}
+
+// packLoose writes the loose objects hashes as a pack, then deletes them.
+func packLoose(pw storer.PackfileWriter, los storer.LooseObjectStorer, src storer.EncodedObjectStorer, hashes []plumbing.Hash) error {
+	if len(hashes) == 0 {
+		return nil
+	}
+	if err := writePack(pw, src, hashes); err != nil {
+		return fmt.Errorf("envrepo: packing %d loose objects: %w", len(hashes), err)
+	}
+	for _, h := range hashes {
+		if err := los.DeleteLooseObject(h); err != nil {
+			return fmt.Errorf("envrepo: removing packed loose object %s: %w", h, err)
+		}
+	}
+	return nil
+}
+
+// consolidate writes every object of packs into one new pack, then
+// removes the old packs. Like the packs a commit writes, it has no
+// deltas: reading needs none, and `git gc` makes the smallest pack when
+// disk space matters.
+func (r *Repo) consolidate(pw storer.PackfileWriter, pos storer.PackedObjectStorer, packs []plumbing.Hash) (int, error) {
+	seen := map[plumbing.Hash]bool{}
+	var all []plumbing.Hash
+	for _, p := range packs {
+		if err := packHashes(filepath.Join(r.gitDir, "objects", "pack", "pack-"+p.String()+".idx"), func(h plumbing.Hash) {
+			if !seen[h] {
+				seen[h] = true
+				all = append(all, h)
+			}
+		}); err != nil {
+			return 0, fmt.Errorf("envrepo: reading the index of pack %s: %w", p, err)
+		}
+	}
+	if err := writePack(pw, r.repo.Storer, all); err != nil {
+		return 0, fmt.Errorf("envrepo: consolidating %d packs: %w", len(packs), err)
+	}
+	now, err := pos.ObjectPacks()
+	if err != nil {
+		return 0, fmt.Errorf("envrepo: listing packs: %w", err)
+	}
+	// The new pack is the one not there before (none, when the packs
+	// held exactly one pack's objects: it is then that pack, and kept).
+	keep := map[plumbing.Hash]bool{}
+	for _, h := range now {
+		if !slices.Contains(packs, h) {
+			keep[h] = true
+		}
+	}
+	if len(keep) == 0 {
+		return 0, nil
+	}
+	for _, p := range packs {
+		if err := pos.DeleteOldObjectPackAndIndex(p, time.Time{}); err != nil {
+			return 0, fmt.Errorf("envrepo: removing consolidated pack %s: %w", p, err)
+		}
+	}
+	// The store's index still lists the removed packs.
+	if ri, ok := r.repo.Storer.(interface{ Reindex() }); ok {
+		ri.Reindex()
+	}
+	return len(packs), nil
+}
+
+// packHashes calls fn with each object hash the pack index file at path
+// lists.
+func packHashes(path string, fn func(plumbing.Hash)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	idx := idxfile.NewMemoryIndex()
+	if err := idxfile.NewDecoder(bufio.NewReader(f)).Decode(idx); err != nil {
+		return err
+	}
+	it, err := idx.Entries()
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for {
+		e, err := it.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fn(e.Hash)
+	}
+}

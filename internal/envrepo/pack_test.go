@@ -1,0 +1,176 @@
+package envrepo
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// countObjects is git count-objects -v as numbers: loose objects ("count")
+// and packs ("packs").
+func countObjects(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, l := range strings.Split(run(t, dir, "count-objects", "-v"), "\n") {
+		k, v, _ := strings.Cut(l, ": ")
+		n, err := strconv.Atoi(v)
+		if err == nil {
+			out[k] = n
+		}
+	}
+	return out
+}
+
+// A commit of many new objects writes them as one pack, which git reads
+// (fsck checks every object and the history); a commit of few writes them
+// loose, as git does below its unpack limit.
+func TestLargeCommitIsWrittenAsAPack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "env")
+	r := must[*Repo](t)(Open(ctx(t), dir, Options{}))
+	base := tenantFiles(40, -1, 0) // 240 files and their trees
+	out := must[Outcome](t)(r.Publish(ctx(t), fixed(base, "initial")))
+	got := countObjects(t, dir)
+	if got["count"] != 0 || got["packs"] != 1 || got["in-pack"] < len(base) {
+		t.Fatalf("after a large commit: %v, want no loose objects and one pack of at least %d", got, len(base))
+	}
+	assertClean(t, dir)
+	if want := keys(base); strings.Join(lsTree(t, dir, "main"), "\n") != strings.Join(want, "\n") {
+		t.Fatalf("git ls-tree differs from the content")
+	}
+
+	// One tenant changes: two files per environment, their trees and the
+	// commit stay loose.
+	out2 := must[Outcome](t)(r.Publish(ctx(t), fixed(tenantFiles(40, 7, 1), "one tenant")))
+	if out2.Parent != out.Commit || len(out2.Modified) != 6 {
+		t.Fatalf("second outcome %+v", out2)
+	}
+	got = countObjects(t, dir)
+	if got["count"] == 0 || got["count"] >= packMin || got["packs"] != 1 {
+		t.Fatalf("after a small commit: %v, want a few loose objects and still one pack", got)
+	}
+	assertClean(t, dir)
+
+	// The repository reopened (its packs read afresh) reads the same.
+	r2 := must[*Repo](t)(Open(ctx(t), dir, Options{}))
+	snap := must[*Snapshot](t)(r2.Snapshot())
+	files := must[map[string][]byte](t)(snap.Files(""))
+	want := tenantFiles(40, 7, 1)
+	if len(files) != len(want) {
+		t.Fatalf("%d files read back, want %d", len(files), len(want))
+	}
+	for p, b := range want {
+		if string(files[p]) != string(b) {
+			t.Fatalf("%s read back differs", p)
+		}
+	}
+}
+
+// A large commit pushed to a remote is written to the clone as a pack
+// too, and what the remote receives is complete.
+func TestLargeCommitPushedFromAPackedClone(t *testing.T) {
+	root := t.TempDir()
+	remote := bareRemote(t, root, "env.git")
+	srv := gitHTTP(t, root, "", "")
+	work := filepath.Join(root, "cache")
+	r := must[*Repo](t)(Open(ctx(t), srv.URL+"/env.git", Options{WorkDir: work}))
+	base := tenantFiles(40, -1, 0)
+	out := must[Outcome](t)(r.Publish(ctx(t), fixed(base, "initial")))
+	if !out.Pushed {
+		t.Fatalf("not pushed: %+v", out)
+	}
+	if got := countObjects(t, r.GitDir()); got["count"] != 0 || got["packs"] != 1 {
+		t.Fatalf("clone after a large commit: %v", got)
+	}
+	run(t, remote, "fsck", "--strict", "--no-dangling")
+	if got := lsTree(t, remote, "main"); len(got) != len(base) {
+		t.Fatalf("remote holds %d files, want %d", len(got), len(base))
+	}
+}
+
+// Loose objects beyond gc.auto are packed after a commit and packs
+// beyond gc.autoPackLimit merged, keeping every object (unreachable ones
+// too); gc.auto=0 turns it off.
+func TestMaintenance(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "env")
+	r := must[*Repo](t)(Open(ctx(t), dir, Options{}))
+	run(t, dir, "config", "gc.auto", "0")
+	must[Outcome](t)(r.Publish(ctx(t), fixed(tenantFiles(40, -1, 0), "initial")))
+	// An object nothing refers to, as a killed run leaves: maintenance
+	// must not lose it (git gc prunes it after its grace period).
+	stray := writeBlob(t, dir, "left by a killed run\n")
+	for v := 1; v <= 8; v++ {
+		out := must[Outcome](t)(r.Publish(ctx(t), fixed(tenantFiles(40, v%40, v), "tenant "+strconv.Itoa(v))))
+		if out.Maintenance != (Maintenance{}) {
+			t.Fatalf("gc.auto=0 yet maintenance %+v", out.Maintenance)
+		}
+	}
+	before := countObjects(t, dir)
+	if before["count"] < 8*5 {
+		t.Fatalf("expected loose objects to pile up: %v", before)
+	}
+
+	// gc.auto=1: any loose object in objects/17 triggers packing; make
+	// sure one is there, as git's estimate reads that directory.
+	run(t, dir, "config", "gc.auto", "1")
+	run(t, dir, "config", "gc.autoPackLimit", "0")
+	seventeen(t, dir)
+	out := must[Outcome](t)(r.Publish(ctx(t), fixed(tenantFiles(40, 9, 9), "tenant 9")))
+	if out.MaintenanceErr != nil || out.Maintenance.Packed < before["count"] {
+		t.Fatalf("maintenance %+v, err %v; %d loose objects before", out.Maintenance, out.MaintenanceErr, before["count"])
+	}
+	after := countObjects(t, dir)
+	if after["count"] != 0 || after["packs"] != 2 {
+		t.Fatalf("after packing loose objects: %v, want none loose and 2 packs", after)
+	}
+	run(t, dir, "fsck", "--strict", "--no-dangling")
+	run(t, dir, "cat-file", "-e", stray)
+
+	// gc.autoPackLimit=1: the two packs become one.
+	run(t, dir, "config", "gc.auto", "6700")
+	run(t, dir, "config", "gc.autoPackLimit", "1")
+	out = must[Outcome](t)(r.Publish(ctx(t), fixed(tenantFiles(40, 10, 10), "tenant 10")))
+	if out.MaintenanceErr != nil || out.Maintenance.Consolidated != 2 {
+		t.Fatalf("maintenance %+v, err %v, want 2 packs consolidated", out.Maintenance, out.MaintenanceErr)
+	}
+	if got := countObjects(t, dir); got["packs"] != 1 || got["in-pack"] != after["in-pack"] {
+		t.Fatalf("after consolidating: %v, want one pack of the %d objects", got, after["in-pack"])
+	}
+	run(t, dir, "fsck", "--strict", "--no-dangling")
+	run(t, dir, "cat-file", "-e", stray)
+	assertClean(t, dir)
+
+	// The same Repo reads on: its view of the packs follows.
+	must[Outcome](t)(r.Publish(ctx(t), fixed(tenantFiles(40, 11, 11), "tenant 11")))
+	if got := lsTree(t, dir, "main"); len(got) != len(tenantFiles(40, -1, 0)) {
+		t.Fatalf("%d files after maintenance", len(got))
+	}
+	assertClean(t, dir)
+}
+
+// seventeen writes a loose object whose name starts with 17, so that
+// git's estimate of the loose objects finds one there.
+func seventeen(t *testing.T, dir string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		if h := plumbing.ComputeHash(plumbing.BlobObject, []byte(strconv.Itoa(i))); strings.HasPrefix(h.String(), "17") {
+			if got := writeBlob(t, dir, strconv.Itoa(i)); got != h.String() {
+				t.Fatalf("hash-object %s, want %s", got, h)
+			}
+			return
+		}
+	}
+}
+
+// writeBlob writes a loose blob with git hash-object and returns its hash.
+func writeBlob(t *testing.T, dir, content string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "blob")
+	if err := os.WriteFile(f, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return run(t, dir, "hash-object", "-w", f)
+}
