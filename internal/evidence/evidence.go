@@ -214,6 +214,11 @@ const (
 	// FindingTrailers: the commit's message or trailers disagree with its
 	// record.
 	FindingTrailers = "trailers"
+	// FindingRecordBase: a record was made for a render on top of
+	// another commit than its commit's parent: the commit was rebased or
+	// cherry-picked, or the record copied, so what the policies judged
+	// the change against is not what it changed.
+	FindingRecordBase = "record-base"
 	// FindingManyRecords: a commit added more than one record.
 	FindingManyRecords = "records-per-commit"
 	// FindingUnreviewedSource: a render was made from uncommitted changes

@@ -255,6 +255,14 @@ func (e *exporter) examine(c *envrepo.HistoryCommit) (renders []Render, findings
 			problems = append(problems, finding(FindingRecordName,
 				fmt.Sprintf("the record's content does not match the digest %s in its name: it was edited after it was written", want), []string{p}))
 		}
+		if rec.Base != "" && rec.Base != r.Parent {
+			parent := "has none"
+			if r.Parent != "" {
+				parent = "is " + short(r.Parent)
+			}
+			problems = append(problems, finding(FindingRecordBase,
+				fmt.Sprintf("the record is of a render on top of commit %s, and this commit's parent %s: it was rebased, cherry-picked or copied, so the change was judged against another tree than the one it changes", short(rec.Base), parent), []string{p}))
+		}
 		if msg := trailerProblems(c.Message, p, rec); msg != "" {
 			problems = append(problems, finding(FindingTrailers, msg, nil))
 		}

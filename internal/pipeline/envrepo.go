@@ -447,6 +447,9 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 	if err != nil {
 		return envrepo.Change{}, err
 	}
+	if !tip.Empty() {
+		rec.Base = tip.Commit.String()
+	}
 	for _, u := range unread {
 		rec.UnreadEstates = append(rec.UnreadEstates, u.commit)
 	}

@@ -51,8 +51,16 @@ type Record struct {
 	Palisade string    `json:"palisade"`
 	At       time.Time `json:"at"`
 	Source   Source    `json:"source"`
-	Target   string    `json:"target"`
-	Layout   string    `json:"layout"`
+	// Base is the commit of the environment branch the render was built
+	// on and judged against (the new commit's parent); empty for the
+	// branch's first commit. It makes each render commit's record its
+	// own: two renders of the same source at the same instant onto
+	// different tips (a change, its revert, the change again) would
+	// otherwise write the same record under the same name, and the
+	// second commit would add none.
+	Base   string `json:"base,omitempty"`
+	Target string `json:"target"`
+	Layout string `json:"layout"`
 	// Selected are the tenants a render with --tenant was limited to (the
 	// others kept their output as it was); empty for a render of all.
 	Selected []string `json:"selected,omitempty"`
