@@ -82,7 +82,10 @@
 // are kept, since another process may be about to refer to them; git gc
 // prunes them after its grace period. The packs have no deltas: reading
 // needs none, and a git gc makes them smaller where disk space matters. A
-// failure here leaves the commit as it is (Outcome.MaintenanceErr).
+// failure here leaves the commit as it is (Outcome.MaintenanceErr). A run
+// reading the repository meanwhile (an evidence export, a dry run) finds
+// its objects all the same: its storage lists the packs again when an
+// object is missing from those it knew (package gitstore).
 //
 // A remote's clone is bare (nobody looks at it), so publishing to a remote
 // never touches a work tree.

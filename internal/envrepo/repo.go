@@ -13,13 +13,15 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/go-git/go-billy/v5"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	"golang.org/x/sys/unix"
+
+	"github.com/palisade-gitops/palisade/internal/gitstore"
 )
 
 // DefaultBranch is the branch used when Options.Branch is empty.
@@ -223,7 +225,7 @@ func (r *Repo) openLocal(p string) error {
 	case !fi.IsDir():
 		return usagef("%s is a file, not a repository", abs)
 	}
-	repo, err := git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{DetectDotGit: false})
+	repo, err := gitstore.Open(abs, &git.PlainOpenOptions{DetectDotGit: false})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		if !isEmptyDir(abs) {
 			return usagef("%s exists and is not a git repository", abs)
@@ -231,7 +233,7 @@ func (r *Repo) openLocal(p string) error {
 		if err := initRepo(abs, false, r.branchRef(), ""); err != nil {
 			return fmt.Errorf("envrepo: initialising %s: %w", abs, err)
 		}
-		repo, err = git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{DetectDotGit: false})
+		repo, err = gitstore.Open(abs, &git.PlainOpenOptions{DetectDotGit: false})
 	}
 	if err != nil {
 		return fmt.Errorf("envrepo: opening %s: %w", abs, err)
@@ -249,7 +251,9 @@ func (r *Repo) openLocal(p string) error {
 }
 
 func (r *Repo) attach(repo *git.Repository) error {
-	st, ok := repo.Storer.(*filesystem.Storage)
+	// A storage over a directory (gitstore's looks for objects again
+	// when another process repacked the repository meanwhile).
+	st, ok := repo.Storer.(interface{ Filesystem() billy.Filesystem })
 	if !ok {
 		return fmt.Errorf("envrepo: %s: not a repository on disk", r.dir)
 	}
@@ -295,7 +299,7 @@ func (r *Repo) openRemote(ctx context.Context, workDir string) error {
 	case !fi.IsDir():
 		return usagef("work directory %s is a file", abs)
 	}
-	repo, err := git.PlainOpen(abs)
+	repo, err := gitstore.Open(abs, &git.PlainOpenOptions{})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		return usagef("work directory %s exists and is not a clone", abs)
 	}

@@ -8,14 +8,26 @@
 // repository (any clone or fetch, which is what CI works from) spent most
 // of its time doing that. Bulk gives a storage over the same repository
 // that keeps the pack files it opens open until released.
+//
+// The storages Bulk and Open give also look for an object once more when
+// the repository's packs changed since they listed them: a render's
+// upkeep of an environment repository (or git gc) may pack loose objects
+// and merge packs while another run reads it.
 package gitstore
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
 	"github.com/go-git/go-billy/v5"
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
 
 // Bulk returns a storer that reads the repository s reads and keeps the
@@ -29,12 +41,17 @@ import (
 // read too, those it writes as a pack (a large commit) are not: take a
 // new storer after a commit.
 func Bulk(s storer.EncodedObjectStorer) (storer.EncodedObjectStorer, func()) {
-	fs, ok := s.(*filesystem.Storage)
-	if !ok {
+	var fs *filesystem.Storage
+	switch s := s.(type) {
+	case *filesystem.Storage:
+		fs = s
+	case *storage:
+		fs = s.Storage
+	default:
 		return s, func() {}
 	}
 	b := filesystem.NewStorageWithOptions(fs.Filesystem(), objects, filesystem.Options{KeepDescriptors: true})
-	return b, func() { _ = b.Close() }
+	return newStorage(b), func() { _ = b.Close() }
 }
 
 // Open opens the repository at dir as git.PlainOpenWithOptions does, over
@@ -54,7 +71,64 @@ func Open(dir string, o *git.PlainOpenOptions) (*git.Repository, error) {
 	if w, err := r.Worktree(); err == nil {
 		wt = w.Filesystem
 	}
-	return git.Open(filesystem.NewStorage(st.Filesystem(), objects), wt)
+	return git.Open(newStorage(filesystem.NewStorage(st.Filesystem(), objects)), wt)
+}
+
+// storage is a repository's storage that looks for an object once more,
+// after listing the repository's packs again, when it finds it neither
+// where its packs said nor loose, and the packs have changed since it
+// listed them: another process packed the loose objects or merged the
+// packs meanwhile (a render's upkeep of its repository, or git gc). git
+// itself looks again the same way; go-git's storage lists the packs once.
+type storage struct {
+	*filesystem.Storage
+	packDir string
+	// listed is the modification time of the pack directory when the
+	// packs were last listed again (zero: not yet).
+	listed time.Time
+}
+
+func newStorage(s *filesystem.Storage) *storage {
+	return &storage{Storage: s, packDir: filepath.Join(s.Filesystem().Root(), "objects", "pack")}
+}
+
+// again reports whether a lookup that failed with err is worth doing
+// again, and if so makes the storage list the packs anew.
+func (s *storage) again(err error) bool {
+	if !errors.Is(err, plumbing.ErrObjectNotFound) && !errors.Is(err, dotgit.ErrPackfileNotFound) {
+		return false
+	}
+	fi, statErr := os.Stat(s.packDir)
+	if statErr != nil || fi.ModTime().Equal(s.listed) {
+		return false
+	}
+	s.listed = fi.ModTime()
+	s.Reindex()
+	return true
+}
+
+func (s *storage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	o, err := s.Storage.EncodedObject(t, h)
+	if err != nil && s.again(err) {
+		o, err = s.Storage.EncodedObject(t, h)
+	}
+	return o, err
+}
+
+func (s *storage) HasEncodedObject(h plumbing.Hash) error {
+	err := s.Storage.HasEncodedObject(h)
+	if err != nil && s.again(err) {
+		err = s.Storage.HasEncodedObject(h)
+	}
+	return err
+}
+
+func (s *storage) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	n, err := s.Storage.EncodedObjectSize(h)
+	if err != nil && s.again(err) {
+		n, err = s.Storage.EncodedObjectSize(h)
+	}
+	return n, err
 }
 
 // objects is the object cache of every storage Bulk and Open make. Git objects

@@ -179,3 +179,43 @@ func TestOpen(t *testing.T) {
 		t.Errorf("no repository: %v", err)
 	}
 }
+
+// TestPacksChangingUnderfoot: another process repacks the repository —
+// loose objects into a pack, the old packs merged into a new one and
+// removed, as git gc or a render's upkeep does — between two reads
+// through the same storage. The storage had listed the packs before; it
+// finds the objects all the same.
+func TestPacksChangingUnderfoot(t *testing.T) {
+	dir := packedRepo(t)
+	r, err := Open(dir, &git.PlainOpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := r.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bulk, release := Bulk(r.Storer)
+	defer release()
+	for _, st := range []storer.EncodedObjectStorer{r.Storer, bulk} {
+		if n := len(files(t, st, head.Hash())); n != 51 {
+			t.Fatalf("read %d files before the repack, want 51", n)
+		}
+	}
+	gitCmd(t, dir, "repack", "-a", "-d", "-q")
+	gitCmd(t, dir, "prune-packed")
+	ClearCache()
+	for i, st := range []storer.EncodedObjectStorer{r.Storer, bulk} {
+		if n := len(files(t, st, head.Hash())); n != 51 {
+			t.Fatalf("storage %d read %d files after the repack, want 51", i, n)
+		}
+	}
+	// An object that is nowhere is still not found, and asking for it
+	// again lists the packs no more.
+	missing := plumbing.NewHash("0123456789012345678901234567890123456789")
+	for range 2 {
+		if err := r.Storer.HasEncodedObject(missing); err != plumbing.ErrObjectNotFound {
+			t.Fatalf("missing object: %v", err)
+		}
+	}
+}
