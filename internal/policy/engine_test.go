@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 func newTestEngine(t testing.TB, dirs ...string) *Engine {
@@ -193,6 +195,7 @@ func TestUserPolicyErrors(t *testing.T) {
 		// Rules that look like policies but that the engine never reads.
 		{"testdata/unread-package", "testdata/unread-package/guard.rego:4:1: palisade_unread_rule: rule violations of package acme.guard is never evaluated: only packages under palisade.rules contribute violations (package palisade.rules.guard, say)"},
 		{"testdata/unread-deny", "testdata/unread-deny/ported.rego:4:1: palisade_unread_rule: rule deny is never evaluated: Palisade reads the violations of each palisade.rules package, which palisade.rules.ported does not define; contribute to violations (policies/README.md)"},
+		{"testdata/unread-deny-beside", "testdata/unread-deny-beside/ported.rego:11:1: palisade_unread_rule: rule deny is never evaluated: Palisade reads the violations of palisade.rules.ported, and no rule refers to deny; contribute to violations, or use deny in the violations rule"},
 		{"testdata/builtin-id", "testdata/builtin-id/quota.rego:7:2: palisade_builtin_id: policy id \"isolation.quota\" is a built-in rule's: your violations would be reported, waived and counted as its; give them an id of your own (acme.quota, say)"},
 		{"testdata/no-such-dir", "testdata/no-such-dir: policy directory does not exist or cannot be read"},
 		{"testdata/user-rule/owner.rego", "testdata/user-rule/owner.rego: not a directory: --policy takes a directory of Rego and data files"},
@@ -349,5 +352,54 @@ func TestDirsFromFS(t *testing.T) {
 func TestUnreadRulesUntyped(t *testing.T) {
 	if _, err := NewFromUntyped(context.Background(), []Dir{{Path: "testdata/unread-package"}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A deny rule beside violations is unread unless a policy rule refers to
+// it: by name in its package, by a data reference, or by an import.
+func TestDenyBesideViolations(t *testing.T) {
+	if _, err := New(context.Background(), []string{"testdata/deny-helper"}); err != nil {
+		t.Fatalf("deny read by violations: %v", err)
+	}
+	const ported = `package palisade.rules.ported
+
+violations contains {"id": "ported.x", "severity": "warn", "message": "m", "remediation": "r"} if false
+
+deny contains "no" if false
+`
+	tests := []struct {
+		name   string
+		other  string // a second module, "" for none
+		unread bool
+	}{
+		{"alone", "", true},
+		{"by data reference", "package palisade.rules.other\n\nx := count(data.palisade.rules.ported.deny)\n", false},
+		{"by a reference through a variable", "package palisade.rules.other\n\nx := [d | some p; d := data.palisade.rules[p].deny]\n", false},
+		{"by the whole package", "package palisade.rules.other\n\nx := data.palisade.rules.ported\n", false},
+		{"by an import", "package palisade.rules.other\n\nimport data.palisade.rules.ported.deny\n", false},
+		{"only by a test", "package palisade.rules.ported_test\n\ntest_deny if count(data.palisade.rules.ported.deny) == 0\n", true},
+		{"another package's deny", "package palisade.rules.other\n\nx := count(data.palisade.rules.other.deny)\n\ndeny contains 1 if false\n\nviolations contains 1 if false\n", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mods := map[string]*ast.Module{"ported.rego": ast.MustParseModuleWithOpts(ported, ast.ParserOptions{RegoVersion: ast.RegoV1})}
+			user := []string{"ported.rego"}
+			if tt.other != "" {
+				file := "other.rego"
+				if strings.Contains(tt.other, "_test") {
+					file = "other_test.rego"
+				}
+				mods[file] = ast.MustParseModuleWithOpts(tt.other, ast.ParserOptions{RegoVersion: ast.RegoV1})
+			}
+			var got []string
+			for _, p := range unreadRules(mods, user) {
+				if p.File == "ported.rego" {
+					got = append(got, p.Message)
+				}
+			}
+			if unread := len(got) > 0; unread != tt.unread {
+				t.Errorf("unread %v, want %v: %q", unread, tt.unread, got)
+			}
+		})
 	}
 }

@@ -98,6 +98,9 @@ func unreadRules(mods map[string]*ast.Module, user []string) []Problem {
 			case under && !hasViolations[pkg.String()] && slices.Contains(otherConventions, n):
 				msg = fmt.Sprintf("rule %s is never evaluated: Palisade reads the violations of each palisade.rules package, which %s does not define; contribute to violations (policies/README.md)",
 					n, packageName(pkg))
+			case under && slices.Contains(otherConventions, n) && !referenced(mods, pkg, n):
+				msg = fmt.Sprintf("rule %s is never evaluated: Palisade reads the violations of %s, and no rule refers to %s; contribute to violations, or use %s in the violations rule",
+					n, packageName(pkg), n, n)
 			default:
 				continue
 			}
@@ -110,6 +113,73 @@ func unreadRules(mods map[string]*ast.Module, user []string) []Problem {
 		}
 	}
 	return probs
+}
+
+// referenced reports whether a rule of a policy module (tests do not
+// count: the engine does not run them) refers to rule name of package
+// pkg: by its name within the package, or by a data reference from
+// anywhere (data.palisade.rules.acme.deny, data.palisade.rules[_].deny,
+// the whole package), an import included.
+func referenced(mods map[string]*ast.Module, pkg ast.Ref, name string) bool {
+	target := pkg.Copy().Append(ast.StringTerm(name))
+	for file, m := range mods {
+		if isTest(file) {
+			continue
+		}
+		same := m.Package.Path.Equal(pkg)
+		found := false
+		visit := func(ref ast.Ref) bool {
+			if found {
+				return true
+			}
+			if same && len(ref) > 0 && ref[0].Equal(ast.VarTerm(name)) || refMatches(ref, target) {
+				found = true
+			}
+			return found
+		}
+		for _, imp := range m.Imports {
+			if ref, ok := imp.Path.Value.(ast.Ref); ok {
+				visit(ref)
+			}
+		}
+		for _, r := range m.Rules {
+			for rule := r; rule != nil && !found; rule = rule.Else {
+				ast.WalkRefs(rule.Body, visit)
+				for _, t := range []*ast.Term{rule.Head.Key, rule.Head.Value} {
+					if t != nil {
+						ast.WalkRefs(t, visit)
+					}
+				}
+				for _, t := range rule.Head.Args {
+					ast.WalkRefs(t, visit)
+				}
+				for _, t := range rule.Head.Ref()[1:] {
+					ast.WalkRefs(t, visit)
+				}
+			}
+		}
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+// refMatches reports whether ref may read target or a part of it: one is
+// a prefix of the other, a variable matching any element.
+func refMatches(ref, target ast.Ref) bool {
+	if len(ref) == 0 || !ref[0].Equal(target[0]) {
+		return false
+	}
+	for i := 1; i < min(len(ref), len(target)); i++ {
+		if _, ok := ref[i].Value.(ast.Var); ok {
+			continue
+		}
+		if !ref[i].Equal(target[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // ruleName is the first name of a rule's head: violations for
