@@ -93,7 +93,7 @@ func (p *pending) EncodedObjectSize(h plumbing.Hash) (int64, error) {
 func (p *pending) flush() error {
 	defer func() { clear(p.objs); p.order = nil }()
 	if pw, ok := p.EncodedObjectStorer.(storer.PackfileWriter); ok && len(p.order) >= packMin {
-		if err := writePack(pw, p, p.order); err != nil {
+		if _, err := writePack(pw, p, p.order); err != nil {
 			return fmt.Errorf("envrepo: writing a pack of %d objects: %w", len(p.order), err)
 		}
 		return nil
@@ -113,16 +113,19 @@ func (p *pending) flush() error {
 // and renames it into place, pack before index, so a reader never finds
 // an index without its pack; a failure leaves at most a temporary file,
 // which git counts as garbage.
-func writePack(pw storer.PackfileWriter, src storer.EncodedObjectStorer, hashes []plumbing.Hash) error {
+//
+// It returns the pack's checksum, which names it.
+func writePack(pw storer.PackfileWriter, src storer.EncodedObjectStorer, hashes []plumbing.Hash) (plumbing.Hash, error) {
 	w, err := pw.PackfileWriter()
 	if err != nil {
-		return err
+		return plumbing.ZeroHash, err
 	}
-	if _, err := packfile.NewEncoder(w, src, false).Encode(hashes, 0); err != nil {
+	sum, err := packfile.NewEncoder(w, src, false).Encode(hashes, 0)
+	if err != nil {
 		_ = w.Close()
-		return err
+		return plumbing.ZeroHash, err
 	}
-	return w.Close()
+	return sum, w.Close()
 }
 
 // Maintenance is what maintain did after a commit.
@@ -197,7 +200,7 @@ func packLoose(pw storer.PackfileWriter, los storer.LooseObjectStorer, src store
 	if len(hashes) == 0 {
 		return nil
 	}
-	if err := writePack(pw, src, hashes); err != nil {
+	if _, err := writePack(pw, src, hashes); err != nil {
 		return fmt.Errorf("envrepo: packing %d loose objects: %w", len(hashes), err)
 	}
 	for _, h := range hashes {
@@ -225,23 +228,18 @@ func (r *Repo) consolidate(pw storer.PackfileWriter, pos storer.PackedObjectStor
 			return 0, fmt.Errorf("envrepo: reading the index of pack %s: %w", p, err)
 		}
 	}
-	if err := writePack(pw, r.repo.Storer, all); err != nil {
+	sum, err := writePack(pw, r.repo.Storer, all)
+	if err != nil {
 		return 0, fmt.Errorf("envrepo: consolidating %d packs: %w", len(packs), err)
 	}
-	now, err := pos.ObjectPacks()
-	if err != nil {
-		return 0, fmt.Errorf("envrepo: listing packs: %w", err)
-	}
-	// The new pack is the one not there before (none, when the packs
-	// held exactly one pack's objects: it is then that pack, and kept).
-	keep := map[plumbing.Hash]bool{}
-	for _, h := range now {
-		if !slices.Contains(packs, h) {
-			keep[h] = true
-		}
-	}
-	if len(keep) == 0 {
+	// Every pack but the new one goes. The new one may be an old one,
+	// written again byte for byte (its objects were all the others had):
+	// it stays, and nothing was consolidated.
+	if slices.Contains(packs, sum) {
 		return 0, nil
+	}
+	if _, err := os.Stat(filepath.Join(r.gitDir, "objects", "pack", "pack-"+sum.String()+".idx")); err != nil {
+		return 0, fmt.Errorf("envrepo: consolidating %d packs: the new pack is not in place: %w", len(packs), err)
 	}
 	for _, p := range packs {
 		if err := pos.DeleteOldObjectPackAndIndex(p, time.Time{}); err != nil {
