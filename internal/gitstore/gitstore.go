@@ -80,6 +80,9 @@ func Open(dir string, o *git.PlainOpenOptions) (*git.Repository, error) {
 // listed them: another process packed the loose objects or merged the
 // packs meanwhile (a render's upkeep of its repository, or git gc). git
 // itself looks again the same way; go-git's storage lists the packs once.
+// HasEncodedObject does not look again: a writer asks it of every object
+// it is about to write, which is mostly absent, and an object wrongly
+// taken for absent is only written twice.
 type storage struct {
 	*filesystem.Storage
 	packDir string
@@ -113,14 +116,6 @@ func (s *storage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbin
 		o, err = s.Storage.EncodedObject(t, h)
 	}
 	return o, err
-}
-
-func (s *storage) HasEncodedObject(h plumbing.Hash) error {
-	err := s.Storage.HasEncodedObject(h)
-	if err != nil && s.again(err) {
-		err = s.Storage.HasEncodedObject(h)
-	}
-	return err
 }
 
 func (s *storage) EncodedObjectSize(h plumbing.Hash) (int64, error) {

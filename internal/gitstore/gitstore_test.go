@@ -214,7 +214,7 @@ func TestPacksChangingUnderfoot(t *testing.T) {
 	// again lists the packs no more.
 	missing := plumbing.NewHash("0123456789012345678901234567890123456789")
 	for range 2 {
-		if err := r.Storer.HasEncodedObject(missing); err != plumbing.ErrObjectNotFound {
+		if _, err := r.Storer.EncodedObject(plumbing.AnyObject, missing); err != plumbing.ErrObjectNotFound {
 			t.Fatalf("missing object: %v", err)
 		}
 	}
