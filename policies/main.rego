@@ -1,9 +1,10 @@
 # METADATA
 # title: Palisade governance entry point
 # description: |
-#   violations gathers the violations of every rule package under
-#   palisade.rules, the built-in ones and the user's, into one set. The
-#   engine evaluates data.palisade.violations once per tenant.
+#   violations gathers the violations of every rule package directly
+#   under palisade.rules, the built-in ones and the user's, into one set:
+#   what the engine evaluates once per tenant, reading it package by
+#   package to know which package gave each violation.
 package palisade
 
 violations contains v if {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -22,9 +23,18 @@ import (
 	"github.com/palisade-gitops/palisade/policies"
 )
 
-// Query is the document the engine evaluates: the set every rule package
-// under palisade.rules contributes its violations to.
+// Query is the document the rules give: the set every rule package under
+// palisade.rules contributes its violations to (main.rego).
 const Query = "data.palisade.violations"
+
+// evalQuery is what the engine evaluates for Query: the same violations,
+// each with the package that gave it (bound to originVar), so that a user
+// rule giving a built-in rule's id at run time is caught.
+const evalQuery = "violation := data.palisade.rules[" + originVar + "].violations[_]"
+
+// originVar is the variable evalQuery binds to the package name under
+// palisade.rules that gave a violation.
+const originVar = "palisade_package"
 
 // builtinDir is the directory the embedded policies are named under, so
 // that positions in them read "policies/isolation.rego:12:3".
@@ -52,6 +62,11 @@ type Engine struct {
 	data map[string]any
 	// untyped leaves input unchecked (NewFromUntyped).
 	untyped bool
+	// userPackages are the packages under palisade.rules that only the
+	// user's modules declare, by last name, each with the position of
+	// its first violations rule: where a violation evalQuery finds there
+	// comes from.
+	userPackages map[string]Problem
 }
 
 // New loads the embedded policies and the Rego modules and data files
@@ -117,11 +132,40 @@ func newEngine(ctx context.Context, userDirs []Dir, untyped bool) (*Engine, erro
 			return nil, &CompileError{Problems: probs}
 		}
 	}
-	e := &Engine{modules: mods, data: data, untyped: untyped}
-	if e.query, err = e.prepare(ctx, Query); err != nil {
+	e := &Engine{modules: mods, data: data, untyped: untyped, userPackages: userPackages(mods, builtin)}
+	if e.query, err = e.prepare(ctx, evalQuery); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// userPackages returns the packages directly under palisade.rules that
+// the user's modules declare and the built-in ones (named by builtin,
+// sorted) do not, by last name, each at its first violations rule.
+func userPackages(mods map[string]*ast.Module, builtin []string) map[string]Problem {
+	builtinPackages := map[string]bool{}
+	for _, name := range builtin {
+		builtinPackages[mods[name].Package.Path.String()] = true
+	}
+	pkgs := map[string]Problem{}
+	for _, name := range sortedKeys(mods) {
+		pkg := mods[name].Package.Path
+		if _, found := slices.BinarySearch(builtin, name); found || isTest(name) ||
+			builtinPackages[pkg.String()] || len(pkg) != len(rulesPackage)+1 || !pkg.HasPrefix(rulesPackage) {
+			continue
+		}
+		origin := Problem{File: name}
+		for _, r := range mods[name].Rules {
+			if ruleName(r) == "violations" && r.Location != nil {
+				origin.Line, origin.Column = r.Location.Row, r.Location.Col
+				break
+			}
+		}
+		if old, seen := pkgs[lastName(pkg)]; !seen || old.Line == 0 && origin.Line > 0 {
+			pkgs[lastName(pkg)] = origin
+		}
+	}
+	return pkgs
 }
 
 // prepare compiles the policies other than tests for query.
@@ -360,18 +404,66 @@ func (e *Engine) evaluate(ctx context.Context, q *rego.PreparedEvalQuery, in *In
 		return nil, evalError(ctx, in.Tenant.Name, err)
 	}
 	var vs []any
-	if len(rs) > 0 && len(rs[0].Expressions) > 0 {
+	var origins []string
+	if q == &e.query {
+		// One result per violation and package; a set gives each entry
+		// once, as Query does.
+		seen := map[string]bool{}
+		for _, r := range rs {
+			x := r.Bindings["violation"]
+			if len(rs) > 1 {
+				key, err := json.Marshal(x)
+				if err != nil || seen[string(key)] {
+					continue
+				}
+				seen[string(key)] = true
+			}
+			pkg, _ := r.Bindings[originVar].(string)
+			vs, origins = append(vs, x), append(origins, pkg)
+		}
+	} else if len(rs) > 0 && len(rs[0].Expressions) > 0 {
 		vs, _ = rs[0].Expressions[0].Value.([]any)
 	}
 	results := make([]Result, 0, len(vs))
-	for _, x := range vs {
+	var probs []Problem
+	for i, x := range vs {
 		r, err := resultOf(in.Tenant.Name, x)
 		if err != nil {
 			return nil, &EvalError{Tenant: in.Tenant.Name, Problems: []Problem{{Message: err.Error()}}}
 		}
+		if i < len(origins) {
+			if p, ok := e.borrowedID(origins[i], r.PolicyID); ok {
+				probs = append(probs, p)
+			}
+		}
 		results = append(results, r)
 	}
+	if len(probs) > 0 {
+		slices.SortFunc(probs, func(a, b Problem) int { return strings.Compare(a.String(), b.String()) })
+		return nil, &EvalError{Tenant: in.Tenant.Name, Problems: slices.Compact(probs)}
+	}
 	return applyWaivers(in, results)
+}
+
+// borrowedID reports a violation a user package under palisade.rules
+// gave with a built-in rule's id: one its rules built at run time, since
+// one written literally does not compile (palisade_builtin_id). It would
+// be reported, waived and counted as the built-in rule's.
+func (e *Engine) borrowedID(pkg, id string) (Problem, bool) {
+	origin, user := e.userPackages[pkg]
+	if !user {
+		return Problem{}, false
+	}
+	if _, builtin := slices.BinarySearch(BuiltinIDs(), id); !builtin {
+		return Problem{}, false
+	}
+	_, rule, _ := strings.Cut(id, ".")
+	p := origin
+	p.Code = "palisade_builtin_id"
+	p.Message = fmt.Sprintf(
+		"package palisade.rules.%s gave a violation with id %q, a built-in rule's: it would be reported, waived and counted as that rule's; give it an id of your own (%s.%s, say)",
+		pkg, id, pkg, rule)
+	return p, true
 }
 
 // EvalError is returned when a policy fails while it is evaluated for a

@@ -196,6 +196,10 @@ func TestUserPolicyErrors(t *testing.T) {
 		{"testdata/unread-package", "testdata/unread-package/guard.rego:4:1: palisade_unread_rule: rule violations of package acme.guard is never evaluated: only packages under palisade.rules contribute violations (package palisade.rules.guard, say)"},
 		{"testdata/unread-deny", "testdata/unread-deny/ported.rego:4:1: palisade_unread_rule: rule deny is never evaluated: Palisade reads the violations of each palisade.rules package, which palisade.rules.ported does not define; contribute to violations (policies/README.md)"},
 		{"testdata/unread-deny-beside", "testdata/unread-deny-beside/ported.rego:11:1: palisade_unread_rule: rule deny is never evaluated: Palisade reads the violations of palisade.rules.ported, and no rule refers to deny; contribute to violations, or use deny in the violations rule"},
+		// A rule in a built-in package would amend the built-in rules.
+		{"testdata/builtin-package", "testdata/builtin-package/quota.rego:3:1: palisade_builtin_package: package palisade.rules.isolation is a built-in policy package: rules declared here would join its rules of the same name and could change what the built-in policies decide; put your rules in a package of your own (package palisade.rules.acme, say)"},
+		{"testdata/unread-nested", "testdata/unread-nested/pci.rego:4:1: palisade_unread_rule: rule violations of package palisade.rules.acme.pci is never evaluated: Palisade reads the violations of each package directly under palisade.rules, not of those nested deeper (package palisade.rules.acme_pci, say)"},
+		{"testdata/unread-nested-head", "testdata/unread-nested-head/pci.rego:4:1: palisade_unread_rule: rule pci.violations of package palisade.rules.acme is never evaluated: Palisade reads the violations of each package directly under palisade.rules, not of those nested deeper (package palisade.rules.acme_pci, say)"},
 		{"testdata/builtin-id", "testdata/builtin-id/quota.rego:7:2: palisade_builtin_id: policy id \"isolation.quota\" is a built-in rule's: your violations would be reported, waived and counted as its; give them an id of your own (acme.quota, say)"},
 		{"testdata/no-such-dir", "testdata/no-such-dir: policy directory does not exist or cannot be read"},
 		{"testdata/user-rule/owner.rego", "testdata/user-rule/owner.rego: not a directory: --policy takes a directory of Rego and data files"},
@@ -401,5 +405,34 @@ deny contains "no" if false
 				t.Errorf("unread %v, want %v: %q", unread, tt.unread, got)
 			}
 		})
+	}
+}
+
+// A user rule giving a built-in rule's id is an error even when the id is
+// built at run time, where builtinIDReuse cannot read it: at its package's
+// violations rule, once however many violations it gave.
+func TestBuiltinIDBuiltAtRunTime(t *testing.T) {
+	e := newTestEngine(t, "testdata/builtin-id-runtime")
+	_, err := e.Evaluate(context.Background(), []Input{testInput("acme", "dedicated")})
+	var ee *EvalError
+	if !errors.As(err, &ee) {
+		t.Fatalf("want an *EvalError, got %T: %v", err, err)
+	}
+	want := `evaluating policies for tenant "acme": testdata/builtin-id-runtime/quota.rego:9:1: palisade_builtin_id: package palisade.rules.acme gave a violation with id "isolation.quota", a built-in rule's: it would be reported, waived and counted as that rule's; give it an id of your own (acme.quota, say)`
+	if err.Error() != want {
+		t.Errorf("got %q\nwant %q", err, want)
+	}
+}
+
+// Identical violations from two packages are one entry of Query's set,
+// and one result.
+func TestSameViolationFromTwoPackages(t *testing.T) {
+	e := newTestEngine(t, "testdata/twin")
+	res, err := e.Evaluate(context.Background(), []Input{testInput("acme", "shared")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].PolicyID != "acme.twin" {
+		t.Errorf("got %+v, want one acme.twin", res)
 	}
 }

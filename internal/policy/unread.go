@@ -19,12 +19,49 @@ var otherConventions = []string{"deny", "warn", "violation"}
 
 // userRuleProblems reports the mistakes in the user's modules (user names
 // them; the others are built-in) that OPA compiles but that would make a
-// policy silently not do what it says: unreadRules and builtinIDReuse.
+// policy silently not do what it says: builtinPackageReuse, unreadRules
+// and builtinIDReuse.
 func userRuleProblems(mods map[string]*ast.Module, user []string) []Problem {
 	if len(user) == 0 {
 		return nil
 	}
-	return append(unreadRules(mods, user), builtinIDReuse(mods, user)...)
+	probs := builtinPackageReuse(mods, user)
+	probs = append(probs, unreadRules(mods, user)...)
+	return append(probs, builtinIDReuse(mods, user)...)
+}
+
+// builtinPackageReuse reports the user's modules (tests aside: the engine
+// does not load them) that declare a package of the built-in policies.
+// Rego merges every module of a package: a rule defined there joins the
+// built-in rule of its name — "has_quota(_) if true" in
+// palisade.rules.isolation would satisfy the quota check of every tenant,
+// "removed if …" in palisade.rules.freeze would turn frozen changes into
+// removals — so a policy directory could weaken the built-in rules
+// without a word. User policies add to the built-in ones; they do not
+// reach into them.
+func builtinPackageReuse(mods map[string]*ast.Module, user []string) []Problem {
+	builtin := map[string]bool{}
+	for name, m := range mods {
+		if !isTest(name) && !slices.Contains(user, name) {
+			builtin[m.Package.Path.String()] = true
+		}
+	}
+	var probs []Problem
+	for _, name := range user {
+		m := mods[name]
+		if isTest(name) || !builtin[m.Package.Path.String()] {
+			continue
+		}
+		pkg := packageName(m.Package.Path)
+		p := Problem{File: name, Code: "palisade_builtin_package", Message: fmt.Sprintf(
+			"package %s is a built-in policy package: rules declared here would join its rules of the same name and could change what the built-in policies decide; put your rules in a package of your own (package palisade.rules.acme, say)",
+			pkg)}
+		if loc := m.Package.Location; loc != nil {
+			p.Line, p.Column = loc.Row, loc.Col
+		}
+		probs = append(probs, p)
+	}
+	return probs
 }
 
 // builtinIDReuse reports the violations the user's rules give under a
@@ -95,6 +132,9 @@ func unreadRules(mods map[string]*ast.Module, user []string) []Problem {
 			case !under && n == "violations":
 				msg = fmt.Sprintf("rule violations of package %s is never evaluated: only packages under palisade.rules contribute violations (package palisade.rules.%s, say)",
 					packageName(pkg), lastName(pkg))
+			case under && nestedViolations(pkg, r) != "":
+				msg = fmt.Sprintf("rule %s of package %s is never evaluated: Palisade reads the violations of each package directly under palisade.rules, not of those nested deeper (package palisade.rules.%s, say)",
+					r.Head.Ref(), packageName(pkg), nestedViolations(pkg, r))
 			case under && !hasViolations[pkg.String()] && slices.Contains(otherConventions, n):
 				msg = fmt.Sprintf("rule %s is never evaluated: Palisade reads the violations of each palisade.rules package, which %s does not define; contribute to violations (policies/README.md)",
 					n, packageName(pkg))
@@ -113,6 +153,34 @@ func unreadRules(mods map[string]*ast.Module, user []string) []Problem {
 		}
 	}
 	return probs
+}
+
+// nestedViolations tells whether rule r of package pkg, under
+// palisade.rules, gives a violations document more than one package deep
+// there, which main.rego's data.palisade.rules[_].violations does not
+// read: "violations" in package palisade.rules.acme.pci, or
+// "pci.violations" in package palisade.rules.acme. If it does, it returns
+// the name of a package directly under palisade.rules to use instead
+// (acme_pci); if not, "".
+func nestedViolations(pkg ast.Ref, r *ast.Rule) string {
+	head := r.Head.Ref().GroundPrefix()
+	if len(head) == 0 || len(pkg)+len(head) <= len(rulesPackage)+2 {
+		return ""
+	}
+	last := head[len(head)-1].Value
+	if last.Compare(ast.String("violations")) != 0 && last.Compare(ast.Var("violations")) != 0 {
+		return ""
+	}
+	var names []string
+	for _, t := range append(pkg[len(rulesPackage):].Copy(), head[:len(head)-1]...) {
+		switch v := t.Value.(type) {
+		case ast.String:
+			names = append(names, string(v))
+		case ast.Var:
+			names = append(names, string(v))
+		}
+	}
+	return strings.Join(names, "_")
 }
 
 // referenced reports whether a rule of a policy module (tests do not

@@ -1,0 +1,7 @@
+# The same violation from two packages, reported once as Query's set has it.
+package palisade.rules.two
+
+violations contains {"id": "acme.twin", "severity": "warn", "message": "reported once"} if {
+	some env in input.environments
+	env.class == "production"
+}

@@ -1,0 +1,7 @@
+# Rules organised in a nested package, which main.rego does not read.
+package palisade.rules.acme.pci
+
+violations contains {"id": "acme.pci-label", "severity": "deny", "message": "no PCI label"} if {
+	some env in input.environments
+	count(env.objects) == 0
+}
