@@ -80,9 +80,16 @@
 // more than gc.autoPackLimit packs (50) are merged into one. Objects are
 // deleted only once a pack holding them is in place, and unreachable ones
 // are kept, since another process may be about to refer to them; git gc
-// prunes them after its grace period. The packs have no deltas: reading
-// needs none, and a git gc makes them smaller where disk space matters. A
-// failure here leaves the commit as it is (Outcome.MaintenanceErr). A run
+// prunes them after its grace period. These packs store objects as
+// deltas against similar ones (pack.window, git's 10 by default; 0 for
+// none): the loose objects of many small commits are mostly the large
+// trees above each change, which differ by an entry or two: the 6,650
+// loose objects of 350 one-tenant commits into a 1,000-tenant repository,
+// 25.4 MB, pack into 1.4 MB in about 8 s (2.7 s without the search), once
+// per some 350 such commits. A commit's
+// own pack has none, for speed: on a first 1,000-tenant commit the search
+// would save 0.4 of 1.1 MB for 0.3 s more; a later merge of the packs
+// searches them. A failure here leaves the commit as it is (Outcome.MaintenanceErr). A run
 // reading the repository meanwhile (an evidence export, a dry run) finds
 // its objects all the same: its storage lists the packs again when an
 // object is missing from those it knew (package gitstore).

@@ -33,11 +33,14 @@ import (
 // fetch keeps what it receives as a pack rather than exploding it.
 const packMin = 100
 
-// Git's defaults for gc.auto (loose objects that call for packing them)
-// and gc.autoPackLimit (packs that call for consolidating them).
+// Git's defaults for gc.auto (loose objects that call for packing them),
+// gc.autoPackLimit (packs that call for consolidating them) and
+// pack.window (how many neighbouring objects the delta search of a repack
+// tries as bases).
 const (
 	defaultGCAuto      = 6700
 	defaultGCPackLimit = 50
+	defaultPackWindow  = 10
 )
 
 // pending is the repository's object store with the objects written
@@ -93,7 +96,7 @@ func (p *pending) EncodedObjectSize(h plumbing.Hash) (int64, error) {
 func (p *pending) flush() error {
 	defer func() { clear(p.objs); p.order = nil }()
 	if pw, ok := p.EncodedObjectStorer.(storer.PackfileWriter); ok && len(p.order) >= packMin {
-		if _, err := writePack(pw, p, p.order); err != nil {
+		if _, err := writePack(pw, p, p.order, 0); err != nil {
 			return fmt.Errorf("envrepo: writing a pack of %d objects: %w", len(p.order), err)
 		}
 		return nil
@@ -115,12 +118,12 @@ func (p *pending) flush() error {
 // which git counts as garbage.
 //
 // It returns the pack's checksum, which names it.
-func writePack(pw storer.PackfileWriter, src storer.EncodedObjectStorer, hashes []plumbing.Hash) (plumbing.Hash, error) {
+func writePack(pw storer.PackfileWriter, src storer.EncodedObjectStorer, hashes []plumbing.Hash, window uint) (plumbing.Hash, error) {
 	w, err := pw.PackfileWriter()
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	sum, err := packfile.NewEncoder(w, src, false).Encode(hashes, 0)
+	sum, err := packfile.NewEncoder(w, src, false).Encode(hashes, window)
 	if err != nil {
 		_ = w.Close()
 		return plumbing.ZeroHash, err
@@ -144,7 +147,7 @@ type Maintenance struct {
 // its grace period).
 func (r *Repo) maintain() (Maintenance, error) {
 	var m Maintenance
-	auto, packLimit := defaultGCAuto, defaultGCPackLimit
+	auto, packLimit, window := defaultGCAuto, defaultGCPackLimit, uint(defaultPackWindow)
 	if cfg, err := r.repo.Config(); err == nil && cfg.Raw != nil {
 		gc := cfg.Raw.Section("gc")
 		if v, err := strconv.Atoi(gc.Option("auto")); err == nil {
@@ -152,6 +155,9 @@ func (r *Repo) maintain() (Maintenance, error) {
 		}
 		if v, err := strconv.Atoi(gc.Option("autoPackLimit")); err == nil {
 			packLimit = v
+		}
+		if v, err := strconv.ParseUint(cfg.Raw.Section("pack").Option("window"), 10, 16); err == nil {
+			window = uint(v)
 		}
 	}
 	if auto <= 0 {
@@ -176,7 +182,7 @@ func (r *Repo) maintain() (Maintenance, error) {
 		}); err != nil {
 			return m, fmt.Errorf("envrepo: listing loose objects: %w", err)
 		}
-		if err := packLoose(pw, los, r.repo.Storer, loose); err != nil {
+		if err := packLoose(pw, los, r.repo.Storer, loose, window); err != nil {
 			return m, err
 		}
 		m.Packed = len(loose)
@@ -186,7 +192,7 @@ func (r *Repo) maintain() (Maintenance, error) {
 		return m, fmt.Errorf("envrepo: listing packs: %w", err)
 	}
 	if packLimit > 0 && len(packs) > packLimit {
-		n, err := r.consolidate(pw, pos, packs)
+		n, err := r.consolidate(pw, pos, packs, window)
 		if err != nil {
 			return m, err
 		}
@@ -196,11 +202,18 @@ func (r *Repo) maintain() (Maintenance, error) {
 }
 
 // packLoose writes the loose objects hashes as a pack, then deletes them.
-func packLoose(pw storer.PackfileWriter, los storer.LooseObjectStorer, src storer.EncodedObjectStorer, hashes []plumbing.Hash) error {
+// The pack stores objects as deltas against similar ones, searching
+// window neighbours (pack.window; 0 for none), as git's repack does:
+// loose objects pile up from many small commits, each of which wrote
+// anew the large trees above what it changed (a tenants directory of
+// 1,000 entries is about 40 KB), and those trees differ by an entry or
+// two. A hundred one-tenant commits into a 1,000-tenant repository wrote
+// 7.3 MB of objects, 0.37 MB as deltas.
+func packLoose(pw storer.PackfileWriter, los storer.LooseObjectStorer, src storer.EncodedObjectStorer, hashes []plumbing.Hash, window uint) error {
 	if len(hashes) == 0 {
 		return nil
 	}
-	if _, err := writePack(pw, src, hashes); err != nil {
+	if _, err := writePack(pw, src, hashes, window); err != nil {
 		return fmt.Errorf("envrepo: packing %d loose objects: %w", len(hashes), err)
 	}
 	for _, h := range hashes {
@@ -211,11 +224,11 @@ func packLoose(pw storer.PackfileWriter, los storer.LooseObjectStorer, src store
 	return nil
 }
 
-// consolidate writes every object of packs into one new pack, then
-// removes the old packs. Like the packs a commit writes, it has no
-// deltas: reading needs none, and `git gc` makes the smallest pack when
-// disk space matters.
-func (r *Repo) consolidate(pw storer.PackfileWriter, pos storer.PackedObjectStorer, packs []plumbing.Hash) (int, error) {
+// consolidate writes every object of packs into one new pack, with
+// deltas searched as packLoose does (go-git's encoder does not reuse the
+// deltas of the packs it reads: it searches again), then removes the old
+// packs.
+func (r *Repo) consolidate(pw storer.PackfileWriter, pos storer.PackedObjectStorer, packs []plumbing.Hash, window uint) (int, error) {
 	seen := map[plumbing.Hash]bool{}
 	var all []plumbing.Hash
 	for _, p := range packs {
@@ -228,7 +241,7 @@ func (r *Repo) consolidate(pw storer.PackfileWriter, pos storer.PackedObjectStor
 			return 0, fmt.Errorf("envrepo: reading the index of pack %s: %w", p, err)
 		}
 	}
-	sum, err := writePack(pw, r.repo.Storer, all)
+	sum, err := writePack(pw, r.repo.Storer, all, window)
 	if err != nil {
 		return 0, fmt.Errorf("envrepo: consolidating %d packs: %w", len(packs), err)
 	}

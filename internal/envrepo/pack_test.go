@@ -25,6 +25,25 @@ func countObjects(t *testing.T, dir string) map[string]int {
 	return out
 }
 
+// deltas counts the objects the repository's packs store as deltas, by
+// git verify-pack: a line with a base object after the depth.
+func deltas(t *testing.T, dir string) int {
+	t.Helper()
+	idxs, err := filepath.Glob(filepath.Join(dir, ".git", "objects", "pack", "*.idx"))
+	if err != nil || len(idxs) == 0 {
+		t.Fatalf("no pack index in %s (%v)", dir, err)
+	}
+	n := 0
+	for _, idx := range idxs {
+		for _, l := range strings.Split(run(t, dir, "verify-pack", "-v", idx), "\n") {
+			if f := strings.Fields(l); len(f) == 7 && len(f[6]) == 40 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // A commit of many new objects writes them as one pack, which git reads
 // (fsck checks every object and the history); a commit of few writes them
 // loose, as git does below its unpack limit.
@@ -126,6 +145,11 @@ func TestMaintenance(t *testing.T) {
 	if after["count"] != 0 || after["packs"] != 2 {
 		t.Fatalf("after packing loose objects: %v, want none loose and 2 packs", after)
 	}
+	// The trees each commit wrote again differ by an entry: as git's
+	// repack does, the pack stores most of them as deltas.
+	if n := deltas(t, dir); n < 8 {
+		t.Errorf("%d objects stored as deltas after packing loose objects, want at least 8", n)
+	}
 	run(t, dir, "fsck", "--strict", "--no-dangling")
 	run(t, dir, "cat-file", "-e", stray)
 
@@ -138,6 +162,9 @@ func TestMaintenance(t *testing.T) {
 	}
 	if got := countObjects(t, dir); got["packs"] != 1 || got["in-pack"] != after["in-pack"] {
 		t.Fatalf("after consolidating: %v, want one pack of the %d objects", got, after["in-pack"])
+	}
+	if n := deltas(t, dir); n < 8 {
+		t.Errorf("%d objects stored as deltas after consolidating, want at least 8", n)
 	}
 	run(t, dir, "fsck", "--strict", "--no-dangling")
 	run(t, dir, "cat-file", "-e", stray)
@@ -173,4 +200,26 @@ func writeBlob(t *testing.T, dir, content string) string {
 		t.Fatal(err)
 	}
 	return run(t, dir, "hash-object", "-w", f)
+}
+
+// pack.window 0 packs without deltas, as with git.
+func TestMaintenanceWithoutDeltas(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "env")
+	r := must[*Repo](t)(Open(ctx(t), dir, Options{}))
+	run(t, dir, "config", "gc.auto", "0")
+	must[Outcome](t)(r.Publish(ctx(t), fixed(tenantFiles(40, -1, 0), "initial")))
+	for v := 1; v <= 4; v++ {
+		must[Outcome](t)(r.Publish(ctx(t), fixed(tenantFiles(40, v, v), "tenant "+strconv.Itoa(v))))
+	}
+	run(t, dir, "config", "gc.auto", "1")
+	run(t, dir, "config", "pack.window", "0")
+	seventeen(t, dir)
+	out := must[Outcome](t)(r.Publish(ctx(t), fixed(tenantFiles(40, 5, 5), "tenant 5")))
+	if out.MaintenanceErr != nil || out.Maintenance.Packed == 0 {
+		t.Fatalf("maintenance %+v, err %v, want loose objects packed", out.Maintenance, out.MaintenanceErr)
+	}
+	if n := deltas(t, dir); n != 0 {
+		t.Errorf("%d objects stored as deltas with pack.window 0, want none", n)
+	}
+	run(t, dir, "fsck", "--strict", "--no-dangling")
 }
