@@ -28,6 +28,12 @@ type Change struct {
 	// slash path. Every path must lie under an owned prefix; owned files
 	// absent from the map are removed.
 	Files map[string][]byte
+	// Keep are owned directories (slash paths) whose files the tip has
+	// and Files does not name stay as they are, rather than being
+	// removed: a directory that only grows, such as the decision records,
+	// need not be read and handed back whole. Files may add to them and
+	// replace files in them.
+	Keep []string
 	// Message is the commit message; trailers (Palisade-Source-Commit: …)
 	// are its last paragraph. A final newline is added if missing.
 	Message string
@@ -234,6 +240,14 @@ func (r *Repo) commit(tip *Snapshot, ch Change) (plumbing.Hash, []change, []plum
 			return plumbing.ZeroHash, nil, nil, err
 		}
 	}
+	keep := make(ownership, 0, len(ch.Keep))
+	for _, k := range ch.Keep {
+		k = strings.Trim(k, "/")
+		if err := r.owned.validPath(k); err != nil {
+			return plumbing.ZeroHash, nil, nil, err
+		}
+		keep = append(keep, k)
+	}
 	hashes := hashBlobs(ch.Files)
 	want := newNode()
 	for p, b := range ch.Files {
@@ -244,7 +258,7 @@ func (r *Repo) commit(tip *Snapshot, ch Change) (plumbing.Hash, []change, []plum
 	// The new objects are held back until the commit is complete, then
 	// written together: as a pack when there are many.
 	st := newPending(r.repo.Storer)
-	m := &merger{s: st, owned: r.owned}
+	m := &merger{s: st, owned: r.owned, keep: keep}
 	tipTree := tip.TreeHash()
 	root, err := m.merge(tipTree, "", want)
 	if err != nil {

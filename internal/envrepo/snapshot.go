@@ -105,20 +105,23 @@ func (s *Snapshot) dir(dir string) (*object.Tree, error) {
 }
 
 func (s *Snapshot) walk(t *object.Tree, dir string, fn func(p string, e object.TreeEntry) error) error {
-	return walkTree(s.s, t, dir, fn)
+	return walkTree(s.s, t, dir, nil, fn)
 }
 
 // walkTree calls fn for each file below the tree t of the directory dir,
 // reading subtrees from st.
-func walkTree(st storer.EncodedObjectStorer, t *object.Tree, dir string, fn func(p string, e object.TreeEntry) error) error {
+func walkTree(st storer.EncodedObjectStorer, t *object.Tree, dir string, skip map[string]bool, fn func(p string, e object.TreeEntry) error) error {
 	for _, e := range t.Entries {
 		p := join(dir, e.Name)
 		if e.Mode == filemode.Dir {
+			if skip[p] {
+				continue
+			}
 			sub, err := object.GetTree(st, e.Hash)
 			if err != nil {
 				return fmt.Errorf("envrepo: reading tree %s: %w", p, err)
 			}
-			if err := walkTree(st, sub, p, fn); err != nil {
+			if err := walkTree(st, sub, p, skip, fn); err != nil {
 				return err
 			}
 			continue
@@ -187,19 +190,24 @@ func readBlob(st storer.EncodedObjectStorer, h plumbing.Hash) ([]byte, error) {
 }
 
 // Files reads every file below the directory prefix ("" for all) into a
-// map by slash path: the form pipeline baselines take.
-func (s *Snapshot) Files(prefix string) (map[string][]byte, error) {
+// map by slash path: the form pipeline baselines take. The directories
+// skip (slash paths) are left out, unread.
+func (s *Snapshot) Files(prefix string, skip ...string) (map[string][]byte, error) {
 	dir := strings.Trim(prefix, "/")
 	t, err := s.dir(dir)
 	out := map[string][]byte{}
 	if t == nil || err != nil {
 		return out, err
 	}
+	skipped := make(map[string]bool, len(skip))
+	for _, d := range skip {
+		skipped[strings.Trim(d, "/")] = true
+	}
 	// Every tree and blob below dir: through a storage that keeps the
 	// pack files open rather than opening one per object.
 	st, release := gitstore.Bulk(s.s)
 	defer release()
-	err = walkTree(st, t, dir, func(p string, e object.TreeEntry) error {
+	err = walkTree(st, t, dir, skipped, func(p string, e object.TreeEntry) error {
 		b, err := readBlob(st, e.Hash)
 		if err != nil {
 			return err

@@ -173,6 +173,9 @@ const (
 	notOwned = iota
 	partlyOwned
 	fullyOwned
+	// keptOwned is an owned directory of Change.Keep, or one below it:
+	// what the tip has there and the change does not name stays.
+	keptOwned
 )
 
 func (o ownership) class(dir string) int {
@@ -255,8 +258,10 @@ type change struct {
 // paths replaced by the desired content. It reads tip trees only where
 // they differ and writes only objects the store lacks.
 type merger struct {
-	s       storer.EncodedObjectStorer
-	owned   ownership
+	s     storer.EncodedObjectStorer
+	owned ownership
+	// keep are Change.Keep's directories.
+	keep    ownership
 	changes []change
 	written int
 	// fresh are the trees of the new tree that differ from the tip's at
@@ -315,8 +320,19 @@ func (m *merger) deleted(h plumbing.Hash, dir string) error {
 // merge returns the hash of the directory dir of the new tree (zero if it
 // is empty), given the tip's tree there (zero if none) and the desired
 // directory (nil if none).
+// class is the ownership class of dir, keptOwned for Change.Keep's
+// directories and those below them.
+func (m *merger) class(dir string) int {
+	if dir != "" && m.keep.class(dir) == fullyOwned {
+		return keptOwned
+	}
+	return m.owned.class(dir)
+}
+
 func (m *merger) merge(tip plumbing.Hash, dir string, want *node) (plumbing.Hash, error) {
-	full := m.owned.class(dir) == fullyOwned
+	// A fully owned directory is the wanted one, unless a kept directory
+	// lies in it.
+	full := m.class(dir) == fullyOwned && m.keep.class(dir) == notOwned
 	if full {
 		var h plumbing.Hash
 		if want != nil {
@@ -344,7 +360,7 @@ func (m *merger) merge(tip plumbing.Hash, dir string, want *node) (plumbing.Hash
 		p := join(dir, e.Name)
 		cls := fullyOwned
 		if !full {
-			cls = m.owned.class(p)
+			cls = m.class(p)
 		}
 		if cls == notOwned {
 			out = append(out, treeEntry{e.Name, e.Mode, e.Hash})
@@ -354,6 +370,11 @@ func (m *merger) merge(tip plumbing.Hash, dir string, want *node) (plumbing.Hash
 		var wf *fileEntry
 		if want != nil {
 			wd, wf = want.dirs[e.Name], want.files[e.Name]
+		}
+		if cls == keptOwned && wd == nil && wf == nil {
+			// Kept as the tip has it, unread.
+			out = append(out, treeEntry{e.Name, e.Mode, e.Hash})
+			continue
 		}
 		isTree := e.Mode == filemode.Dir
 		switch {

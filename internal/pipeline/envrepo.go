@@ -256,7 +256,7 @@ func PrefetchTip(dir, branch string) *Prefetch {
 			return
 		}
 		pf.commit, pf.msg = snap.Commit, snap.Message()
-		pf.files, pf.err = snap.Files("")
+		pf.files, pf.err = snap.Files("", RecordsDir)
 	}()
 	return pf
 }
@@ -376,7 +376,7 @@ func (p *Prepared) Publish(ctx context.Context, repo *envrepo.Repo, c Commit) (*
 		all, ok := c.Prefetched.take(tip.Commit)
 		if !ok {
 			var err error
-			if all, err = tip.Files(""); err != nil {
+			if all, err = tip.Files("", RecordsDir); err != nil {
 				return envrepo.Change{}, err
 			}
 		}
@@ -438,7 +438,7 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 	prev := map[string][]byte{}
 	for path, data := range all {
 		if strings.HasPrefix(path, ".palisade/") {
-			files[path] = data // the history of records is kept
+			files[path] = data // the render state, and files of the user's
 		} else if underAny(path, Owned) {
 			prev[path] = data
 		}
@@ -465,7 +465,7 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 				local.save(st)
 			}
 		}
-		return envrepo.Change{Files: files, Message: "unchanged", Author: c.Author}, nil
+		return envrepo.Change{Files: files, Keep: keepRecords, Message: "unchanged", Author: c.Author}, nil
 	}
 	data, err := rec.JSON()
 	if err != nil {
@@ -496,7 +496,7 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 		return envrepo.Change{}, err
 	}
 	files[StatePath] = st
-	return envrepo.Change{Files: files, Message: rec.CommitMessage(extra...), Author: c.Author, Sign: c.CommitSigner}, nil
+	return envrepo.Change{Files: files, Keep: keepRecords, Message: rec.CommitMessage(extra...), Author: c.Author, Sign: c.CommitSigner}, nil
 }
 
 // Plan renders the prepared estate against the branch tip as Publish would,
@@ -505,7 +505,7 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 // when that render would commit nothing. The repository is only read.
 func (p *Prepared) Plan(ctx context.Context, tip *envrepo.Snapshot, c Commit) (*Published, error) {
 	pub := &Published{}
-	all, err := tip.Files("")
+	all, err := tip.Files("", RecordsDir)
 	if err != nil {
 		return nil, err
 	}
@@ -539,6 +539,14 @@ func (p *Prepared) Plan(ctx context.Context, tip *envrepo.Snapshot, c Commit) (*
 	pub.Outcome = out
 	return pub, nil
 }
+
+// keepRecords keeps the decision records of earlier render commits, with
+// their signatures and attestations, as the tip has them. A render neither
+// reads nor hands them back: they only grow, one per render commit, and a
+// render of every tenant of a 1,000-tenant estate writes one of about
+// 2.5 MB, so reading them all would make every render slower and larger
+// with the repository's age.
+var keepRecords = []string{RecordsDir}
 
 // StatePath holds what the last render commit made of each tenant, so the
 // next render redoes only the tenants whose inputs changed.

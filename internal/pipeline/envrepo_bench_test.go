@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -143,5 +144,43 @@ func BenchmarkPublishFromGit(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkPublishAged is BenchmarkPublish's one-tenant render into a
+// repository that has aged: ten earlier renders of every tenant left their
+// decision records (about 5.7 MB each at 1,000 tenants), which a render
+// keeps without reading them.
+//
+//	go test -run '^$' -bench BenchmarkPublishAged -benchtime 3x -benchmem ./internal/pipeline/
+func BenchmarkPublishAged(b *testing.B) {
+	root := synthetic(b, 1000)
+	env := filepath.Join(b.TempDir(), "env")
+	publish(b, root, env)
+	dir := filepath.Join(env, ".palisade", "records")
+	ents, _ := os.ReadDir(dir)
+	big, err := os.ReadFile(filepath.Join(dir, ents[0].Name()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Ten copies of the first render's record, each its own blob.
+	for i := range 10 {
+		data := bytes.Replace(big, []byte(`"at"`), []byte(fmt.Sprintf(`"copy": %d, "at"`, i)), 1)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("20261015T%06dZ-copy.json", i)), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"add", "-A"}, {"-c", "user.name=bench", "-c", "user.email=bench@example.test", "commit", "-qm", "aged"}, {"gc", "-q"}} {
+		if out, err := exec.Command("git", append([]string{"-C", env}, args...)...).CombinedOutput(); err != nil {
+			b.Fatal(string(out))
+		}
+	}
+	toggle := toggleTenant(b, root)
+	for b.Loop() {
+		gitstore.ClearCache()
+		toggle()
+		if pub := publish(b, root, env); pub.Outcome.Unchanged || len(pub.Report.Changed) != 1 {
+			b.Fatalf("want one tenant changed, got %v", pub.Report.Changed)
+		}
 	}
 }
