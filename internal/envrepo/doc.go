@@ -45,8 +45,11 @@
 // tip), with the commit object, and then written into the object store
 // together: as one pack when there are at least 100 of them (git's
 // transfer.unpackLimit), else as loose objects, each written to a
-// temporary file and renamed into place (a pack is renamed into place
-// before its index). Then the branch moves with git's
+// temporary file and renamed into place (a pack and its index are
+// written under temporary names, synced to disk and renamed into place,
+// the pack first, as git does; a failure removes them, and the
+// temporary files of a killed run are removed by the next). Then the
+// branch moves with git's
 // lock-file protocol: refs/heads/<branch>.lock is created exclusively, the
 // branch is checked to still be at the tip the commit was built on, and the
 // lock file is renamed over the reference. So:

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -25,8 +26,9 @@ import (
 // them: about 3.5 times slower than from a pack. After a commit, loose
 // objects and packs that have piled up are consolidated as git's
 // `gc --auto` would (maintain). Neither ever deletes an object that is not
-// in a pack written and indexed before: an interrupted run leaves at worst
-// a temporary file, or objects present twice.
+// in a pack written, indexed and synced to disk before: an interrupted run
+// leaves at worst temporary files, which the next one removes, or objects
+// present twice.
 
 // packMin is the number of new objects from which a commit's objects are
 // written as a pack: git's transfer.unpackLimit, from which a push or
@@ -47,12 +49,15 @@ const (
 // through it held back in memory until flush.
 type pending struct {
 	storer.EncodedObjectStorer
-	objs  map[plumbing.Hash]plumbing.EncodedObject
-	order []plumbing.Hash
+	// packDir is the repository's objects/pack directory, where flush
+	// writes packs.
+	packDir string
+	objs    map[plumbing.Hash]plumbing.EncodedObject
+	order   []plumbing.Hash
 }
 
-func newPending(s storer.EncodedObjectStorer) *pending {
-	return &pending{EncodedObjectStorer: s, objs: map[plumbing.Hash]plumbing.EncodedObject{}}
+func newPending(s storer.EncodedObjectStorer, packDir string) *pending {
+	return &pending{EncodedObjectStorer: s, packDir: packDir, objs: map[plumbing.Hash]plumbing.EncodedObject{}}
 }
 
 func (p *pending) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
@@ -95,8 +100,8 @@ func (p *pending) EncodedObjectSize(h plumbing.Hash) (int64, error) {
 // at least packMin of them and the store keeps packs, else loose.
 func (p *pending) flush() error {
 	defer func() { clear(p.objs); p.order = nil }()
-	if pw, ok := p.EncodedObjectStorer.(storer.PackfileWriter); ok && len(p.order) >= packMin {
-		if _, err := writePack(pw, p, p.order, 0); err != nil {
+	if len(p.order) >= packMin {
+		if _, err := writePack(p.packDir, p.EncodedObjectStorer, p, p.order, 0); err != nil {
 			return fmt.Errorf("envrepo: writing a pack of %d objects: %w", len(p.order), err)
 		}
 		return nil
@@ -109,26 +114,123 @@ func (p *pending) flush() error {
 	return nil
 }
 
-// writePack writes the objects hashes, read from src, as a pack of the
-// store pw, without deltas: a commit's objects are new versions of files
-// whose bases are in other packs, and a pack on disk must be
-// self-contained. The store's writer indexes the pack as it is written
-// and renames it into place, pack before index, so a reader never finds
-// an index without its pack; a failure leaves at most a temporary file,
-// which git counts as garbage.
-//
-// It returns the pack's checksum, which names it.
-func writePack(pw storer.PackfileWriter, src storer.EncodedObjectStorer, hashes []plumbing.Hash, window uint) (plumbing.Hash, error) {
-	w, err := pw.PackfileWriter()
+// packTmpPrefix starts the names of the temporary files writePack writes in
+// objects/pack: its own, so that the ones a killed run left can be told
+// from those a git command is writing there (git's are tmp_pack_* and
+// tmp_idx_*) and removed (removeStaleTemp).
+const packTmpPrefix = "tmp_palisade_"
+
+// writePack writes the objects hashes, read from src, as a pack and its
+// index in the directory packDir (objects/pack) of the store st, and
+// returns the pack's checksum, which names it. Deltas are searched among
+// window neighbours (0: none). Both files are written under temporary
+// names and renamed into place, the pack before its index, as git does:
+// a reader that finds an index finds its pack, and never a half-written
+// index. On failure the temporary files are removed. The store then
+// reads its packs afresh.
+func writePack(packDir string, st, src storer.EncodedObjectStorer, hashes []plumbing.Hash, window uint) (sum plumbing.Hash, err error) {
+	if packDir == "" {
+		return plumbing.ZeroHash, errors.New("the store keeps no packs")
+	}
+	pack, err := os.CreateTemp(packDir, packTmpPrefix+"pack_")
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	sum, err := packfile.NewEncoder(w, src, false).Encode(hashes, window)
+	idx, err := os.CreateTemp(packDir, packTmpPrefix+"idx_")
 	if err != nil {
-		_ = w.Close()
+		pack.Close()
+		os.Remove(pack.Name())
 		return plumbing.ZeroHash, err
 	}
-	return sum, w.Close()
+	defer func() {
+		pack.Close()
+		idx.Close()
+		if err != nil {
+			os.Remove(pack.Name())
+			os.Remove(idx.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(pack, 1<<16)
+	if sum, err = packfile.NewEncoder(bw, src, false).Encode(hashes, window); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if err = bw.Flush(); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	// The index, from the pack as written.
+	if _, err = pack.Seek(0, io.SeekStart); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	iw := new(idxfile.Writer)
+	parser, err := packfile.NewParser(packfile.NewScanner(pack), iw)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	parsed, err := parser.Parse()
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("indexing the pack: %w", err)
+	}
+	if parsed != sum {
+		return plumbing.ZeroHash, fmt.Errorf("indexing the pack: checksum %s, written as %s", parsed, sum)
+	}
+	index, err := iw.Index()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	ib := bufio.NewWriter(idx)
+	if _, err = idxfile.NewEncoder(ib).Encode(index); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if err = ib.Flush(); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	for _, f := range []*os.File{pack, idx} {
+		if err = f.Sync(); err != nil {
+			return plumbing.ZeroHash, err
+		}
+		// Read-only, as git leaves its packs.
+		if err = f.Chmod(0o444); err != nil {
+			return plumbing.ZeroHash, err
+		}
+	}
+	base := filepath.Join(packDir, "pack-"+sum.String())
+	for _, f := range []struct{ tmp, name string }{{pack.Name(), base + ".pack"}, {idx.Name(), base + ".idx"}} {
+		if _, statErr := os.Stat(f.name); statErr == nil {
+			// The same pack is there already: keep it.
+			os.Remove(f.tmp)
+			continue
+		}
+		if err = os.Rename(f.tmp, f.name); err != nil {
+			return plumbing.ZeroHash, err
+		}
+	}
+	if ri, ok := st.(interface{ Reindex() }); ok {
+		ri.Reindex()
+	}
+	return sum, nil
+}
+
+// removeStaleTemp removes the temporary files writePack left in packDir
+// when a run was killed while it wrote a pack. Only a run holding the
+// repository's lock writes packs, so none of them is being written.
+func removeStaleTemp(packDir string) (int, error) {
+	ents, err := os.ReadDir(packDir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	n := 0
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), packTmpPrefix) {
+			if err := os.Remove(filepath.Join(packDir, e.Name())); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Maintenance is what maintain did after a commit.
@@ -144,7 +246,8 @@ type Maintenance struct {
 // packs into one when there are more than gc.autoPackLimit (50). Objects
 // are deleted only once the pack holding them is in place, and only
 // those it holds: unreachable objects are kept (git gc prunes them, after
-// its grace period).
+// its grace period). First, whatever gc.auto says, it removes the
+// temporary files of a pack write a killed run left (removeStaleTemp).
 func (r *Repo) maintain() (Maintenance, error) {
 	var m Maintenance
 	auto, packLimit, window := defaultGCAuto, defaultGCPackLimit, uint(defaultPackWindow)
@@ -160,13 +263,16 @@ func (r *Repo) maintain() (Maintenance, error) {
 			window = uint(v)
 		}
 	}
+	// Palisade's own leftovers go whatever gc.auto says.
+	if _, err := removeStaleTemp(r.packDir()); err != nil {
+		return m, fmt.Errorf("envrepo: removing the temporary files of an interrupted pack write: %w", err)
+	}
 	if auto <= 0 {
 		return m, nil
 	}
 	los, ok1 := r.repo.Storer.(storer.LooseObjectStorer)
 	pos, ok2 := r.repo.Storer.(storer.PackedObjectStorer)
-	pw, ok3 := r.repo.Storer.(storer.PackfileWriter)
-	if !ok1 || !ok2 || !ok3 {
+	if !ok1 || !ok2 {
 		return m, nil
 	}
 	// git's estimate: the loose objects of objects/17, times 256.
@@ -182,7 +288,7 @@ func (r *Repo) maintain() (Maintenance, error) {
 		}); err != nil {
 			return m, fmt.Errorf("envrepo: listing loose objects: %w", err)
 		}
-		if err := packLoose(pw, los, r.repo.Storer, loose, window); err != nil {
+		if err := packLoose(r.packDir(), los, r.repo.Storer, loose, window); err != nil {
 			return m, err
 		}
 		m.Packed = len(loose)
@@ -192,7 +298,7 @@ func (r *Repo) maintain() (Maintenance, error) {
 		return m, fmt.Errorf("envrepo: listing packs: %w", err)
 	}
 	if packLimit > 0 && len(packs) > packLimit {
-		n, err := r.consolidate(pw, pos, packs, window)
+		n, err := r.consolidate(pos, packs, window)
 		if err != nil {
 			return m, err
 		}
@@ -209,11 +315,11 @@ func (r *Repo) maintain() (Maintenance, error) {
 // 1,000 entries is about 40 KB), and those trees differ by an entry or
 // two. A hundred one-tenant commits into a 1,000-tenant repository wrote
 // 7.3 MB of objects, 0.37 MB as deltas.
-func packLoose(pw storer.PackfileWriter, los storer.LooseObjectStorer, src storer.EncodedObjectStorer, hashes []plumbing.Hash, window uint) error {
+func packLoose(packDir string, los storer.LooseObjectStorer, src storer.EncodedObjectStorer, hashes []plumbing.Hash, window uint) error {
 	if len(hashes) == 0 {
 		return nil
 	}
-	if _, err := writePack(pw, src, hashes, window); err != nil {
+	if _, err := writePack(packDir, src, src, hashes, window); err != nil {
 		return fmt.Errorf("envrepo: packing %d loose objects: %w", len(hashes), err)
 	}
 	for _, h := range hashes {
@@ -228,11 +334,11 @@ func packLoose(pw storer.PackfileWriter, los storer.LooseObjectStorer, src store
 // deltas searched as packLoose does (go-git's encoder does not reuse the
 // deltas of the packs it reads: it searches again), then removes the old
 // packs.
-func (r *Repo) consolidate(pw storer.PackfileWriter, pos storer.PackedObjectStorer, packs []plumbing.Hash, window uint) (int, error) {
+func (r *Repo) consolidate(pos storer.PackedObjectStorer, packs []plumbing.Hash, window uint) (int, error) {
 	seen := map[plumbing.Hash]bool{}
 	var all []plumbing.Hash
 	for _, p := range packs {
-		if err := packHashes(filepath.Join(r.gitDir, "objects", "pack", "pack-"+p.String()+".idx"), func(h plumbing.Hash) {
+		if err := packHashes(filepath.Join(r.packDir(), "pack-"+p.String()+".idx"), func(h plumbing.Hash) {
 			if !seen[h] {
 				seen[h] = true
 				all = append(all, h)
@@ -241,7 +347,7 @@ func (r *Repo) consolidate(pw storer.PackfileWriter, pos storer.PackedObjectStor
 			return 0, fmt.Errorf("envrepo: reading the index of pack %s: %w", p, err)
 		}
 	}
-	sum, err := writePack(pw, r.repo.Storer, all, window)
+	sum, err := writePack(r.packDir(), r.repo.Storer, r.repo.Storer, all, window)
 	if err != nil {
 		return 0, fmt.Errorf("envrepo: consolidating %d packs: %w", len(packs), err)
 	}
@@ -251,7 +357,7 @@ func (r *Repo) consolidate(pw storer.PackfileWriter, pos storer.PackedObjectStor
 	if slices.Contains(packs, sum) {
 		return 0, nil
 	}
-	if _, err := os.Stat(filepath.Join(r.gitDir, "objects", "pack", "pack-"+sum.String()+".idx")); err != nil {
+	if _, err := os.Stat(filepath.Join(r.packDir(), "pack-"+sum.String()+".idx")); err != nil {
 		return 0, fmt.Errorf("envrepo: consolidating %d packs: the new pack is not in place: %w", len(packs), err)
 	}
 	for _, p := range packs {
@@ -265,6 +371,9 @@ func (r *Repo) consolidate(pw storer.PackfileWriter, pos storer.PackedObjectStor
 	}
 	return len(packs), nil
 }
+
+// packDir is the repository's objects/pack directory.
+func (r *Repo) packDir() string { return filepath.Join(r.gitDir, "objects", "pack") }
 
 // packHashes calls fn with each object hash the pack index file at path
 // lists.

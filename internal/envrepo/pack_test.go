@@ -3,6 +3,7 @@ package envrepo
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -222,4 +223,51 @@ func TestMaintenanceWithoutDeltas(t *testing.T) {
 		t.Errorf("%d objects stored as deltas with pack.window 0, want none", n)
 	}
 	run(t, dir, "fsck", "--strict", "--no-dangling")
+}
+
+// A pack that cannot be written leaves nothing behind; the temporary
+// files of a run killed while writing one are removed by the next run's
+// upkeep, and a git command's own temporary files are left alone.
+func TestPackTemporaryFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "env")
+	r := must[*Repo](t)(Open(ctx(t), dir, Options{}))
+	must[Outcome](t)(r.Publish(ctx(t), fixed(tenantFiles(40, -1, 0), "initial")))
+	packDir := filepath.Join(dir, ".git", "objects", "pack")
+	list := func() []string {
+		t.Helper()
+		ents, err := os.ReadDir(packDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range ents {
+			if !strings.HasPrefix(e.Name(), "pack-") {
+				names = append(names, e.Name())
+			}
+		}
+		return names
+	}
+
+	// An object the store does not have: the encoder fails mid-pack.
+	missing := plumbing.ComputeHash(plumbing.BlobObject, []byte("nowhere"))
+	head := plumbing.NewHash(run(t, dir, "rev-parse", "HEAD"))
+	if _, err := writePack(packDir, r.repo.Storer, r.repo.Storer, []plumbing.Hash{head, missing}, 0); err == nil {
+		t.Fatal("writing a pack of a missing object succeeded")
+	}
+	if got := list(); len(got) != 0 {
+		t.Fatalf("a failed pack write left %v", got)
+	}
+
+	// Left by a killed run, and by a git command at work.
+	for _, name := range []string{packTmpPrefix + "pack_123", packTmpPrefix + "idx_123", "tmp_pack_git"} {
+		if err := os.WriteFile(filepath.Join(packDir, name), []byte("PACK"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must[Outcome](t)(r.Publish(ctx(t), fixed(tenantFiles(40, 1, 1), "one")))
+	if got := list(); !slices.Equal(got, []string{"tmp_pack_git"}) {
+		t.Fatalf("after a commit's upkeep: %v, want only git's own temporary file", got)
+	}
+	os.Remove(filepath.Join(packDir, "tmp_pack_git"))
+	assertClean(t, dir)
 }

@@ -257,7 +257,7 @@ func (r *Repo) commit(tip *Snapshot, ch Change) (plumbing.Hash, []change, []plum
 	}
 	// The new objects are held back until the commit is complete, then
 	// written together: as a pack when there are many.
-	st := newPending(r.repo.Storer)
+	st := newPending(r.repo.Storer, r.packDir())
 	m := &merger{s: st, owned: r.owned, keep: keep}
 	tipTree := tip.TreeHash()
 	root, err := m.merge(tipTree, "", want)
