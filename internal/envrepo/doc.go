@@ -47,8 +47,9 @@
 // transfer.unpackLimit), else as loose objects, each written to a
 // temporary file and renamed into place (a pack and its index are
 // written under temporary names, synced to disk and renamed into place,
-// the pack first, as git does; a failure removes them, and the
-// temporary files of a killed run are removed by the next). Then the
+// the index first, so that neither go-git, which lists packs, nor git,
+// which lists indexes, finds a pack without its index; a failure removes
+// them, and what a killed run left is removed by the next). Then the
 // branch moves with git's
 // lock-file protocol: refs/heads/<branch>.lock is created exclusively, the
 // branch is checked to still be at the tip the commit was built on, and the

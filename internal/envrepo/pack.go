@@ -117,17 +117,20 @@ func (p *pending) flush() error {
 // packTmpPrefix starts the names of the temporary files writePack writes in
 // objects/pack: its own, so that the ones a killed run left can be told
 // from those a git command is writing there (git's are tmp_pack_* and
-// tmp_idx_*) and removed (removeStaleTemp).
+// tmp_idx_*) and removed (removeStaleFiles).
 const packTmpPrefix = "tmp_palisade_"
 
 // writePack writes the objects hashes, read from src, as a pack and its
 // index in the directory packDir (objects/pack) of the store st, and
 // returns the pack's checksum, which names it. Deltas are searched among
 // window neighbours (0: none). Both files are written under temporary
-// names and renamed into place, the pack before its index, as git does:
-// a reader that finds an index finds its pack, and never a half-written
-// index. On failure the temporary files are removed. The store then
-// reads its packs afresh.
+// names, synced, and renamed into place, the index before its pack, as
+// go-git does. Readers find packs two ways: go-git lists the .pack files
+// and then needs their index, git lists the .idx files and skips one
+// whose pack is not there yet. In this order neither meets a half-written
+// file or a pack without its index, even when a run is killed between the
+// two renames (removeStaleFiles then removes the lone index). On failure
+// the temporary files are removed. The store then reads its packs afresh.
 func writePack(packDir string, st, src storer.EncodedObjectStorer, hashes []plumbing.Hash, window uint) (sum plumbing.Hash, err error) {
 	if packDir == "" {
 		return plumbing.ZeroHash, errors.New("the store keeps no packs")
@@ -194,7 +197,7 @@ func writePack(packDir string, st, src storer.EncodedObjectStorer, hashes []plum
 		}
 	}
 	base := filepath.Join(packDir, "pack-"+sum.String())
-	for _, f := range []struct{ tmp, name string }{{pack.Name(), base + ".pack"}, {idx.Name(), base + ".idx"}} {
+	for _, f := range []struct{ tmp, name string }{{idx.Name(), base + ".idx"}, {pack.Name(), base + ".pack"}} {
 		if _, statErr := os.Stat(f.name); statErr == nil {
 			// The same pack is there already: keep it.
 			os.Remove(f.tmp)
@@ -210,10 +213,12 @@ func writePack(packDir string, st, src storer.EncodedObjectStorer, hashes []plum
 	return sum, nil
 }
 
-// removeStaleTemp removes the temporary files writePack left in packDir
-// when a run was killed while it wrote a pack. Only a run holding the
-// repository's lock writes packs, so none of them is being written.
-func removeStaleTemp(packDir string) (int, error) {
+// removeStaleFiles removes what writePack left in packDir when a run was
+// killed while it wrote a pack: its temporary files, and an index whose
+// pack never followed it. Only a run holding the repository's lock writes
+// packs this way, so none of them is being written; git renames a pack
+// before its index, so a git command at work never leaves an index alone.
+func removeStaleFiles(packDir string) (int, error) {
 	ents, err := os.ReadDir(packDir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -221,10 +226,19 @@ func removeStaleTemp(packDir string) (int, error) {
 		}
 		return 0, err
 	}
+	names := make(map[string]bool, len(ents))
+	for _, e := range ents {
+		names[e.Name()] = true
+	}
 	n := 0
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), packTmpPrefix) {
-			if err := os.Remove(filepath.Join(packDir, e.Name())); err != nil {
+		name := e.Name()
+		stale := strings.HasPrefix(name, packTmpPrefix)
+		if base, ok := strings.CutSuffix(name, ".idx"); ok && strings.HasPrefix(base, "pack-") && !names[base+".pack"] {
+			stale = true
+		}
+		if stale {
+			if err := os.Remove(filepath.Join(packDir, name)); err != nil {
 				return n, err
 			}
 			n++
@@ -247,7 +261,7 @@ type Maintenance struct {
 // are deleted only once the pack holding them is in place, and only
 // those it holds: unreachable objects are kept (git gc prunes them, after
 // its grace period). First, whatever gc.auto says, it removes the
-// temporary files of a pack write a killed run left (removeStaleTemp).
+// files of a pack write a killed run left (removeStaleFiles).
 func (r *Repo) maintain() (Maintenance, error) {
 	var m Maintenance
 	auto, packLimit, window := defaultGCAuto, defaultGCPackLimit, uint(defaultPackWindow)
@@ -264,7 +278,7 @@ func (r *Repo) maintain() (Maintenance, error) {
 		}
 	}
 	// Palisade's own leftovers go whatever gc.auto says.
-	if _, err := removeStaleTemp(r.packDir()); err != nil {
+	if _, err := removeStaleFiles(r.packDir()); err != nil {
 		return m, fmt.Errorf("envrepo: removing the temporary files of an interrupted pack write: %w", err)
 	}
 	if auto <= 0 {
@@ -357,7 +371,7 @@ func (r *Repo) consolidate(pos storer.PackedObjectStorer, packs []plumbing.Hash,
 	if slices.Contains(packs, sum) {
 		return 0, nil
 	}
-	if _, err := os.Stat(filepath.Join(r.packDir(), "pack-"+sum.String()+".idx")); err != nil {
+	if _, err := os.Stat(filepath.Join(r.packDir(), "pack-"+sum.String()+".pack")); err != nil {
 		return 0, fmt.Errorf("envrepo: consolidating %d packs: the new pack is not in place: %w", len(packs), err)
 	}
 	for _, p := range packs {

@@ -225,9 +225,9 @@ func TestMaintenanceWithoutDeltas(t *testing.T) {
 	run(t, dir, "fsck", "--strict", "--no-dangling")
 }
 
-// A pack that cannot be written leaves nothing behind; the temporary
-// files of a run killed while writing one are removed by the next run's
-// upkeep, and a git command's own temporary files are left alone.
+// A pack that cannot be written leaves nothing behind; what a run killed
+// while writing one left is removed by the next run's upkeep, and a git
+// command's own temporary files are left alone.
 func TestPackTemporaryFiles(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "env")
 	r := must[*Repo](t)(Open(ctx(t), dir, Options{}))
@@ -258,13 +258,18 @@ func TestPackTemporaryFiles(t *testing.T) {
 		t.Fatalf("a failed pack write left %v", got)
 	}
 
-	// Left by a killed run, and by a git command at work.
-	for _, name := range []string{packTmpPrefix + "pack_123", packTmpPrefix + "idx_123", "tmp_pack_git"} {
+	// Left by a killed run (temporary files, an index whose pack never
+	// followed), and by a git command at work.
+	lone := "pack-" + strings.Repeat("ab", 20) + ".idx"
+	for _, name := range []string{packTmpPrefix + "pack_123", packTmpPrefix + "idx_123", lone, "tmp_pack_git"} {
 		if err := os.WriteFile(filepath.Join(packDir, name), []byte("PACK"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	must[Outcome](t)(r.Publish(ctx(t), fixed(tenantFiles(40, 1, 1), "one")))
+	if _, err := os.Stat(filepath.Join(packDir, lone)); err == nil {
+		t.Fatalf("the index %s without its pack is still there", lone)
+	}
 	if got := list(); !slices.Equal(got, []string{"tmp_pack_git"}) {
 		t.Fatalf("after a commit's upkeep: %v, want only git's own temporary file", got)
 	}
