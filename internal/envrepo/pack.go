@@ -96,8 +96,8 @@ func (p *pending) EncodedObjectSize(h plumbing.Hash) (int64, error) {
 	return p.EncodedObjectStorer.EncodedObjectSize(h)
 }
 
-// flush writes the held objects to the store: as one pack when there are
-// at least packMin of them and the store keeps packs, else loose.
+// flush writes the held objects to the store: as one pack in packDir
+// when there are at least packMin of them, else loose.
 func (p *pending) flush() error {
 	defer func() { clear(p.objs); p.order = nil }()
 	if len(p.order) >= packMin {

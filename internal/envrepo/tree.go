@@ -317,9 +317,6 @@ func (m *merger) deleted(h plumbing.Hash, dir string) error {
 	return nil
 }
 
-// merge returns the hash of the directory dir of the new tree (zero if it
-// is empty), given the tip's tree there (zero if none) and the desired
-// directory (nil if none).
 // class is the ownership class of dir, keptOwned for Change.Keep's
 // directories and those below them.
 func (m *merger) class(dir string) int {
@@ -329,6 +326,9 @@ func (m *merger) class(dir string) int {
 	return m.owned.class(dir)
 }
 
+// merge returns the hash of the directory dir of the new tree (zero if it
+// is empty), given the tip's tree there (zero if none) and the desired
+// directory (nil if none).
 func (m *merger) merge(tip plumbing.Hash, dir string, want *node) (plumbing.Hash, error) {
 	// A fully owned directory is the wanted one, unless a kept directory
 	// lies in it.
