@@ -2,9 +2,11 @@ package envrepo
 
 import (
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/palisade-gitops/palisade/internal/gitstore"
 )
@@ -175,4 +177,79 @@ func BenchmarkPublishRemote(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// BenchmarkPublishRecord measures a commit that adds one decision record
+// (and changes one manifest) to a repository holding 10,000 records: flat
+// in one directory, or in a directory per month as the pipeline puts
+// them. A commit writes anew every tree above what it adds, so the flat
+// directory's tree, listing every record, is written again each time;
+// the loose bytes written per commit are reported as bytes-written/op.
+func BenchmarkPublishRecord(b *testing.B) {
+	const records = 10000
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, layout := range []struct {
+		name string
+		path func(i int) string
+	}{
+		{"flat", func(i int) string {
+			return fmt.Sprintf(".palisade/records/%s-%012x.json", at.Add(time.Duration(i)*time.Hour).Format("20060102T150405Z"), i)
+		}},
+		{"monthly", func(i int) string {
+			t := at.Add(time.Duration(i) * time.Hour)
+			return fmt.Sprintf(".palisade/records/%s/%s-%012x.json", t.Format("2006/01"), t.Format("20060102T150405Z"), i)
+		}},
+	} {
+		b.Run(layout.name, func(b *testing.B) {
+			dir := filepath.Join(b.TempDir(), "env")
+			r, err := Open(ctx(b), dir, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			files := map[string][]byte{"clusters/c/app.yaml": []byte("kind: Deployment\n")}
+			for i := range records {
+				files[layout.path(i)] = fmt.Appendf(nil, "{\"render\": %d}\n", i)
+			}
+			if _, err := r.Publish(ctx(b), fixed(files, "initial")); err != nil {
+				b.Fatal(err)
+			}
+			before := objectBytes(b, dir)
+			i := records
+			b.ResetTimer()
+			for b.Loop() {
+				i++
+				_, err := r.Publish(ctx(b), func(*Snapshot) (Change, error) {
+					ch := chg(map[string][]byte{
+						"clusters/c/app.yaml": fmt.Appendf(nil, "kind: Deployment\n# %d\n", i),
+						layout.path(i):        fmt.Appendf(nil, "{\"render\": %d}\n", i),
+					}, "render")
+					ch.Keep = []string{".palisade/records"}
+					return ch, nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(objectBytes(b, dir)-before)/float64(i-records), "bytes-written/op")
+		})
+	}
+}
+
+// objectBytes is the size of the files under the repository's
+// .git/objects.
+func objectBytes(b *testing.B, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(filepath.Join(dir, ".git", "objects"), func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		n += fi.Size()
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }

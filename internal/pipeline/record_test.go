@@ -21,12 +21,17 @@ func TestRecordPathsDiffer(t *testing.T) {
 	if a.Path() == b.Path() {
 		t.Fatalf("two sources' records of one tree share %s", a.Path())
 	}
-	if !strings.HasPrefix(a.Path(), RecordsDir+"/20261014T070000Z-") || !strings.HasSuffix(a.Path(), ".json") {
+	if !strings.HasPrefix(a.Path(), RecordsDir+"/2026/10/20261014T070000Z-") || !strings.HasSuffix(a.Path(), ".json") {
 		t.Errorf("path %s", a.Path())
 	}
 	c := *a
 	if c.Path() != a.Path() {
 		t.Error("equal records have different paths")
+	}
+	// The month is UTC's, as the instant in the name.
+	c.At = time.Date(2026, 11, 1, 0, 30, 0, 0, time.FixedZone("CET", 3600))
+	if !strings.HasPrefix(c.Path(), RecordsDir+"/2026/10/20261031T233000Z-") {
+		t.Errorf("path %s", c.Path())
 	}
 }
 
