@@ -128,7 +128,8 @@ func newEngine(ctx context.Context, userDirs []Dir, untyped bool) (*Engine, erro
 			_, found := slices.BinarySearch(builtin, name)
 			return found
 		})
-		if probs := userRuleProblems(mods, user); len(probs) > 0 {
+		probs := userRuleProblems(mods, user)
+		if probs = append(probs, dataRefProblems(mods, user, data)...); len(probs) > 0 {
 			return nil, &CompileError{Problems: probs}
 		}
 	}

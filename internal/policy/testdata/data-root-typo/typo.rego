@@ -1,0 +1,10 @@
+# A misspelt data document.
+package palisade.rules.acme
+
+import data.palisade.lib
+
+violations contains lib.object_violation("acme.owner-label", "warn", env, obj, "no owner label", "add one") if {
+	some i, env in input.environments
+	some obj in lib.objects_of(i, "Deployment")
+	not obj.metadata.labels[data.acmee.ownerLabel]
+}
