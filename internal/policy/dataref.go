@@ -11,29 +11,24 @@ import (
 )
 
 // dataRefProblems reports the references of the user's modules (user
-// names them, test modules aside) into the data documents the policy
-// directories load (data) that name a key those documents lack:
-// data.acme.brandDomian where acme.yaml holds brandDomain. The engine
-// evaluates against those files alone, so such a reference is undefined
-// for every tenant, and the rule reading it never fires (or, under not,
-// always does): the silent counterpart of a type error, which OPA's type
-// checker cannot see, as data has no schema. The documents themselves
-// are the schema here.
+// names them, test modules aside) under data that name nothing: neither
+// a package, nor a rule of one, nor a key the policy directories' data
+// files give. data.acme.brandDomian where acme.yaml holds brandDomain,
+// or lib.pod for data.palisade.lib's pods helper, is undefined for every
+// tenant, as the engine evaluates against those modules and files alone:
+// the rule reading it never fires (or, under not, always does). OPA's
+// type checker sees neither: data has no schema, and a rule a package
+// lacks could be base data. The modules and data files are the schema
+// here: this is the silent counterpart of a type error.
 //
-// A reference is followed from data while its terms are strings and the
-// document it reaches is an object; a variable, a number or a
-// non-object stops it, unjudged. References that reach into, or above,
-// a package's rules are left alone: rules are not data. An imported
-// document (import data.acme; acme.brandDomain) is followed as its full
-// reference. An optional key is read with object.get, as the message
-// says.
+// A reference is followed while its terms are strings: through packages,
+// then into a rule (where it stops: the rule's value is not known before
+// evaluation) or into data while the data reached is an object. A
+// variable, a number or a scalar stops it, unjudged. An imported
+// reference (import data.acme; acme.brandDomain) is followed in full; a
+// with target is replaced, not read, and left alone.
 func dataRefProblems(mods map[string]*ast.Module, user []string, data map[string]any) []Problem {
-	var pkgs [][]string
-	for name, m := range mods {
-		if !isTest(name) {
-			pkgs = append(pkgs, refPath(m.Package.Path))
-		}
-	}
+	tree := newDocTree(mods, data)
 	var probs []Problem
 	for _, name := range user {
 		if isTest(name) {
@@ -65,7 +60,7 @@ func dataRefProblems(mods map[string]*ast.Module, user []string, data map[string
 			if !ref.HasPrefix(ast.DefaultRootRef) {
 				return
 			}
-			p := missingDataKey(ref, data, pkgs)
+			p := tree.undefined(ref)
 			if p == nil {
 				return
 			}
@@ -97,48 +92,94 @@ func dataRefProblems(mods map[string]*ast.Module, user []string, data map[string
 	return probs
 }
 
-// missingDataKey follows ref (data.…) through data and reports the first
-// key it names that the document it reaches lacks; nil when it finds
-// them all, or cannot judge.
-func missingDataKey(ref ast.Ref, data map[string]any, pkgs [][]string) *Problem {
-	lit := refPath(ref)
-	for _, pkg := range pkgs {
-		n := min(len(pkg), len(lit))
-		if slices.Equal(pkg[:n], lit[:n]) {
-			return nil // the package's rules, or a document above them
+// docTree is what data holds before evaluation, by dotted path ("" for
+// data itself): the rules of the packages, the packages below, and the
+// data files' documents.
+type docTree struct {
+	// rules are the rule names of each package.
+	rules map[string]map[string]bool
+	// below are the next names of the packages under a path: at "",
+	// palisade and the user's roots; at "palisade", lib and rules.
+	below map[string]map[string]bool
+	data  map[string]any
+}
+
+func newDocTree(mods map[string]*ast.Module, data map[string]any) *docTree {
+	t := &docTree{rules: map[string]map[string]bool{}, below: map[string]map[string]bool{}, data: data}
+	add := func(m map[string]map[string]bool, at, name string) {
+		if m[at] == nil {
+			m[at] = map[string]bool{}
+		}
+		m[at][name] = true
+	}
+	for name, m := range mods {
+		if isTest(name) {
+			continue
+		}
+		pkg := refPath(m.Package.Path)
+		for i := range pkg {
+			add(t.below, strings.Join(pkg[:i], "."), pkg[i])
+		}
+		for _, r := range m.Rules {
+			add(t.rules, strings.Join(pkg, "."), ruleName(r))
 		}
 	}
-	var doc any = data
+	return t
+}
+
+// undefined follows ref (data.…) and reports the first name it gives
+// that nothing defines; nil when it reaches a rule, a document it cannot
+// judge, or its end.
+func (t *docTree) undefined(ref ast.Ref) *Problem {
+	lit := refPath(ref)
+	var doc any = t.data // nil once the path has left the data
 	for i, key := range lit {
-		obj, ok := doc.(map[string]any)
-		if !ok {
+		at := strings.Join(lit[:i], ".")
+		if t.rules[at][key] {
 			return nil
 		}
-		v, ok := obj[key]
-		if !ok {
-			return missingKey(ref[:i+2], key, obj, i == 0)
+		var next any
+		inData := false
+		switch d := doc.(type) {
+		case map[string]any:
+			next, inData = d[key]
+		case nil:
+		default:
+			return nil // a scalar or an array: not judged
 		}
-		doc = v
+		if !inData && !t.below[at][key] {
+			return t.problem(ref[:i+2], key, at, doc)
+		}
+		doc = next
 	}
 	return nil
 }
 
-func missingKey(ref ast.Ref, key string, obj map[string]any, root bool) *Problem {
-	keys := sortedKeys(obj)
+func (t *docTree) problem(ref ast.Ref, key, at string, doc any) *Problem {
+	parent := ref[:len(ref)-1]
+	names := slices.Concat(sortedKeys(t.rules[at]), sortedKeys(t.below[at]))
+	if d, ok := doc.(map[string]any); ok {
+		names = append(names, sortedKeys(d)...)
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
 	const undefined = "reading it is undefined for every tenant, so a rule that needs it never fires"
 	p := &Problem{Code: "palisade_undefined_data"}
-	if root {
-		given := "which give nothing"
-		if len(keys) > 0 {
-			given = "which give " + quoteList(keys, 8)
-		}
-		p.Message = fmt.Sprintf("%s is neither a policy package nor in a policy data file, %s%s; %s",
-			ref, given, suggest.Hint(key, keys), undefined)
-		return p
+	switch {
+	case len(t.rules[at]) > 0 && len(t.below[at]) > 0:
+		p.Message = fmt.Sprintf("%s is neither a rule of package %s nor a package under it%s; %s",
+			ref, at, suggest.Hint(key, names), undefined)
+	case len(t.rules[at]) > 0:
+		p.Message = fmt.Sprintf("%s is not a rule of package %s%s; %s",
+			ref, at, suggest.Hint(key, names), undefined)
+	case len(t.below[at]) == 0:
+		// Data alone.
+		p.Message = fmt.Sprintf("%s is in no policy data file: %s holds %s%s; %s; for a key that may be absent, use object.get(%s, %q, default)",
+			ref, parent, quoteList(names, 8), suggest.Hint(key, names), undefined, parent, key)
+	default:
+		p.Message = fmt.Sprintf("%s is neither a policy package nor in a policy data file: %s holds %s%s; %s",
+			ref, parent, quoteList(names, 8), suggest.Hint(key, names), undefined)
 	}
-	parent := ref[:len(ref)-1]
-	p.Message = fmt.Sprintf("%s is in no policy data file: %s holds %s%s; %s; for a key that may be absent, use object.get(%s, %q, default)",
-		ref, parent, quoteList(keys, 8), suggest.Hint(key, keys), undefined, parent, key)
 	return p
 }
 

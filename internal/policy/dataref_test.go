@@ -9,7 +9,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// The references dataRefProblems judges, and those it leaves alone.
+// The references dataRefProblems judges, and those it leaves alone,
+// beside the built-in modules.
 func TestDataRefProblems(t *testing.T) {
 	data := map[string]any{"acme": map[string]any{
 		"ownerLabel": "acme.example/owner",
@@ -37,8 +38,15 @@ func TestDataRefProblems(t *testing.T) {
 		{"variable key", `r if data.acme[input.x]`, nil},
 		{"array index", `r if data.acme.brands[5]`, nil},
 		{"into a scalar", `r if data.acme.ownerLabel.x`, nil},
-		{"a package's rules", `r if data.palisade.rules.acme.other`, nil},
+		{"a package's rule", "r if data.palisade.rules.acme.s\ns := true", nil},
+		{"into a rule", "r if data.palisade.rules.acme.s.x\ns := {\"x\": 1}", nil},
+		{"a rule with a ref head", "r if data.palisade.rules.acme.s\ns.x := 1", nil},
+		{"a built-in helper", "import data.palisade.lib\nr if lib.pods", nil},
+		{"a missing rule", `r if data.palisade.rules.acme.other`, []string{"4:6 data.palisade.rules.acme.other"}},
+		{"a missing helper", "import data.palisade.lib\nr if lib.pod", []string{"5:6 data.palisade.lib.pod"}},
+		{"a missing package", `r if data.palisade.rulez.acme`, []string{"4:6 data.palisade.rulez"}},
 		{"above a package", `r if data.palisade`, nil},
+		{"between packages", `r if data.palisade.rules`, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			src := "package palisade.rules.acme\n\n# line 3\n" + tt.body + "\n"
@@ -46,7 +54,11 @@ func TestDataRefProblems(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mods := map[string]*ast.Module{"user.rego": m}
+			mods, err := builtinModules()
+			if err != nil {
+				t.Fatal(err)
+			}
+			mods["user.rego"] = m
 			var got []string
 			for _, p := range dataRefProblems(mods, []string{"user.rego"}, data) {
 				if p.File != "user.rego" || p.Code != "palisade_undefined_data" {

@@ -201,9 +201,10 @@ func TestUserPolicyErrors(t *testing.T) {
 		{"testdata/unread-nested", "testdata/unread-nested/pci.rego:4:1: palisade_unread_rule: rule violations of package palisade.rules.acme.pci is never evaluated: Palisade reads the violations of each package directly under palisade.rules, not of those nested deeper (package palisade.rules.acme_pci, say)"},
 		{"testdata/unread-nested-head", "testdata/unread-nested-head/pci.rego:4:1: palisade_unread_rule: rule pci.violations of package palisade.rules.acme is never evaluated: Palisade reads the violations of each package directly under palisade.rules, not of those nested deeper (package palisade.rules.acme_pci, say)"},
 		{"testdata/builtin-id", "testdata/builtin-id/quota.rego:7:2: palisade_builtin_id: policy id \"isolation.quota\" is a built-in rule's: your violations would be reported, waived and counted as its; give them an id of your own (acme.quota, say)"},
-		// References to policy data that the data files do not give.
+		// References under data to nothing: no data, package or rule.
 		{"testdata/data-typo", "testdata/data-typo/typo.rego:11:26: palisade_undefined_data: data.acme.ownerLable is in no policy data file: data.acme holds costCentres, ownerLabel (did you mean ownerLabel?); reading it is undefined for every tenant, so a rule that needs it never fires; for a key that may be absent, use object.get(data.acme, \"ownerLable\", default)"},
-		{"testdata/data-root-typo", "testdata/data-root-typo/typo.rego:9:26: palisade_undefined_data: data.acmee is neither a policy package nor in a policy data file, which give acme (did you mean acme?); reading it is undefined for every tenant, so a rule that needs it never fires"},
+		{"testdata/data-root-typo", "testdata/data-root-typo/typo.rego:9:26: palisade_undefined_data: data.acmee is neither a policy package nor in a policy data file: data holds acme, palisade (did you mean acme?); reading it is undefined for every tenant, so a rule that needs it never fires"},
+		{"testdata/helper-typo", "testdata/helper-typo/host.rego:8:20: palisade_undefined_data: data.palisade.lib.pod is not a rule of package palisade.lib (did you mean pods?); reading it is undefined for every tenant, so a rule that needs it never fires"},
 		{"testdata/no-such-dir", "testdata/no-such-dir: policy directory does not exist or cannot be read"},
 		{"testdata/user-rule/owner.rego", "testdata/user-rule/owner.rego: not a directory: --policy takes a directory of Rego and data files"},
 	}
