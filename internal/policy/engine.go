@@ -359,7 +359,6 @@ func (e *Engine) EvaluatePlatform(ctx context.Context, inputs []Input) ([]Result
 }
 
 func (e *Engine) evaluateAll(ctx context.Context, q *rego.PreparedEvalQuery, inputs []Input) ([]Result, error) {
-	defer relaxGC()()
 	per := make([][]Result, len(inputs))
 	errs := make([]error, len(inputs))
 	workers := min(runtime.GOMAXPROCS(0), len(inputs))
