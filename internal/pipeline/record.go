@@ -318,8 +318,9 @@ func (p *Prepared) waiverUse(tenant, id, policyID string, platform bool) WaiverU
 // directory's tree lists every record ever made: with 10,000 records,
 // one an hour, a commit of one record and one manifest writes 266 KB of
 // loose objects, against 14 KB with a directory per month
-// (BenchmarkPublishRecord in internal/envrepo). Readers find records anywhere under
-// RecordsDir, so repositories whose older records lie flat read as well.
+// (BenchmarkPublishRecord in internal/envrepo). Readers find records
+// anywhere under RecordsDir, so repositories whose older records lie
+// flat read as well.
 func (r *Record) Path() string {
 	digest := strings.TrimPrefix(r.RenderDigest, "sha256:")
 	if data, err := r.JSON(); err == nil {

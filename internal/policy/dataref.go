@@ -28,6 +28,9 @@ import (
 // reference (import data.acme; acme.brandDomain) is followed in full; a
 // with target is replaced, not read, and left alone.
 func dataRefProblems(mods map[string]*ast.Module, user []string, data map[string]any) []Problem {
+	if len(user) == 0 {
+		return nil
+	}
 	tree := newDocTree(mods, data)
 	var probs []Problem
 	for _, name := range user {
@@ -175,10 +178,10 @@ func (t *docTree) problem(ref ast.Ref, key, at string, doc any) *Problem {
 	case len(t.below[at]) == 0:
 		// Data alone.
 		p.Message = fmt.Sprintf("%s is in no policy data file: %s holds %s%s; %s; for a key that may be absent, use object.get(%s, %q, default)",
-			ref, parent, quoteList(names, 8), suggest.Hint(key, names), undefined, parent, key)
+			ref, parent, nameList(names, 8), suggest.Hint(key, names), undefined, parent, key)
 	default:
 		p.Message = fmt.Sprintf("%s is neither a policy package nor in a policy data file: %s holds %s%s; %s",
-			ref, parent, quoteList(names, 8), suggest.Hint(key, names), undefined)
+			ref, parent, nameList(names, 8), suggest.Hint(key, names), undefined)
 	}
 	return p
 }
@@ -205,8 +208,8 @@ func refLocation(ref ast.Ref, loc *ast.Location) *ast.Location {
 	return loc
 }
 
-// quoteList lists at most limit names, and how many more there are.
-func quoteList(names []string, limit int) string {
+// nameList lists at most limit names, and says how many more there are.
+func nameList(names []string, limit int) string {
 	if len(names) == 0 {
 		return "no keys"
 	}
