@@ -73,23 +73,22 @@ func dataRefProblems(mods map[string]*ast.Module, user []string, data map[string
 			}
 			probs = append(probs, *p)
 		}
-		for _, r := range m.Rules {
-			ast.NewGenericVisitor(func(x any) bool {
-				switch x := x.(type) {
-				case *ast.With:
-					// The target is replaced, not read.
-					ast.WalkRefs(x.Value, func(ref ast.Ref) bool {
-						check(ref, refLocation(ref, x.Location))
-						return false
-					})
-					return true
-				case *ast.Term:
-					if ref, ok := x.Value.(ast.Ref); ok {
-						check(ref, x.Location)
-					}
+		var visit func(x any) bool
+		visit = func(x any) bool {
+			switch x := x.(type) {
+			case *ast.With:
+				// The target is replaced, not read.
+				ast.NewGenericVisitor(visit).Walk(x.Value)
+				return true
+			case *ast.Term:
+				if ref, ok := x.Value.(ast.Ref); ok {
+					check(ref, x.Location)
 				}
-				return false
-			}).Walk(r)
+			}
+			return false
+		}
+		for _, r := range m.Rules {
+			ast.NewGenericVisitor(visit).Walk(r)
 		}
 	}
 	return probs
@@ -198,14 +197,6 @@ func refPath(ref ast.Ref) []string {
 		out = append(out, string(s))
 	}
 	return out
-}
-
-// refLocation is ref's location, or loc when it has none.
-func refLocation(ref ast.Ref, loc *ast.Location) *ast.Location {
-	if len(ref) > 0 && ref[0].Location != nil {
-		return ref[0].Location
-	}
-	return loc
 }
 
 // nameList lists at most limit names, and says how many more there are.

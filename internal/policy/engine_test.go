@@ -222,16 +222,28 @@ func TestUserPolicyErrors(t *testing.T) {
 	}
 }
 
-func TestUserRuleBreakingTheContract(t *testing.T) {
-	e := newTestEngine(t, "testdata/bad-severity")
-	_, err := e.Evaluate(context.Background(), []Input{testInput("acme", "shared")})
-	var ee *EvalError
-	if !errors.As(err, &ee) {
-		t.Fatalf("want an *EvalError, got %T: %v", err, err)
-	}
-	want := `evaluating policies for tenant "acme": violation "loud.rule" has severity "error": want deny or warn`
-	if err.Error() != want {
-		t.Errorf("got %q\nwant %q", err, want)
+// User rules that break the contract at run time fail the evaluation: a
+// violation whose severity is neither deny nor warn, and a built-in rule's
+// id built at run time, where builtinIDReuse cannot read it (reported at
+// its package's violations rule, once however many violations it gave).
+func TestEvalErrors(t *testing.T) {
+	for _, tt := range []struct {
+		dir, isolation, want string
+	}{
+		{"testdata/bad-severity", "shared", `evaluating policies for tenant "acme": violation "loud.rule" has severity "error": want deny or warn`},
+		{"testdata/builtin-id-runtime", "dedicated", `evaluating policies for tenant "acme": testdata/builtin-id-runtime/quota.rego:9:1: palisade_builtin_id: package palisade.rules.acme gave a violation with id "isolation.quota", a built-in rule's: it would be reported, waived and counted as that rule's; give it an id of your own (acme.quota, say)`},
+	} {
+		t.Run(path.Base(tt.dir), func(t *testing.T) {
+			e := newTestEngine(t, tt.dir)
+			_, err := e.Evaluate(context.Background(), []Input{testInput("acme", tt.isolation)})
+			var ee *EvalError
+			if !errors.As(err, &ee) {
+				t.Fatalf("want an *EvalError, got %T: %v", err, err)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("got %q\nwant %q", err, tt.want)
+			}
+		})
 	}
 }
 
@@ -409,22 +421,6 @@ deny contains "no" if false
 				t.Errorf("unread %v, want %v: %q", unread, tt.unread, got)
 			}
 		})
-	}
-}
-
-// A user rule giving a built-in rule's id is an error even when the id is
-// built at run time, where builtinIDReuse cannot read it: at its package's
-// violations rule, once however many violations it gave.
-func TestBuiltinIDBuiltAtRunTime(t *testing.T) {
-	e := newTestEngine(t, "testdata/builtin-id-runtime")
-	_, err := e.Evaluate(context.Background(), []Input{testInput("acme", "dedicated")})
-	var ee *EvalError
-	if !errors.As(err, &ee) {
-		t.Fatalf("want an *EvalError, got %T: %v", err, err)
-	}
-	want := `evaluating policies for tenant "acme": testdata/builtin-id-runtime/quota.rego:9:1: palisade_builtin_id: package palisade.rules.acme gave a violation with id "isolation.quota", a built-in rule's: it would be reported, waived and counted as that rule's; give it an id of your own (acme.quota, say)`
-	if err.Error() != want {
-		t.Errorf("got %q\nwant %q", err, want)
 	}
 }
 
