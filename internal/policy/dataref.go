@@ -26,7 +26,8 @@ import (
 // evaluation) or into data while the data reached is an object. A
 // variable, a number or a scalar stops it, unjudged. An imported
 // reference (import data.acme; acme.brandDomain) is followed in full; a
-// with target is replaced, not read, and left alone.
+// with target is replaced, not read, and left alone, as is what the
+// expression it modifies reads at or under it.
 func dataRefProblems(mods map[string]*ast.Module, user []string, data map[string]any) []Problem {
 	if len(user) == 0 {
 		return nil
@@ -54,14 +55,27 @@ func dataRefProblems(mods map[string]*ast.Module, user []string, data map[string
 			}
 			imports[alias] = ref
 		}
-		check := func(ref ast.Ref, loc *ast.Location) {
+		resolve := func(ref ast.Ref) ast.Ref {
 			if head, ok := ref[0].Value.(ast.Var); ok {
 				if imp, ok := imports[head]; ok {
-					ref = imp.Concat(ref[1:])
+					return imp.Concat(ref[1:])
 				}
 			}
+			return ref
+		}
+		// replaced are the with targets of the expression being walked:
+		// within it, data at and under them (and the objects holding
+		// them) is what the with gives, whatever the data files hold.
+		var replaced []ast.Ref
+		check := func(ref ast.Ref, loc *ast.Location) {
+			ref = resolve(ref)
 			if !ref.HasPrefix(ast.DefaultRootRef) {
 				return
+			}
+			for _, target := range replaced {
+				if ref.HasPrefix(target) || target.HasPrefix(ref) {
+					return
+				}
 			}
 			p := tree.undefined(ref)
 			if p == nil {
@@ -76,9 +90,23 @@ func dataRefProblems(mods map[string]*ast.Module, user []string, data map[string
 		var visit func(x any) bool
 		visit = func(x any) bool {
 			switch x := x.(type) {
-			case *ast.With:
-				// The target is replaced, not read.
-				ast.NewGenericVisitor(visit).Walk(x.Value)
+			case *ast.Expr:
+				if len(x.With) == 0 {
+					return false
+				}
+				outer := len(replaced)
+				for _, w := range x.With {
+					if ref, ok := w.Target.Value.(ast.Ref); ok {
+						replaced = append(replaced, resolve(ref))
+					}
+				}
+				ast.NewGenericVisitor(visit).Walk(x.Terms)
+				replaced = replaced[:outer]
+				for _, w := range x.With {
+					// The target is replaced, not read; the value is
+					// read outside the replacement.
+					ast.NewGenericVisitor(visit).Walk(w.Value)
+				}
 				return true
 			case *ast.Term:
 				if ref, ok := x.Value.(ast.Ref); ok {
