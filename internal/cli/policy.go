@@ -3,11 +3,16 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
+	"time"
 
+	"github.com/jstemmer/go-junit-report/v2/junit"
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-gitops/palisade/internal/pipeline"
@@ -18,16 +23,29 @@ import (
 type PolicyTestOptions struct {
 	Policy PolicyOptions
 	Output OutputOptions
+	// Run selects the tests to run by a regular expression on their full
+	// names.
+	Run string
+	// Threshold is the coverage, in percent, below which the run fails.
+	Threshold float64
 }
 
 // AddFlags registers the command's flags.
 func (o *PolicyTestOptions) AddFlags(cmd *cobra.Command) {
 	o.Policy.AddFlags(cmd)
-	o.Output.AddFlags(cmd, "text", "json")
+	o.Output.AddFlags(cmd, "text", "json", "junit")
+	cmd.Flags().StringVar(&o.Run, "run", "", "run only the tests whose full name (data.<package>.<rule>) matches this regular expression")
+	cmd.Flags().Float64Var(&o.Threshold, "threshold", 0, "fail (exit 1) when the tests cover less than this percentage of the lines of the --policy directories' rule modules (of the built-in ones without --policy)")
 }
 
 // Validate checks the options before any work.
 func (o *PolicyTestOptions) Validate() error {
+	if o.Threshold < 0 || o.Threshold > 100 {
+		return fmt.Errorf("--threshold %v is not a percentage between 0 and 100", o.Threshold)
+	}
+	if _, err := regexp.Compile(o.Run); err != nil {
+		return fmt.Errorf("--run %q is not a regular expression: %w", o.Run, err)
+	}
 	return o.Output.Validate()
 }
 
@@ -148,8 +166,21 @@ func newPolicyTestCommand() *cobra.Command {
 		Short: "Run the policies' unit tests with coverage",
 		Long: `Test runs the unit tests (rules named test_* in *_test.rego files) of the
 built-in policies and of every --policy directory, and reports each test,
-the counts and the coverage of the rule modules. Exit 0 when every test
-passes, 1 when one fails, 2 when a policy does not compile.`,
+the counts and the coverage of the rule modules: all of them, and those of
+the --policy directories alone. Exit 0 when every test passes, 1 when one
+fails or the coverage is below --threshold, 2 when a policy does not
+compile or --run selects no test.
+
+--run selects tests as 'opa test --run' does, by their full names:
+--run 'acme' runs the tests of every package whose name holds acme,
+--run '\.test_brand_' the tests named test_brand_*. The coverage is then
+that of the tests selected.
+
+--format junit writes JUnit XML for a CI system's test report (GitLab's
+artifacts:reports:junit, Jenkins, Azure Pipelines): a test suite per Rego
+package, a test case per test, and a failing test's file and line, failed
+expression and print output. Unlike text and json, it carries each
+test's duration, so it differs from run to run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -167,30 +198,92 @@ func runPolicyTest(ctx context.Context, out io.Writer, o *PolicyTestOptions) err
 	if err != nil {
 		return err
 	}
-	rep, err := engine.Test(ctx)
+	rep, err := engine.Test(ctx, policy.TestOptions{Run: o.Run})
 	if err != nil {
 		return err
 	}
-	if o.Output.Format == "json" {
+	switch o.Output.Format {
+	case "json":
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(rep); err != nil {
 			return err
 		}
-	} else {
+	case "junit":
+		if err := writeTestJUnit(out, rep); err != nil {
+			return err
+		}
+	default:
 		printTestReport(out, rep)
 	}
 	if !rep.OK() {
 		return &exitError{code: ExitDenied}
 	}
+	coverage, of := rep.Coverage, "the rule modules"
+	if rep.UserCoverage != nil {
+		coverage, of = *rep.UserCoverage, "the --policy directories' rule modules"
+	}
+	if coverage < o.Threshold {
+		return &exitError{code: ExitDenied, err: fmt.Errorf("the tests cover %.1f%% of %s, below --threshold %v%%", coverage, of, o.Threshold)}
+	}
 	return nil
 }
+
+// writeTestJUnit writes rep as JUnit XML: a test suite per Rego package,
+// in the order of the package's first test, each test a test case of the
+// package's class. A failure's message is where it failed; its text the
+// failed expression with its values, and what the test printed.
+func writeTestJUnit(w io.Writer, rep *policy.TestReport) error {
+	suites := junit.Testsuites{Name: "palisade policy test"}
+	var order []string
+	byPkg := map[string]*junit.Testsuite{}
+	var total time.Duration
+	durations := map[string]time.Duration{}
+	for _, t := range rep.Tests {
+		s := byPkg[t.Package]
+		if s == nil {
+			s = &junit.Testsuite{Name: t.Package, File: t.File}
+			byPkg[t.Package] = s
+			order = append(order, t.Package)
+		}
+		at := fmt.Sprintf("%s:%d", t.File, t.Row)
+		tc := junit.Testcase{Name: t.Name, Classname: t.Package, Time: seconds(t.Duration)}
+		detail := strings.Join(slices.DeleteFunc([]string{t.FailedAt, t.Output}, func(s string) bool { return s == "" }), "\n")
+		switch {
+		case t.Skip:
+			tc.Skipped = &junit.Result{Message: at + ": skipped"}
+		case t.Error != "":
+			tc.Error = &junit.Result{Message: at + ": " + t.Error, Data: detail}
+		case !t.Pass:
+			tc.Failure = &junit.Result{Message: at + ": " + t.Name + " failed", Data: detail}
+		}
+		if t.Output != "" {
+			tc.SystemOut = &junit.Output{Data: t.Output}
+		}
+		s.AddTestcase(tc)
+		durations[t.Package] += t.Duration
+		total += t.Duration
+	}
+	for i, pkg := range order {
+		s := byPkg[pkg]
+		s.ID, s.Time = i, seconds(durations[pkg])
+		suites.AddSuite(*s)
+	}
+	suites.Time = seconds(total)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	return suites.WriteXML(w)
+}
+
+// seconds writes d as JUnit does: seconds with three decimals.
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
 // printTestReport prints one line per test, "PASS file:row: name", with a
 // failing test's error, the expression that failed and its output indented
 // under it, then the counts, the coverage and the lines of rule modules no
-// test reached.
+// test reached (with --run, of those the selected tests reached at all).
 func printTestReport(w io.Writer, rep *policy.TestReport) {
 	for _, t := range rep.Tests {
 		status := "PASS"
@@ -213,8 +306,18 @@ func printTestReport(w io.Writer, rep *policy.TestReport) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "%d passed, %d failed, coverage %.1f%% of the rule modules\n", rep.Passed, rep.Failed, rep.Coverage)
+	fmt.Fprintf(w, "%d passed, %d failed, coverage %.1f%% of the rule modules", rep.Passed, rep.Failed, rep.Coverage)
+	if rep.UserCoverage != nil {
+		fmt.Fprintf(w, ", %.1f%% of the --policy ones", *rep.UserCoverage)
+	}
+	if rep.Run != "" {
+		fmt.Fprintf(w, " (the tests --run '%s' selects)", rep.Run)
+	}
+	fmt.Fprintln(w)
 	for _, f := range rep.Files {
+		if rep.Run != "" && f.Coverage == 0 {
+			continue // no test selected reaches it
+		}
 		if len(f.NotCovered) > 0 {
 			fmt.Fprintf(w, "not covered: %s lines %s\n", f.File, lineList(f.NotCovered))
 		}

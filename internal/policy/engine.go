@@ -58,6 +58,9 @@ type Engine struct {
 	}
 	// modules are every module, tests included, by file name.
 	modules map[string]*ast.Module
+	// user are the names of the modules the user's directories hold,
+	// sorted.
+	user []string
 	// data are the user's data documents.
 	data map[string]any
 	// untyped leaves input unchecked (NewFromUntyped).
@@ -123,17 +126,17 @@ func newEngine(ctx context.Context, userDirs []Dir, untyped bool) (*Engine, erro
 	if err != nil {
 		return nil, err
 	}
+	user := slices.DeleteFunc(sortedKeys(mods), func(name string) bool {
+		_, found := slices.BinarySearch(builtin, name)
+		return found
+	})
 	if !untyped {
-		user := slices.DeleteFunc(sortedKeys(mods), func(name string) bool {
-			_, found := slices.BinarySearch(builtin, name)
-			return found
-		})
 		probs := userRuleProblems(mods, user)
 		if probs = append(probs, dataRefProblems(mods, user, data)...); len(probs) > 0 {
 			return nil, &CompileError{Problems: probs}
 		}
 	}
-	e := &Engine{modules: mods, data: data, untyped: untyped, userPackages: userPackages(mods, builtin)}
+	e := &Engine{modules: mods, user: user, data: data, untyped: untyped, userPackages: userPackages(mods, builtin)}
 	if e.query, err = e.prepare(ctx, evalQuery); err != nil {
 		return nil, err
 	}

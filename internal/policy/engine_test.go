@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -249,7 +250,7 @@ func TestEvalErrors(t *testing.T) {
 
 func TestBuiltinTests(t *testing.T) {
 	e := newTestEngine(t)
-	rep, err := e.Test(context.Background())
+	rep, err := e.Test(context.Background(), TestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +275,7 @@ func TestBuiltinTests(t *testing.T) {
 
 func TestUserTests(t *testing.T) {
 	e := newTestEngine(t, "testdata/user-rule", "testdata/failing-test")
-	rep, err := e.Test(context.Background())
+	rep, err := e.Test(context.Background(), TestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,10 +318,13 @@ func TestUserTestCompileError(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir+"/x_test.rego", "package x_test\n\ntest_x if {\n\tundefined_fn(1)\n}\n")
 	e := newTestEngine(t, dir)
-	_, err := e.Test(context.Background())
-	var ce *CompileError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "x_test.rego:4:") {
-		t.Fatalf("want a *CompileError at x_test.rego:4, got %T: %v", err, err)
+	// Also when the tests selected are none of that module's.
+	for _, run := range []string{"", `\.test_quota_ok$`} {
+		_, err := e.Test(context.Background(), TestOptions{Run: run})
+		var ce *CompileError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "x_test.rego:4:") {
+			t.Fatalf("run %q: want a *CompileError at x_test.rego:4, got %T: %v", run, err, err)
+		}
 	}
 }
 
@@ -434,5 +438,85 @@ func TestSameViolationFromTwoPackages(t *testing.T) {
 	}
 	if len(res) != 1 || res[0].PolicyID != "acme.twin" {
 		t.Errorf("got %+v, want one acme.twin", res)
+	}
+}
+
+// A user's module is covered by the user's tests alone: the built-in
+// tests evaluate every package through the entry point, and would
+// otherwise cover a user rule that no test of the user's exercises.
+func TestUserCoverageIsTheUsersTests(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/owner.rego", `package palisade.rules.acme_owner
+
+violations contains {"id": "acme.owner", "severity": "warn", "message": "no owner"} if {
+	some env in input.environments
+	some obj in env.objects
+	obj.kind == "Deployment"
+	not obj.metadata.labels.owner
+}
+`)
+	e := newTestEngine(t, dir, "testdata/user-rule")
+	rep, err := e.Test(context.Background(), TestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFile := map[string]FileCoverage{}
+	for _, f := range rep.Files {
+		byFile[f.File] = f
+	}
+	untested := byFile[filepath.ToSlash(dir)+"/owner.rego"]
+	if !untested.User || untested.Coverage != 0 || len(untested.NotCovered) == 0 {
+		t.Errorf("the untested user module: %+v, want user, 0%% and its lines not covered", untested)
+	}
+	if tested := byFile["testdata/user-rule/owner.rego"]; !tested.User || tested.Coverage != 100 {
+		t.Errorf("the tested user module: %+v, want user and 100%%", tested)
+	}
+	if lib := byFile["policies/lib.rego"]; lib.User || lib.Coverage != 100 {
+		t.Errorf("a built-in module: %+v, want 100%% by the built-in tests", lib)
+	}
+	if rep.UserCoverage == nil || *rep.UserCoverage <= 0 || *rep.UserCoverage >= 100 {
+		t.Errorf("user coverage %v, want between 0 and 100", rep.UserCoverage)
+	}
+	if rep.Failed != 0 {
+		t.Errorf("%d failed", rep.Failed)
+	}
+}
+
+// TestOptions.Run selects tests by their full names, on both sides; a
+// selection that matches nothing is an error, not a pass.
+func TestTestRun(t *testing.T) {
+	e := newTestEngine(t, "testdata/user-rule")
+	for _, tt := range []struct {
+		run  string
+		want []string
+		err  string
+	}{
+		{run: `\.test_quota_(ok|missing_denied)$`, want: []string{"test_quota_ok", "test_quota_missing_denied"}},
+		{run: `acme_test\.test_labelled`, want: []string{"test_labelled_deployment_passes"}},
+		{run: `^data\.palisade\.tests\.lib\.test_images$|unlabelled`, want: []string{"test_images", "test_unlabelled_deployment_warns"}},
+		{run: `acme_tset`, err: "no test's name matches 'acme_tset'"},
+		{run: `(`, err: "is not a regular expression"},
+	} {
+		t.Run(tt.run, func(t *testing.T) {
+			rep, err := e.Test(context.Background(), TestOptions{Run: tt.run})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got %v, want an error containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, tr := range rep.Tests {
+				got = append(got, tr.Name)
+			}
+			slices.Sort(got)
+			slices.Sort(tt.want)
+			if !slices.Equal(got, tt.want) || rep.Run != tt.run {
+				t.Errorf("ran %q (Run %q), want %q", got, rep.Run, tt.want)
+			}
+		})
 	}
 }

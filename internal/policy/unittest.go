@@ -24,8 +24,14 @@ type TestReport struct {
 	// Coverage is the percentage of the lines of the rule modules (test
 	// modules excluded) the tests evaluated.
 	Coverage float64 `json:"coverage"`
+	// UserCoverage is Coverage for the rule modules of the user's
+	// directories alone; absent when they hold none.
+	UserCoverage *float64 `json:"userCoverage,omitempty"`
 	// Files is the coverage of each rule module, by file name.
 	Files []FileCoverage `json:"files"`
+	// Run is the TestOptions.Run the tests were selected by, if any: the
+	// coverage is then that of the tests it selected.
+	Run string `json:"run,omitempty"`
 }
 
 // OK reports whether every test passed.
@@ -55,22 +61,149 @@ type FileCoverage struct {
 	File       string  `json:"file"`
 	Coverage   float64 `json:"coverage"`
 	NotCovered []int   `json:"notCovered,omitempty"`
+	// User is set for a module of the user's directories.
+	User bool `json:"user,omitempty"`
+}
+
+// TestOptions select the tests Test runs.
+type TestOptions struct {
+	// Run, when set, is a regular expression: only the tests whose full
+	// name (data.<package>.<rule>, as opa test --run reads it) it
+	// matches run.
+	Run string
 }
 
 // testTimeout bounds each test rule.
 const testTimeout = 30 * time.Second
 
 // Test runs the unit tests (rules named test_*) of the built-in and the
-// user's policies with coverage. A failing test is reported, not returned
-// as an error; a test module that does not compile is a *CompileError.
-func (e *Engine) Test(ctx context.Context) (*TestReport, error) {
-	cov := cover.New()
-	ch, done, err := e.runTests(ctx, func(r *tester.Runner) { r.SetCoverageQueryTracer(cov) })
-	if err != nil {
+// user's policies, or those opts.Run selects, with coverage. A failing
+// test is reported, not returned as an error; a test module that does not
+// compile is a *CompileError, and a Run that selects no test an error.
+//
+// A module's coverage is that by the tests of its side: the built-in
+// tests' for the built-in modules, the user's tests' for the user's. The
+// built-in tests evaluate every package's violations through the entry
+// point (data.palisade.violations), so counted together they would cover
+// a user's rule that none of the user's tests exercises. The user's
+// tests run apart, after the built-in ones, with the built-in modules
+// beside them (fixtures included).
+func (e *Engine) Test(ctx context.Context, opts TestOptions) (*TestReport, error) {
+	var run *regexp.Regexp
+	if opts.Run != "" {
+		var err error
+		if run, err = regexp.Compile(opts.Run); err != nil {
+			return nil, fmt.Errorf("test selection %q is not a regular expression: %w", opts.Run, err)
+		}
+	}
+	// The built-in side is every module but the user's tests.
+	builtinSide := map[string]*ast.Module{}
+	builtinRules, userRules := map[string]*ast.Module{}, map[string]*ast.Module{}
+	var userTests []string
+	userTestModules := 0
+	for name, m := range e.modules {
+		_, user := slices.BinarySearch(e.user, name)
+		switch {
+		case user && isTest(name):
+			userTests = append(userTests, testNames(m, run)...)
+			userTestModules++
+			continue
+		case user:
+			userRules[name] = m
+		case !isTest(name):
+			builtinRules[name] = m
+		}
+		builtinSide[name] = m
+	}
+	rep := &TestReport{Run: opts.Run}
+	builtinCov := cover.New()
+	if err := e.collectTests(ctx, rep, builtinSide, builtinCov, opts.Run); err != nil {
 		return nil, err
 	}
+	// The user's test modules are compiled even when Run selects none of
+	// their tests: a mistake in them is reported either way. The filter
+	// then matches no test name.
+	userCov := cover.New()
+	if userTestModules > 0 {
+		filter := "^$"
+		if len(userTests) > 0 {
+			slices.Sort(userTests)
+			filter = "^(" + strings.Join(slices.Compact(userTests), "|") + ")$"
+		}
+		if err := e.collectTests(ctx, rep, e.modules, userCov, filter); err != nil {
+			return nil, err
+		}
+	}
+	if run != nil && len(rep.Tests) == 0 {
+		return nil, &NoTestsError{Run: opts.Run}
+	}
+	if err := e.explainFailures(ctx, rep.Tests); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(rep.Tests, func(a, b TestResult) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Row, b.Row), cmp.Compare(a.Name, b.Name))
+	})
+	// The reports also count the lines of the test modules the tests
+	// ran; only the rule modules count here.
+	builtinReport, userReport := builtinCov.Report(builtinRules), userCov.Report(userRules)
+	var all, user lines
+	for _, name := range sortedKeys(e.modules) {
+		if isTest(name) {
+			continue
+		}
+		_, isUser := userRules[name]
+		f := builtinReport.Files[name]
+		if isUser {
+			f = userReport.Files[name]
+		}
+		all.add(f)
+		if isUser {
+			user.add(f)
+		}
+		fc := FileCoverage{File: name, Coverage: f.Coverage, User: isUser}
+		for _, r := range f.NotCovered {
+			for row := r.Start.Row; row <= r.End.Row; row++ {
+				fc.NotCovered = append(fc.NotCovered, row)
+			}
+		}
+		rep.Files = append(rep.Files, fc)
+	}
+	rep.Coverage = all.percent()
+	if len(userRules) > 0 {
+		p := user.percent()
+		rep.UserCoverage = &p
+	}
+	return rep, nil
+}
+
+// testNames are the full names of the tests of module m that run
+// selects (all when it is nil), quoted for a regular expression.
+func testNames(m *ast.Module, run *regexp.Regexp) []string {
+	var names []string
+	for _, r := range m.Rules {
+		name := ruleName(r)
+		full := m.Package.Path.String() + "." + name
+		isTestRule := strings.HasPrefix(name, tester.TestPrefix) || strings.HasPrefix(name, tester.SkipTestPrefix)
+		if isTestRule && (run == nil || run.MatchString(full)) {
+			names = append(names, regexp.QuoteMeta(full))
+		}
+	}
+	return names
+}
+
+// collectTests runs the tests of mods that filter selects (all when it
+// is empty), traced by cov, and adds their results to rep.
+func (e *Engine) collectTests(ctx context.Context, rep *TestReport, mods map[string]*ast.Module, cov *cover.Cover, filter string) error {
+	ch, done, err := e.runTests(ctx, mods, func(r *tester.Runner) {
+		r.SetCoverageQueryTracer(cov)
+		if filter != "" {
+			r.Filter(filter)
+		}
+	})
+	if err != nil {
+		return err
+	}
 	defer done()
-	rep := &TestReport{}
 	for res := range ch {
 		tr := TestResult{
 			Package:  res.Package,
@@ -95,49 +228,36 @@ func (e *Engine) Test(ctx context.Context) (*TestReport, error) {
 		}
 		rep.Tests = append(rep.Tests, tr)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := e.explainFailures(ctx, rep.Tests); err != nil {
-		return nil, err
-	}
-	slices.SortFunc(rep.Tests, func(a, b TestResult) int {
-		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Row, b.Row), cmp.Compare(a.Name, b.Name))
-	})
-	rules := map[string]*ast.Module{}
-	for name, m := range e.modules {
-		if !isTest(name) {
-			rules[name] = m
-		}
-	}
-	// The report also counts the lines of the test modules the tests ran;
-	// only the rule modules count here.
-	cr := cov.Report(rules)
-	covered, notCovered := 0, 0
-	for _, name := range sortedKeys(rules) {
-		f := cr.Files[name]
-		if f == nil {
-			continue
-		}
-		covered += f.CoveredLines
-		notCovered += f.NotCoveredLines
-		fc := FileCoverage{File: name, Coverage: f.Coverage}
-		for _, r := range f.NotCovered {
-			for row := r.Start.Row; row <= r.End.Row; row++ {
-				fc.NotCovered = append(fc.NotCovered, row)
-			}
-		}
-		rep.Files = append(rep.Files, fc)
-	}
-	if covered+notCovered > 0 {
-		rep.Coverage = 100 * float64(covered) / float64(covered+notCovered)
-	}
-	return rep, nil
+	return ctx.Err()
 }
 
-// runTests starts the tests on a fresh store, with the runner set up by
-// with, and returns their results and what to call once they are read.
-func (e *Engine) runTests(ctx context.Context, with func(*tester.Runner)) (<-chan *tester.Result, func(), error) {
+// lines counts the lines of rule modules the tests covered and did not.
+type lines struct{ covered, notCovered int }
+
+func (l *lines) add(f *cover.FileReport) {
+	l.covered += f.CoveredLines
+	l.notCovered += f.NotCoveredLines
+}
+
+func (l lines) percent() float64 {
+	if l.covered+l.notCovered == 0 {
+		return 0
+	}
+	return 100 * float64(l.covered) / float64(l.covered+l.notCovered)
+}
+
+// NoTestsError is a test selection that selects no test: most likely a
+// misspelt name, which must not pass a CI job as "0 failed".
+type NoTestsError struct{ Run string }
+
+func (e *NoTestsError) Error() string {
+	return fmt.Sprintf("no test's name matches '%s' (names read data.<package>.<rule>, e.g. data.palisade.tests.capacity.test_capacity_ok)", e.Run)
+}
+
+// runTests starts the tests of mods on a fresh store, with the runner set
+// up by with, and returns their results and what to call once they are
+// read.
+func (e *Engine) runTests(ctx context.Context, mods map[string]*ast.Module, with func(*tester.Runner)) (<-chan *tester.Result, func(), error) {
 	store := e.store()
 	txn, err := store.NewTransaction(ctx)
 	if err != nil {
@@ -156,7 +276,7 @@ func (e *Engine) runTests(ctx context.Context, with func(*tester.Runner)) (<-cha
 	runner := tester.NewRunner().
 		SetCompiler(compiler).
 		SetStore(store).
-		SetModules(e.modules).
+		SetModules(mods).
 		SetDefaultRegoVersion(ast.RegoV1).
 		CapturePrintOutput(true).
 		SetTimeout(testTimeout)
@@ -187,7 +307,7 @@ func (e *Engine) explainFailures(ctx context.Context, tests []TestResult) error 
 		return nil
 	}
 	sort.Strings(names)
-	ch, done, err := e.runTests(ctx, func(r *tester.Runner) {
+	ch, done, err := e.runTests(ctx, e.modules, func(r *tester.Runner) {
 		r.EnableTracing(true).Filter("^(" + strings.Join(names, "|") + ")$")
 	})
 	if err != nil {
@@ -196,7 +316,7 @@ func (e *Engine) explainFailures(ctx context.Context, tests []TestResult) error 
 	defer done()
 	for res := range ch {
 		if t := failed[res.Package+"."+res.Name]; t != nil {
-			t.FailedAt = failedAt(res.Trace)
+			t.FailedAt = failedAt(res.Trace, t.File)
 		}
 	}
 	return ctx.Err()
@@ -204,10 +324,20 @@ func (e *Engine) explainFailures(ctx context.Context, tests []TestResult) error 
 
 // failedAt renders the last expression of a test's own queries that
 // failed in trace: "file:row:" and the expression, with the values of
-// its variables under it.
-func failedAt(trace []*topdown.Event) string {
+// its variables under it. An expression of the test's own file comes
+// first: a with input as fx.dedicated, say, evaluates the fixture's
+// rules after the test's expression, and their failing branches say
+// nothing of the test's.
+func failedAt(trace []*topdown.Event, file string) string {
+	if s := lastFailure(trace, func(loc *ast.Location) bool { return loc.File == file }); s != "" {
+		return s
+	}
+	return lastFailure(trace, func(*ast.Location) bool { return true })
+}
+
+func lastFailure(trace []*topdown.Event, where func(*ast.Location) bool) string {
 	for _, ev := range slices.Backward(trace) {
-		if ev.Op != topdown.FailOp || ev.Location == nil || ev.QueryID == 0 {
+		if ev.Op != topdown.FailOp || ev.Location == nil || ev.QueryID == 0 || !where(ev.Location) {
 			continue
 		}
 		if expr, ok := ev.Node.(*ast.Expr); ok {
