@@ -129,3 +129,19 @@ func BenchmarkNew(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTest runs the built-in policies' unit tests with coverage, as
+// `palisade policy test` does.
+func BenchmarkTest(b *testing.B) {
+	e := newTestEngine(b)
+	ctx := context.Background()
+	for b.Loop() {
+		rep, err := e.Test(ctx, TestOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !rep.OK() || rep.Coverage < 90 {
+			b.Fatalf("the built-in tests: %s", rep)
+		}
+	}
+}
