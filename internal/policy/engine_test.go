@@ -520,3 +520,19 @@ func TestTestRun(t *testing.T) {
 		})
 	}
 }
+
+// A failing expression that does not begin its line is shown from its
+// first column, as one that does.
+func TestFailedAtInline(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/x_test.rego", "package x_test\n\ntest_inline if { n := count([1, 2]); n == 3 }\n")
+	e := newTestEngine(t, dir)
+	rep, err := e.Test(context.Background(), TestOptions{Run: `x_test\.`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.ToSlash(dir) + "/x_test.rego:3:\n  n == 3\n  |\n  2"
+	if len(rep.Tests) != 1 || rep.Tests[0].FailedAt != want {
+		t.Fatalf("got %+v\nwant FailedAt\n%s", rep.Tests, want)
+	}
+}

@@ -350,12 +350,26 @@ func lastFailure(trace []*topdown.Event, where func(*ast.Location) bool) string 
 			}
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s:%d:\n", ev.Location.File, ev.Location.Row)
 		if err := topdown.PrettyEvent(&b, ev, topdown.PrettyEventOpts{PrettyVars: true}); err != nil {
 			return ""
 		}
-		// PrettyEvent indents with tabs; the report indents with spaces.
-		return strings.ReplaceAll(strings.TrimRight(b.String(), "\n"), "\t", "  ")
+		// PrettyEvent indents with tabs, by the depth of the query: an
+		// expression in a function the test called stands far to the
+		// right. The report indents it by two spaces.
+		lines := strings.Split(strings.TrimRight(strings.ReplaceAll(b.String(), "\t", "  "), "\n"), "\n")
+		indent := -1
+		for _, l := range lines {
+			if strings.TrimSpace(l) != "" {
+				n := len(l) - len(strings.TrimLeft(l, " "))
+				if indent < 0 || n < indent {
+					indent = n
+				}
+			}
+		}
+		for i, l := range lines {
+			lines[i] = "  " + l[min(indent, len(l)-len(strings.TrimLeft(l, " "))):]
+		}
+		return fmt.Sprintf("%s:%d:\n%s", ev.Location.File, ev.Location.Row, strings.Join(lines, "\n"))
 	}
 	return ""
 }
