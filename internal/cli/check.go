@@ -83,7 +83,13 @@ freeze window would hold back if it were merged now, and waivers used or
 expiring within 7 days. It exits 1 when a denial stands — a freeze on a
 touched tenant included, unless a break-glass waiver covers it. It exits 2
 when head's estate or policies do not load; --format github then puts an
-::error on each mistake's line and a markdown report lists them.
+::error on each mistake's line, a markdown report lists them and a junit
+report errs a test case per mistake.
+
+--format junit (or --report junit=PATH) writes the verdict as JUnit XML,
+for CI systems that show test reports beside a merge request and not
+SARIF (GitLab's artifacts:reports:junit): a test suite per tenant, a
+failed test case per denial that stands.
 
 A --policy directory inside the repository is read from each revision as
 committed. When the change edits its policy files, head is also judged by

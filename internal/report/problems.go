@@ -1,9 +1,12 @@
 package report
 
 import (
+	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/jstemmer/go-junit-report/v2/junit"
 )
 
 // Problem is a mistake that stops a check before it judges anything — the
@@ -17,9 +20,9 @@ type Problem struct {
 // WriteProblems writes problems in format for the readers that do not see
 // the check's standard error: GitHub workflow commands (an ::error at each
 // problem, then a summary line), so that the pull request shows each one
-// on its line, and a Markdown section for the step summary. The other
-// formats write nothing; their readers have the exit code and standard
-// error.
+// on its line, a Markdown section for the step summary, and a JUnit test
+// report with an errored test case per problem. The other formats write
+// nothing; their readers have the exit code and standard error.
 func WriteProblems(w io.Writer, format string, problems []Problem) error {
 	p := &textPrinter{w: w}
 	summary := fmt.Sprintf("palisade check: the head revision does not load: %s", plural(len(problems), "problem", "problems"))
@@ -41,6 +44,22 @@ func WriteProblems(w io.Writer, format string, problems []Problem) error {
 			}
 			p.line("- %s%s", at, strings.ReplaceAll(pr.Message, "\n", " "))
 		}
+	case FormatJUnit:
+		// One errored test case per problem: the test report shows
+		// that nothing was judged, and why.
+		s := junit.Testsuite{Name: "palisade check", Time: "0"}
+		for _, pr := range problems {
+			msg, _, _ := strings.Cut(pr.Message, "\n")
+			tc := junit.Testcase{Name: "the head revision loads", Classname: s.Name, Time: "0",
+				Error: &junit.Result{Message: strings.TrimSpace(pr.Pos.String() + " " + msg), Type: "does-not-load", Data: pr.Message}}
+			s.AddTestcase(tc)
+		}
+		suites := junit.Testsuites{Name: "palisade check"}
+		suites.AddSuite(s)
+		if _, err := io.WriteString(w, xml.Header); err != nil {
+			return err
+		}
+		return suites.WriteXML(w)
 	case FormatText, FormatJSON, FormatSARIF:
 	default:
 		return &UnknownFormatError{Format: format}

@@ -57,12 +57,15 @@ func writeSARIF(w io.Writer, c *Check, opts Options) error {
 // first remediation given, the level the highest.
 type sarifRule struct{ short, help, level string }
 
-// sarifResult is a result before it is added to the run.
+// sarifResult is a result before it is added to the run. The JUnit
+// format reads the same results: tenant is whom it is about (empty for
+// a calendar change), subject what, as a test case names it.
 type sarifResult struct {
 	rule, level, text, fingerprint string
 	props                          *sarif.PropertyBag
 	at                             Position
 	waiver                         string
+	tenant, subject                string
 }
 
 func buildSARIF(c *Check, opts Options) *sarif.Report {
@@ -77,70 +80,7 @@ func buildSARIF(c *Check, opts Options) *sarif.Report {
 		Add("at", c.At.UTC().Format("2006-01-02T15:04:05Z")).
 		Add("verdict", c.Verdict))
 
-	files := c.tenantFiles()
-	rules := map[string]*sarifRule{}
-	var results []sarifResult
-	add := func(r sarifResult, short, help string) {
-		d, ok := rules[r.rule]
-		if !ok {
-			d = &sarifRule{short: short, level: sarif.LevelWarning}
-			rules[r.rule] = d
-		}
-		if d.help == "" {
-			d.help = help
-		}
-		if r.level == sarif.LevelError {
-			d.level = sarif.LevelError
-		}
-		results = append(results, r)
-	}
-	for _, f := range c.Results {
-		level := sarif.LevelWarning
-		if f.Severity == policy.SeverityDeny {
-			level = sarif.LevelError
-		}
-		text := where(f.Result) + ": " + f.Message
-		if f.Remediation != "" {
-			text += "\nFix: " + f.Remediation
-		}
-		r := sarifResult{rule: f.PolicyID, level: level, text: text, fingerprint: fingerprint(f.Result),
-			props: findingProps(f), at: c.anchor(f, files)}
-		if f.Severity == policy.SeverityDeny && f.Waived {
-			r.waiver = f.WaiverID
-		}
-		add(r, "palisade policy "+f.PolicyID, f.Remediation)
-	}
-	if c.Policies != nil {
-		for _, f := range c.Policies.Relaxed {
-			level, why := sarif.LevelWarning, "review the policy change"
-			if f.InputsChanged {
-				level, why = sarif.LevelError, "the change also alters the tenant, so it may not relax its own policies"
-			}
-			text := fmt.Sprintf("%s: the base revision's policies deny it (%s: %s); this change's policy files (%s) let it through: %s",
-				where(f.Result), f.PolicyID, f.Message, strings.Join(c.Policies.Files, ", "), why)
-			add(sarifResult{rule: RuleRelaxed, level: level, text: text, fingerprint: fingerprint(f.Result),
-				props: findingProps(f.Finding).Add("inputsChanged", f.InputsChanged), at: c.anchor(f.Finding, files)},
-				"a denial a change to the policies lets through",
-				"keep the policy change and the tenant change in separate pull requests, reviewed by the policies' owners")
-		}
-	}
-	for _, cc := range c.Calendar {
-		h := sha256.Sum256([]byte(strings.Join([]string{RuleWindowEndedEarly, cc.Calendar, cc.Owner, cc.Window}, "\x00")))
-		props := sarif.NewPropertyBag().Add("window", cc.Window).Add("calendar", cc.Calendar).
-			Add("change", cc.Change).Add("tenants", cc.Tenants)
-		if cc.Owner != "" {
-			props.Add("owner", cc.Owner)
-		}
-		at := cc.Position
-		if !at.IsValid() {
-			at = Position{File: c.PlatformFile}
-		}
-		add(sarifResult{rule: RuleWindowEndedEarly, level: sarif.LevelWarning, fingerprint: hex.EncodeToString(h[:16]),
-			text: cc.describe() + "\nReview: editing the calendar is how a change gets through a freeze.", props: props, at: at},
-			"a freeze window active now that the change ends early",
-			"confirm with the window's owner that the freeze may end early")
-	}
-
+	rules, results := c.sarifResults()
 	// Rules in id order, so result rule indexes are stable.
 	for _, id := range slices.Sorted(maps.Keys(rules)) {
 		r := rules[id]
@@ -170,6 +110,79 @@ func buildSARIF(c *Check, opts Options) *sarif.Report {
 	}
 	rep.AddRun(run)
 	return rep
+}
+
+// sarifResults are the results of a check, in the order the check lists
+// them, and the rules they fall under: the policy results, then the
+// denials a change to the policies relaxes, then the freeze windows the
+// change ends early.
+func (c *Check) sarifResults() (map[string]*sarifRule, []sarifResult) {
+	files := c.tenantFiles()
+	rules := map[string]*sarifRule{}
+	var results []sarifResult
+	add := func(r sarifResult, short, help string) {
+		d, ok := rules[r.rule]
+		if !ok {
+			d = &sarifRule{short: short, level: sarif.LevelWarning}
+			rules[r.rule] = d
+		}
+		if d.help == "" {
+			d.help = help
+		}
+		if r.level == sarif.LevelError {
+			d.level = sarif.LevelError
+		}
+		results = append(results, r)
+	}
+	for _, f := range c.Results {
+		level := sarif.LevelWarning
+		if f.Severity == policy.SeverityDeny {
+			level = sarif.LevelError
+		}
+		text := where(f.Result) + ": " + f.Message
+		if f.Remediation != "" {
+			text += "\nFix: " + f.Remediation
+		}
+		r := sarifResult{rule: f.PolicyID, level: level, text: text, fingerprint: fingerprint(f.Result),
+			props: findingProps(f), at: c.anchor(f, files), tenant: f.Tenant, subject: where(f.Result)}
+		if f.Severity == policy.SeverityDeny && f.Waived {
+			r.waiver = f.WaiverID
+		}
+		add(r, "palisade policy "+f.PolicyID, f.Remediation)
+	}
+	if c.Policies != nil {
+		for _, f := range c.Policies.Relaxed {
+			level, why := sarif.LevelWarning, "review the policy change"
+			if f.InputsChanged {
+				level, why = sarif.LevelError, "the change also alters the tenant, so it may not relax its own policies"
+			}
+			text := fmt.Sprintf("%s: the base revision's policies deny it (%s: %s); this change's policy files (%s) let it through: %s",
+				where(f.Result), f.PolicyID, f.Message, strings.Join(c.Policies.Files, ", "), why)
+			add(sarifResult{rule: RuleRelaxed, level: level, text: text, fingerprint: fingerprint(f.Result),
+				props: findingProps(f.Finding).Add("inputsChanged", f.InputsChanged), at: c.anchor(f.Finding, files),
+				tenant: f.Tenant, subject: f.PolicyID + " " + where(f.Result)},
+				"a denial a change to the policies lets through",
+				"keep the policy change and the tenant change in separate pull requests, reviewed by the policies' owners")
+		}
+	}
+	for _, cc := range c.Calendar {
+		h := sha256.Sum256([]byte(strings.Join([]string{RuleWindowEndedEarly, cc.Calendar, cc.Owner, cc.Window}, "\x00")))
+		props := sarif.NewPropertyBag().Add("window", cc.Window).Add("calendar", cc.Calendar).
+			Add("change", cc.Change).Add("tenants", cc.Tenants)
+		if cc.Owner != "" {
+			props.Add("owner", cc.Owner)
+		}
+		at := cc.Position
+		if !at.IsValid() {
+			at = Position{File: c.PlatformFile}
+		}
+		add(sarifResult{rule: RuleWindowEndedEarly, level: sarif.LevelWarning, fingerprint: hex.EncodeToString(h[:16]),
+			text: cc.describe() + "\nReview: editing the calendar is how a change gets through a freeze.", props: props, at: at,
+			subject: "window " + cc.Window},
+			"a freeze window active now that the change ends early",
+			"confirm with the window's owner that the freeze may end early")
+	}
+	return rules, results
 }
 
 // findingProps are the properties of a result about a policy finding.

@@ -16,12 +16,13 @@ const (
 	FormatJSON     = "json"
 	FormatSARIF    = "sarif"
 	FormatGitHub   = "github"
+	FormatJUnit    = "junit"
 )
 
 // Formats returns the names Write accepts, in the order help text lists
 // them.
 func Formats() []string {
-	return []string{FormatText, FormatMarkdown, FormatJSON, FormatSARIF, FormatGitHub}
+	return []string{FormatText, FormatMarkdown, FormatJSON, FormatSARIF, FormatGitHub, FormatJUnit}
 }
 
 // UnknownFormatError is returned for a format Write does not know.
@@ -75,6 +76,8 @@ func Write(w io.Writer, c *Check, format string, opts Options) error {
 		write = writeSARIF
 	case FormatGitHub:
 		write = writeGitHub
+	case FormatJUnit:
+		write = writeJUnit
 	default:
 		return &UnknownFormatError{Format: format}
 	}

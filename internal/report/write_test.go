@@ -180,12 +180,12 @@ func clone(t *testing.T, c *Check) *Check {
 
 func TestWriteUnknownFormat(t *testing.T) {
 	var b bytes.Buffer
-	err := Write(&b, sample(), "junit", Options{})
+	err := Write(&b, sample(), "tap", Options{})
 	var uf *UnknownFormatError
-	if !errors.As(err, &uf) || uf.Format != "junit" {
+	if !errors.As(err, &uf) || uf.Format != "tap" {
 		t.Fatalf("error %v, want UnknownFormatError", err)
 	}
-	if want := `unknown report format "junit": want one of text, markdown, json, sarif, github`; err.Error() != want {
+	if want := `unknown report format "tap": want one of text, markdown, json, sarif, github, junit`; err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
 	if b.Len() != 0 {
