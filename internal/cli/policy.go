@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/internal/policy"
+	checkreport "github.com/palisade-gitops/palisade/internal/report"
 )
 
 // PolicyTestOptions are the options of `palisade policy test`.
@@ -271,10 +271,7 @@ func writeTestJUnit(w io.Writer, rep *policy.TestReport) error {
 		suites.AddSuite(*s)
 	}
 	suites.Time = seconds(total)
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	return suites.WriteXML(w)
+	return checkreport.WriteJUnitXML(w, &suites)
 }
 
 // seconds writes d as JUnit does: seconds with three decimals.

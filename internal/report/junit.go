@@ -66,6 +66,13 @@ func writeJUnit(w io.Writer, c *Check, _ Options) error {
 		}
 		suites.AddSuite(s)
 	}
+	return WriteJUnitXML(w, &suites)
+}
+
+// WriteJUnitXML writes suites as a JUnit XML document: the XML
+// declaration, which the library's WriteXML leaves out and some readers
+// require, then the suites.
+func WriteJUnitXML(w io.Writer, suites *junit.Testsuites) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -56,10 +55,7 @@ func WriteProblems(w io.Writer, format string, problems []Problem) error {
 		}
 		suites := junit.Testsuites{Name: "palisade check"}
 		suites.AddSuite(s)
-		if _, err := io.WriteString(w, xml.Header); err != nil {
-			return err
-		}
-		return suites.WriteXML(w)
+		return WriteJUnitXML(w, &suites)
 	case FormatText, FormatJSON, FormatSARIF:
 	default:
 		return &UnknownFormatError{Format: format}
