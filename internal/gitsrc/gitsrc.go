@@ -26,6 +26,7 @@ import (
 
 	"github.com/palisade-gitops/palisade/internal/estate"
 	"github.com/palisade-gitops/palisade/internal/gitstore"
+	"github.com/palisade-gitops/palisade/internal/overlay"
 	"github.com/palisade-gitops/palisade/internal/suggest"
 )
 
@@ -322,7 +323,7 @@ func (r *Repo) ExtractFS(c *Commit, dir string, inMemory func(rel string) bool) 
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return "", nil, err
 	}
-	return root, overlayFS{mem: mem, disk: os.DirFS(root)}, nil
+	return root, overlay.FS{Mem: mem, Disk: os.DirFS(root)}, nil
 }
 
 // EstateFS reads the estate's files (EstateFile in each of EstateDirs) as
@@ -449,88 +450,6 @@ func (r *Repo) estateTree(rev string) (*object.Tree, error) {
 		return t, err
 	}
 	return t.Tree(r.Sub)
-}
-
-// overlayFS is a file system of files in memory over a directory on disk;
-// a directory lists both.
-type overlayFS struct {
-	mem  fstest.MapFS
-	disk fs.FS
-}
-
-func (o overlayFS) Open(name string) (fs.File, error) {
-	if _, ok := o.mem[name]; ok {
-		return o.mem.Open(name)
-	}
-	info, err := fs.Stat(o.disk, name)
-	switch {
-	case err == nil && !info.IsDir():
-		return o.disk.Open(name)
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return nil, err
-	case err != nil:
-		// A directory only the in-memory files are in, or nothing.
-		if info, err = o.mem.Stat(name); err != nil {
-			return nil, err
-		}
-	}
-	entries, err := o.ReadDir(name)
-	if err != nil {
-		return nil, err
-	}
-	return &dirFile{info: info, entries: entries}, nil
-}
-
-// dirFile is an open directory of an overlayFS.
-type dirFile struct {
-	info    fs.FileInfo
-	entries []fs.DirEntry
-}
-
-func (d *dirFile) Stat() (fs.FileInfo, error) { return d.info, nil }
-func (d *dirFile) Close() error               { return nil }
-func (d *dirFile) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.info.Name(), Err: errors.New("is a directory")}
-}
-
-func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
-	if n <= 0 {
-		out := d.entries
-		d.entries = nil
-		return out, nil
-	}
-	if len(d.entries) == 0 {
-		return nil, io.EOF
-	}
-	n = min(n, len(d.entries))
-	out := d.entries[:n]
-	d.entries = d.entries[n:]
-	return out, nil
-}
-
-func (o overlayFS) ReadFile(name string) ([]byte, error) {
-	if f, ok := o.mem[name]; ok {
-		return slices.Clone(f.Data), nil
-	}
-	return fs.ReadFile(o.disk, name)
-}
-
-func (o overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	disk, derr := fs.ReadDir(o.disk, name)
-	mem, merr := o.mem.ReadDir(name)
-	if derr != nil && merr != nil {
-		return nil, derr
-	}
-	seen := map[string]bool{}
-	var out []fs.DirEntry
-	for _, e := range append(disk, mem...) {
-		if !seen[e.Name()] {
-			seen[e.Name()] = true
-			out = append(out, e)
-		}
-	}
-	slices.SortFunc(out, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
-	return out, nil
 }
 
 // Change is a file a change touched, relative to the estate root.
