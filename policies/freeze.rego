@@ -115,7 +115,7 @@ violations contains lib.with_path(
 		lib.tenant_violation(
 			"freeze.window-lifted", "deny",
 			sprintf("this change ends %s window %q (%s) early for %q while it applies: as last rendered, it applies %s; %s", [w.kind, w.name, scope_text(w.scope), input.tenant.name, until_text(w), lifted_text(w)]),
-			sprintf("leave the window as it is until it ends, or have an approver add a break-glass waiver to end the freeze sooner (policy freeze.window-lifted, scope.window %q, breakGlass: true, expiring within 72 hours)", [w.name]),
+			sprintf("leave the window as it is until it ends, or have an approver add a break-glass waiver to end the freeze sooner (policy freeze.window-lifted, scope.window %q, breakGlass: true, expiring within 72 hours): %s", [w.name, draft_text("freeze.window-lifted", w)]),
 		),
 		{"window": w.name},
 	),
@@ -136,12 +136,20 @@ freeze_violation(w) := lib.with_path(
 		lib.tenant_violation(
 			"freeze.window-active", "deny",
 			sprintf("change to %q is frozen by %s window %q (%s) %s%s", [input.tenant.name, w.kind, w.name, scope_text(w.scope), until_text(w), free_text(w)]),
-			sprintf("%s, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window %q, breakGlass: true, expiring within 72 hours)", [wait_text(w), w.name]),
+			sprintf("%s, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window %q, breakGlass: true, expiring within 72 hours): %s", [wait_text(w), w.name, draft_text("freeze.window-active", w)]),
 		),
 		{"window": w.name},
 	),
 	window_path(w),
 )
+
+# draft_text is the command that drafts the break-glass waiver of rule id
+# for window w, checked against the estate.
+draft_text(id, w) := sprintf("palisade waiver draft --tenant %s%s --window %s --ticket TICKET --reason REASON --approver EMAIL", [input.tenant.name, draft_policy(id), w.name])
+
+draft_policy(id) := "" if id == "freeze.window-active"
+
+else := sprintf(" --policy %s", [id])
 
 # wait_text is the first remedy for a window: waiting, unless it never ends.
 wait_text(w) := "waiting will not help, the window's occurrences leave no gap: correct its schedule if that is not meant" if {

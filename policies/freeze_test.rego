@@ -28,7 +28,7 @@ test_change_in_window_denied if {
 		"id": "freeze.window-active",
 		"severity": "deny",
 		"message": `change to "acme" is frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris`,
-		"remediation": `wait until the window ends, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window "black-friday-2026", breakGlass: true, expiring within 72 hours)`,
+		"remediation": `wait until the window ends, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window "black-friday-2026", breakGlass: true, expiring within 72 hours): palisade waiver draft --tenant acme --window black-friday-2026 --ticket TICKET --reason REASON --approver EMAIL`,
 		"window": "black-friday-2026",
 		"path": ["tenants", "acme", "calendar", "black-friday-2026"],
 	}] with input as inp
@@ -235,11 +235,11 @@ test_endless_window_has_no_end_to_wait_for if {
 	{[v.message, v.remediation] | some v in fx.found("freeze.window-active")} == {
 		[
 			`change to "acme" is frozen by maintenance window "ops-lock" (tenant scope) until further notice (its occurrences follow one another without a gap)`,
-			`waiting will not help, the window's occurrences leave no gap: correct its schedule if that is not meant, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window "ops-lock", breakGlass: true, expiring within 72 hours)`,
+			`waiting will not help, the window's occurrences leave no gap: correct its schedule if that is not meant, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window "ops-lock", breakGlass: true, expiring within 72 hours): palisade waiver draft --tenant acme --window ops-lock --ticket TICKET --reason REASON --approver EMAIL`,
 		],
 		[
 			`change to "acme" is frozen by promotion window "black-friday-2026" (tenant scope) until 2026-12-02 00:00 Europe/Paris (and by the windows that follow, until further notice)`,
-			`wait until the window ends, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window "black-friday-2026", breakGlass: true, expiring within 72 hours)`,
+			`wait until the window ends, or have an approver add a break-glass waiver (policy freeze.window-active, scope.window "black-friday-2026", breakGlass: true, expiring within 72 hours): palisade waiver draft --tenant acme --window black-friday-2026 --ticket TICKET --reason REASON --approver EMAIL`,
 		],
 	} with input as inp
 }
@@ -276,7 +276,7 @@ test_window_shortened_while_it_applies_denied if {
 		"id": "freeze.window-lifted",
 		"severity": "deny",
 		"message": `this change ends promotion window "black-friday-2026" (tenant scope) early for "acme" while it applies: as last rendered, it applies until 2026-12-02 00:00 Europe/Paris; now it ends 2026-11-28 00:00 Europe/Paris`,
-		"remediation": `leave the window as it is until it ends, or have an approver add a break-glass waiver to end the freeze sooner (policy freeze.window-lifted, scope.window "black-friday-2026", breakGlass: true, expiring within 72 hours)`,
+		"remediation": `leave the window as it is until it ends, or have an approver add a break-glass waiver to end the freeze sooner (policy freeze.window-lifted, scope.window "black-friday-2026", breakGlass: true, expiring within 72 hours): palisade waiver draft --tenant acme --policy freeze.window-lifted --window black-friday-2026 --ticket TICKET --reason REASON --approver EMAIL`,
 		"window": "black-friday-2026",
 		"path": ["tenants", "acme", "calendar", "black-friday-2026"],
 	}] with input as inp

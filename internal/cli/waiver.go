@@ -47,13 +47,13 @@ func (o *WaiverOptions) find() (estate.Waiver, string, string, error) {
 	if err != nil {
 		return estate.Waiver{}, "", "", err
 	}
-	ws, labels := e.Platform.Waivers, []string{"platform", "waivers", o.Waiver}
+	ws := e.Platform.Waivers
 	if o.Tenant != "" {
 		t, ok := e.Tenants[o.Tenant]
 		if !ok {
 			return estate.Waiver{}, "", "", e.UnknownTenant(o.Tenant)
 		}
-		ws, labels = t.Waivers, []string{"tenants", o.Tenant, "waivers", o.Waiver}
+		ws = t.Waivers
 	}
 	w, ok := ws[o.Waiver]
 	if !ok {
@@ -62,14 +62,17 @@ func (o *WaiverOptions) find() (estate.Waiver, string, string, error) {
 	if w.ID == "" {
 		w.ID = o.Waiver
 	}
-	return w, o.Tenant, e.Position(labels...).String(), nil
+	return w, o.Tenant, e.Position(waiverPath(o.Tenant, o.Waiver)...).String(), nil
 }
 
 func newWaiverCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "waiver",
-		Short: "Sign waivers: an approver's signature puts a waiver in force",
-		Long: `When the platform names its approvers (platform.approvers: e-mail address
+		Short: "Draft waivers, and sign them: an approver's signature puts a waiver in force",
+		Long: `'waiver draft' writes a waiver — by default the break-glass waiver a
+freeze denial asks for — checked against the estate before it is added.
+
+When the platform names its approvers (platform.approvers: e-mail address
 and cosign public key), a waiver, tenant or platform, is in force only when
 its approver is one of them and it carries the approver's signature of it:
 merging a waiver no longer approves it. 'waiver payload' prints the exact
@@ -79,7 +82,7 @@ base64 signature goes into the waiver as signature: "...". Any change to
 the waiver, its expiry included, needs a new signature.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newWaiverPayloadCommand(), newWaiverSignCommand())
+	cmd.AddCommand(newWaiverDraftCommand(), newWaiverPayloadCommand(), newWaiverSignCommand())
 	return cmd
 }
 

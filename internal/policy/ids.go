@@ -33,10 +33,10 @@ var BuiltinIDs = sync.OnceValue(func() []string {
 	return ids
 })
 
-// didYouMean returns the built-in policy id a waiver's policy was most
+// ClosestBuiltinID returns the built-in policy id a waiver's policy was most
 // likely meant to be — one within two edits of it — or "" when it is a
 // built-in id itself or none is that close (a user rule's id, say).
-func didYouMean(policyID string) string {
+func ClosestBuiltinID(policyID string) string {
 	return suggest.Closest(policyID, BuiltinIDs())
 }
 

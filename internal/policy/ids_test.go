@@ -43,8 +43,8 @@ func TestDidYouMean(t *testing.T) {
 		"freeze.window-active":  "",
 		"acme.image-labels":     "",
 	} {
-		if got := didYouMean(in); got != want {
-			t.Errorf("didYouMean(%q) = %q, want %q", in, got, want)
+		if got := ClosestBuiltinID(in); got != want {
+			t.Errorf("ClosestBuiltinID(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

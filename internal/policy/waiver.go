@@ -11,6 +11,13 @@ import (
 // waiver may expire.
 const BreakGlassLimit = 72 * time.Hour
 
+// NeedsBreakGlass reports whether a waiver of rule id must be marked
+// breakGlass, and expire within BreakGlassLimit, to be in force: the rules
+// that guard the freeze windows.
+func NeedsBreakGlass(id string) bool {
+	return id == FreezePolicy || id == PlatformPolicy || id == LiftedPolicy
+}
+
 // applyWaivers marks the results the tenant's waivers let through and adds
 // what the engine reports about the waivers themselves: expired, unused,
 // not break-glass, used break-glass. Waivers are tried in id order; the
@@ -88,7 +95,7 @@ func waive(owner waiverOwner, at time.Time, waivers []Waiver, results []Result, 
 				"remove the waiver, or renew it with a new expiry and approval")
 			continue
 		}
-		if w.Policy == FreezePolicy || w.Policy == PlatformPolicy || w.Policy == LiftedPolicy {
+		if NeedsBreakGlass(w.Policy) {
 			switch {
 			case !w.BreakGlass:
 				note(WaiverNotBreakGlass,
@@ -118,7 +125,7 @@ func waive(owner waiverOwner, at time.Time, waivers []Waiver, results []Result, 
 		switch {
 		case used == 0:
 			msg := fmt.Sprintf("waiver %q for %s matches no result", w.ID, w.Policy)
-			if id := didYouMean(w.Policy); id != "" {
+			if id := ClosestBuiltinID(w.Policy); id != "" {
 				msg += fmt.Sprintf("; no built-in policy has that id: did you mean %s?", id)
 			}
 			note(WaiverUnused, msg, "remove the waiver if the problem is fixed, or correct its policy and scope")
