@@ -336,11 +336,15 @@ func (o *DraftOptions) windows(e *estate.Estate, t *estate.Tenant, at time.Time)
 		return nil, fmt.Errorf("--window narrows a waiver of a freeze rule; the results of %s name no window", o.Policy)
 	}
 	if len(o.Windows) == 0 {
+		whose := "every tenant it reaches"
+		if t != nil {
+			whose = fmt.Sprintf("%q", t.Name)
+		}
 		switch {
-		case o.Platform && t != nil:
-			return []draftWindow{{"", fmt.Sprintf(" every window of %q", t.Name)}}, nil
+		case o.Policy == policy.LiftedPolicy:
+			return []draftWindow{{"", " for any window ended early for " + whose}}, nil
 		case o.Platform:
-			return []draftWindow{{"", " every window of every tenant the platform change reaches"}}, nil
+			return []draftWindow{{"", " every window of " + whose}}, nil
 		case o.Policy != policy.FreezePolicy:
 			return []draftWindow{{}}, nil
 		}
@@ -366,7 +370,7 @@ func (o *DraftOptions) windows(e *estate.Estate, t *estate.Tenant, at time.Time)
 		}
 		if o.Policy == policy.LiftedPolicy {
 			// A window ended early may be gone from the calendars.
-			out = append(out, draftWindow{name, fmt.Sprintf(" the ending of window %q", name)})
+			out = append(out, draftWindow{name, fmt.Sprintf(" for window %q ended early", name)})
 			continue
 		}
 		if t == nil { // a platform waiver without a tenant: any window

@@ -33,7 +33,7 @@ func TestBuiltinIDsAreTheDocumentedOnes(t *testing.T) {
 	}
 }
 
-func TestDidYouMean(t *testing.T) {
+func TestClosestBuiltinID(t *testing.T) {
 	for in, want := range map[string]string{
 		"freeze.window-activ":   "freeze.window-active",
 		"freeze.windows-active": "freeze.window-active",
