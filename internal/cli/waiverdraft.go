@@ -302,10 +302,7 @@ func (o *DraftOptions) expiry(at time.Time) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, fmt.Errorf("invalid --expires %q: want an RFC 3339 instant such as 2026-11-28T18:00:00+01:00", o.Expires)
 		}
-		if !t.After(at) {
-			return time.Time{}, fmt.Errorf("--expires %s is not after --at %s: the waiver would be expired already", o.Expires, at.Format(time.RFC3339))
-		}
-		return t, nil
+		return expiresAfter(t, at)
 	}
 	d := o.For
 	if d == 0 {
@@ -314,7 +311,15 @@ func (o *DraftOptions) expiry(at time.Time) (time.Time, error) {
 		}
 		d = 24 * time.Hour
 	}
-	return at.Add(d).Truncate(time.Second), nil
+	return expiresAfter(at.Add(d).Truncate(time.Second), at)
+}
+
+// expiresAfter returns t when a waiver expiring then is in force at at.
+func expiresAfter(t, at time.Time) (time.Time, error) {
+	if !t.After(at) {
+		return time.Time{}, fmt.Errorf("the waiver would expire at %s, not after --at %s: it would be expired already", t.Format(time.RFC3339), at.Format(time.RFC3339))
+	}
+	return t, nil
 }
 
 // draftWindow is a window a drafted waiver overrides ("" for none) and
