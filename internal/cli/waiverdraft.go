@@ -317,7 +317,7 @@ func (o *DraftOptions) expiry(at time.Time) (time.Time, error) {
 // expiresAfter returns t when a waiver expiring then is in force at at.
 func expiresAfter(t, at time.Time) (time.Time, error) {
 	if !t.After(at) {
-		return time.Time{}, fmt.Errorf("the waiver would expire at %s, not after --at %s: it would be expired already", t.Format(time.RFC3339), at.Format(time.RFC3339))
+		return time.Time{}, fmt.Errorf("the waiver would expire at %s, not after --at %s: it would be expired already", t.Format(time.RFC3339Nano), at.Format(time.RFC3339Nano))
 	}
 	return t, nil
 }
