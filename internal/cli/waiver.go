@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-gitops/palisade/internal/estate"
+	"github.com/palisade-gitops/palisade/internal/policy"
 	checkreport "github.com/palisade-gitops/palisade/internal/report"
 )
 
@@ -62,7 +63,7 @@ func (o *WaiverOptions) find() (estate.Waiver, string, string, error) {
 	if w.ID == "" {
 		w.ID = o.Waiver
 	}
-	return w, o.Tenant, e.Position(waiverPath(o.Tenant, o.Waiver)...).String(), nil
+	return w, o.Tenant, e.Position(policy.WaiverPath(o.Tenant, o.Waiver)...).String(), nil
 }
 
 func newWaiverCommand() *cobra.Command {

@@ -195,10 +195,6 @@ func (o *DraftOptions) validate() error {
 	return nil
 }
 
-// engineIDs are the policy ids the engine gives beside the rules' own.
-var engineIDs = []string{policy.FreezePolicy, policy.NeighbourPolicy, policy.RemovalPolicy,
-	policy.PlatformPolicy, policy.PlatformHeldPolicy, policy.LiftedPolicy}
-
 // draft builds the waivers from the options and the estate.
 func (o *DraftOptions) draft(e *estate.Estate, at time.Time) (*draft, error) {
 	d := &draft{owner: o.Tenant}
@@ -222,11 +218,8 @@ func (o *DraftOptions) draft(e *estate.Estate, at time.Time) (*draft, error) {
 		if o.Policy == policy.PlatformPolicy {
 			return nil, fmt.Errorf("only a platform waiver (--platform) waives %s", policy.PlatformPolicy)
 		}
-		known := append(slices.Clone(policy.BuiltinIDs()), engineIDs...)
-		if !slices.Contains(known, o.Policy) {
-			if id := suggest.Closest(o.Policy, known); id != "" {
-				return nil, fmt.Errorf("--policy %q is no policy's id: did you mean %s?", o.Policy, id)
-			}
+		if id := policy.ClosestID(o.Policy); id != "" {
+			return nil, fmt.Errorf("--policy %q is no policy's id: did you mean %s?", o.Policy, id)
 		}
 		if t.TimeZone != "" {
 			zone = t.TimeZone
@@ -275,7 +268,7 @@ func (o *DraftOptions) draft(e *estate.Estate, at time.Time) (*draft, error) {
 			w.ID = draftID(o.Ticket, win.name)
 		}
 		if _, dup := existing[w.ID]; dup || slices.ContainsFunc(d.waivers, func(x estate.Waiver) bool { return x.ID == w.ID }) {
-			return nil, fmt.Errorf("there is a waiver %q already (%s): give another --id", w.ID, e.Position(waiverPath(o.Tenant, w.ID)...))
+			return nil, fmt.Errorf("there is a waiver %q already (%s): give another --id", w.ID, e.Position(policy.WaiverPath(o.Tenant, w.ID)...))
 		}
 		d.waivers = append(d.waivers, w)
 		d.windows = append(d.windows, win.says)
@@ -284,15 +277,6 @@ func (o *DraftOptions) draft(e *estate.Estate, at time.Time) (*draft, error) {
 		return nil, err
 	}
 	return d, nil
-}
-
-// waiverPath is the CUE path of a waiver of the tenant, or of the
-// platform when tenant is empty.
-func waiverPath(tenant, id string) []string {
-	if tenant == "" {
-		return []string{"platform", "waivers", id}
-	}
-	return []string{"tenants", tenant, "waivers", id}
 }
 
 // expiry is when the drafted waivers expire.
@@ -331,9 +315,13 @@ type draftWindow struct{ name, says string }
 // else, for a tenant's freeze waiver, those active at the instant.
 func (o *DraftOptions) windows(e *estate.Estate, t *estate.Tenant, at time.Time) ([]draftWindow, error) {
 	var scoped []calendar.Scoped
+	var active []calendar.Active
 	if t != nil {
 		var err error
 		if scoped, err = calendar.Applicable(e, t); err != nil {
+			return nil, err
+		}
+		if active, err = calendar.ActiveAt(e, t, at); err != nil {
 			return nil, err
 		}
 	}
@@ -353,15 +341,11 @@ func (o *DraftOptions) windows(e *estate.Estate, t *estate.Tenant, at time.Time)
 		case o.Policy != policy.FreezePolicy:
 			return []draftWindow{{}}, nil
 		}
-		act, err := calendar.ActiveAt(e, t, at)
-		if err != nil {
-			return nil, err
-		}
-		if len(act) == 0 {
+		if len(active) == 0 {
 			return nil, fmt.Errorf("no freeze window applies to %q at %s: nothing to break through (give --window NAME to draft for a window ahead, with --at the time of the change)", t.Name, at.Format(time.RFC3339))
 		}
 		var out []draftWindow
-		for _, a := range act {
+		for _, a := range active {
 			if !slices.ContainsFunc(out, func(w draftWindow) bool { return w.name == a.Window.Name }) {
 				out = append(out, draftWindow{a.Window.Name, windowSays(a.Scoped, &a.Interval)})
 			}
@@ -398,11 +382,7 @@ func (o *DraftOptions) windows(e *estate.Estate, t *estate.Tenant, at time.Time)
 			return nil, fmt.Errorf("%s (the windows that apply to it: %s)", msg, checkreport.Names(names, 8))
 		}
 		var iv *calendar.Interval
-		act, err := calendar.ActiveAt(e, t, at)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range act {
+		for _, a := range active {
 			if a.Window.Name == name {
 				iv = &a.Interval
 			}

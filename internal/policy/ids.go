@@ -33,10 +33,12 @@ var BuiltinIDs = sync.OnceValue(func() []string {
 	return ids
 })
 
-// ClosestBuiltinID returns the built-in policy id a waiver's policy was most
+// ClosestID returns the built-in policy id a waiver's policy was most
 // likely meant to be — one within two edits of it — or "" when it is a
-// built-in id itself or none is that close (a user rule's id, say).
-func ClosestBuiltinID(policyID string) string {
+// built-in id itself or none is that close (a user rule's id, say). The
+// ids the engine reports itself are among them: the freeze rules give
+// them too.
+func ClosestID(policyID string) string {
 	return suggest.Closest(policyID, BuiltinIDs())
 }
 

@@ -33,7 +33,7 @@ func TestBuiltinIDsAreTheDocumentedOnes(t *testing.T) {
 	}
 }
 
-func TestClosestBuiltinID(t *testing.T) {
+func TestClosestID(t *testing.T) {
 	for in, want := range map[string]string{
 		"freeze.window-activ":   "freeze.window-active",
 		"freeze.windows-active": "freeze.window-active",
@@ -43,8 +43,8 @@ func TestClosestBuiltinID(t *testing.T) {
 		"freeze.window-active":  "",
 		"acme.image-labels":     "",
 	} {
-		if got := ClosestBuiltinID(in); got != want {
-			t.Errorf("ClosestBuiltinID(%q) = %q, want %q", in, got, want)
+		if got := ClosestID(in); got != want {
+			t.Errorf("ClosestID(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

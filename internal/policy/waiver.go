@@ -60,11 +60,15 @@ func ApplyPlatformWaivers(at time.Time, id string, ws []Waiver, results []Result
 // platform's when tenant is empty.
 type waiverOwner struct{ tenant string }
 
-func (o waiverOwner) path(id string) []string {
-	if o.tenant == "" {
+func (o waiverOwner) path(id string) []string { return WaiverPath(o.tenant, id) }
+
+// WaiverPath is the CUE path of waiver id of the tenant, or of the
+// platform when tenant is empty.
+func WaiverPath(tenant, id string) []string {
+	if tenant == "" {
 		return []string{"platform", "waivers", id}
 	}
-	return []string{"tenants", o.tenant, "waivers", id}
+	return []string{"tenants", tenant, "waivers", id}
 }
 
 // waive applies waivers to results; classOf is the environment class of a
@@ -125,7 +129,7 @@ func waive(owner waiverOwner, at time.Time, waivers []Waiver, results []Result, 
 		switch {
 		case used == 0:
 			msg := fmt.Sprintf("waiver %q for %s matches no result", w.ID, w.Policy)
-			if id := ClosestBuiltinID(w.Policy); id != "" {
+			if id := ClosestID(w.Policy); id != "" {
 				msg += fmt.Sprintf("; no built-in policy has that id: did you mean %s?", id)
 			}
 			note(WaiverUnused, msg, "remove the waiver if the problem is fixed, or correct its policy and scope")
