@@ -482,6 +482,44 @@ violations contains {"id": "acme.owner", "severity": "warn", "message": "no owne
 	}
 }
 
+// A user's test that has the full name of another test, built-in or
+// the user's (the same package and rule name: OPA renames the second
+// one it meets "name#01", in no set order), runs and is reported as its
+// own, under its own name: not hidden behind, nor standing in for, the
+// other one.
+func TestDuplicateTestNames(t *testing.T) {
+	dir := t.TempDir()
+	// The built-in package and name of policies/security_test.rego's first test.
+	writeFile(t, dir+"/security_test.rego", "package palisade.tests.security\n\ntest_security_ok if {\n\tcount(container) == 0\n}\n")
+	writeFile(t, dir+"/one_test.rego", "package acme_test\n\ntest_twice if {\n\ttrue\n}\n")
+	writeFile(t, dir+"/two_test.rego", "package acme_test\n\ntest_twice if {\n\t1 == 2\n}\n")
+	d := filepath.ToSlash(dir)
+	e := newTestEngine(t, dir)
+	// OPA's renaming follows map order: several runs meet both orders.
+	for range 4 {
+		rep, err := e.Test(context.Background(), TestOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tr := range rep.Tests {
+			if strings.HasPrefix(tr.File, d) || tr.Name == "test_security_ok" {
+				at, _, _ := strings.Cut(strings.ReplaceAll(tr.FailedAt, d, "dir"), "\n")
+				got = append(got, fmt.Sprintf("%s:%d %s %v %s", strings.Replace(tr.File, d, "dir", 1), tr.Row, tr.Name, tr.Pass, at))
+			}
+		}
+		want := []string{
+			"dir/one_test.rego:3 test_twice true ",
+			"dir/security_test.rego:3 test_security_ok false dir/security_test.rego:4:",
+			"dir/two_test.rego:3 test_twice false dir/two_test.rego:4:",
+			"policies/security_test.rego:9 test_security_ok true ",
+		}
+		if !slices.Equal(got, want) || rep.Failed != 2 {
+			t.Fatalf("%d failed; tests\n%s\nwant 2 failed,\n%s", rep.Failed, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
 // TestOptions.Run selects tests by their full names, on both sides; a
 // selection that matches nothing is an error, not a pass.
 func TestTestRun(t *testing.T) {

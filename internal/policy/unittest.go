@@ -96,8 +96,10 @@ func (e *Engine) Test(ctx context.Context, opts TestOptions) (*TestReport, error
 			return nil, fmt.Errorf("test selection %q is not a regular expression: %w", opts.Run, err)
 		}
 	}
-	// The built-in side is every module but the user's tests.
-	builtinSide := map[string]*ast.Module{}
+	// The built-in side is every module but the user's tests; the user's
+	// side every module, the built-in tests' modules without their tests
+	// (their helpers and fixtures stay, for the user's tests to use).
+	builtinSide, userSide := map[string]*ast.Module{}, map[string]*ast.Module{}
 	builtinRules, userRules := map[string]*ast.Module{}, map[string]*ast.Module{}
 	var userTests []string
 	userTestModules := 0
@@ -107,6 +109,7 @@ func (e *Engine) Test(ctx context.Context, opts TestOptions) (*TestReport, error
 		case user && isTest(name):
 			userTests = append(userTests, testNames(m, run)...)
 			userTestModules++
+			userSide[name] = m
 			continue
 		case user:
 			userRules[name] = m
@@ -114,6 +117,10 @@ func (e *Engine) Test(ctx context.Context, opts TestOptions) (*TestReport, error
 			builtinRules[name] = m
 		}
 		builtinSide[name] = m
+		userSide[name] = m
+		if !user && isTest(name) {
+			userSide[name] = withoutTests(m)
+		}
 	}
 	rep := &TestReport{Run: opts.Run}
 	builtinCov := cover.New()
@@ -128,9 +135,9 @@ func (e *Engine) Test(ctx context.Context, opts TestOptions) (*TestReport, error
 		filter := "^$"
 		if len(userTests) > 0 {
 			slices.Sort(userTests)
-			filter = "^(" + strings.Join(slices.Compact(userTests), "|") + ")$"
+			filter = namesFilter(slices.Compact(userTests))
 		}
-		if err := e.collectTests(ctx, rep, e.modules, userCov, filter); err != nil {
+		if err := e.collectTests(ctx, rep, userSide, userCov, filter); err != nil {
 			return nil, err
 		}
 	}
@@ -176,16 +183,45 @@ func (e *Engine) Test(ctx context.Context, opts TestOptions) (*TestReport, error
 	return rep, nil
 }
 
+// withoutTests is a copy of the test module m without its test rules.
+func withoutTests(m *ast.Module) *ast.Module {
+	c := m.Copy()
+	c.Rules = slices.DeleteFunc(c.Rules, func(r *ast.Rule) bool { return isTestRule(ruleName(r)) })
+	return c
+}
+
+func isTestRule(name string) bool {
+	return strings.HasPrefix(name, tester.TestPrefix) || strings.HasPrefix(name, tester.SkipTestPrefix)
+}
+
+// dupSuffix is the suffix OPA's test runner gives a test with the full
+// name of another one it met before ("test_x#01"). Which one it renames
+// follows map order, so the reports name each test as its module does;
+// its file and line tell them apart.
+var dupSuffix = regexp.MustCompile(`#[0-9]+$`)
+
+// namesFilter is a test filter selecting the tests of the full names
+// given, renamed or not: names are data.<package>.<rule> as testName
+// gives them, and a renamed test's full name reads
+// data.<package>["<rule>#01"].
+func namesFilter(names []string) string {
+	alts := make([]string, 0, 2*len(names))
+	for _, full := range names {
+		pkg, rule := full[:strings.LastIndexByte(full, '.')], full[strings.LastIndexByte(full, '.')+1:]
+		alts = append(alts, regexp.QuoteMeta(full), regexp.QuoteMeta(pkg+`["`+rule)+`#[0-9]+"\]`)
+	}
+	return "^(" + strings.Join(alts, "|") + ")$"
+}
+
 // testNames are the full names of the tests of module m that run
-// selects (all when it is nil), quoted for a regular expression.
+// selects (all when it is nil).
 func testNames(m *ast.Module, run *regexp.Regexp) []string {
 	var names []string
 	for _, r := range m.Rules {
 		name := ruleName(r)
 		full := m.Package.Path.String() + "." + name
-		isTestRule := strings.HasPrefix(name, tester.TestPrefix) || strings.HasPrefix(name, tester.SkipTestPrefix)
-		if isTestRule && (run == nil || run.MatchString(full)) {
-			names = append(names, regexp.QuoteMeta(full))
+		if isTestRule(name) && (run == nil || run.MatchString(full)) {
+			names = append(names, full)
 		}
 	}
 	return names
@@ -211,7 +247,7 @@ func (e *Engine) collectTests(ctx context.Context, rep *TestReport, mods map[str
 	for res := range ch {
 		tr := TestResult{
 			Package:  res.Package,
-			Name:     res.Name,
+			Name:     dupSuffix.ReplaceAllString(res.Name, ""),
 			Pass:     res.Pass(),
 			Skip:     res.Skip,
 			Output:   string(res.Output),
@@ -298,13 +334,17 @@ func (e *Engine) runTests(ctx context.Context, mods map[string]*ast.Module, with
 // of its variables, as opa test --explain fails does. Only failures pay
 // for the trace.
 func (e *Engine) explainFailures(ctx context.Context, tests []TestResult) error {
-	failed := map[string]*TestResult{}
+	// By position: tests of one full name are told apart by it alone.
+	type at struct {
+		file string
+		row  int
+	}
+	failed := map[at]*TestResult{}
 	var names []string
 	for i := range tests {
 		if t := &tests[i]; !t.Pass && !t.Skip && t.Error == "" {
-			full := t.Package + "." + t.Name
-			failed[full] = t
-			names = append(names, regexp.QuoteMeta(full))
+			failed[at{t.File, t.Row}] = t
+			names = append(names, t.Package+"."+t.Name)
 		}
 	}
 	if len(names) == 0 {
@@ -312,14 +352,17 @@ func (e *Engine) explainFailures(ctx context.Context, tests []TestResult) error 
 	}
 	sort.Strings(names)
 	ch, done, err := e.runTests(ctx, e.modules, func(r *tester.Runner) {
-		r.EnableTracing(true).Filter("^(" + strings.Join(names, "|") + ")$")
+		r.EnableTracing(true).Filter(namesFilter(slices.Compact(names)))
 	})
 	if err != nil {
 		return err
 	}
 	defer done()
 	for res := range ch {
-		if t := failed[res.Package+"."+res.Name]; t != nil {
+		if res.Location == nil {
+			continue
+		}
+		if t := failed[at{res.Location.File, res.Location.Row}]; t != nil {
 			t.FailedAt = failedAt(res.Trace, t.File)
 		}
 	}
