@@ -13,6 +13,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/literal"
 	"github.com/natefinch/atomic"
@@ -514,7 +515,7 @@ func (d *draft) check(root string, edited, old []byte) error {
 	if err != nil {
 		var ie *estate.InputError
 		if errors.As(err, &ie) {
-			return &draftError{file: d.file, from: bytes.Count(old, []byte("\n")) + 1, err: ie}
+			return &draftError{file: d.file, from: bytes.Count(old, []byte("\n")) + 1, err: ie, prefixes: d.paths()}
 		}
 		return err
 	}
@@ -549,13 +550,77 @@ type draftError struct {
 	file string
 	from int
 	err  *estate.InputError
+	// prefixes are the CUE paths of the waivers drafted, each followed
+	// by a dot, as the estate's diagnostics name them.
+	prefixes []string
+}
+
+// paths are the CUE paths of the drafted waivers, each followed by a dot.
+func (d *draft) paths() []string {
+	out := make([]string, len(d.waivers))
+	for i, w := range d.waivers {
+		var sels []cue.Selector
+		for _, l := range policy.WaiverPath(d.owner, w.ID) {
+			sels = append(sels, cue.Str(l))
+		}
+		out[i] = cue.MakePath(sels...).String() + "."
+	}
+	return out
+}
+
+// draftFlags are the options that give each field of a drafted waiver.
+var draftFlags = map[string]string{
+	"policy":            "--policy",
+	"reason":            "--reason",
+	"ticket":            "--ticket",
+	"approver":          "--approver",
+	"expires":           "--for/--expires",
+	"scope.tenant":      "--scope-tenant",
+	"scope.environment": "--environment",
+	"scope.window":      "--window",
+	"scope.object":      "--object",
+	"scope.image":       "--image",
 }
 
 func (e *draftError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "the draft does not load with the estate (it would be %s from line %d on); nothing was written:", e.file, e.from)
+	var lines []string
+	positioned := false
 	for _, d := range e.err.Diagnostics {
-		b.WriteString("\n  " + d.String())
+		if flag := e.flag(d); flag != "" {
+			lines = append(lines, flag+": "+d.Message)
+			continue
+		}
+		lines = append(lines, d.String())
+		positioned = positioned || d.Pos.File == e.file && d.Pos.Line >= e.from
+	}
+	var b strings.Builder
+	b.WriteString("the draft does not load with the estate")
+	if positioned {
+		fmt.Fprintf(&b, " (it would be %s from line %d on)", e.file, e.from)
+	}
+	b.WriteString("; nothing was written:")
+	// Waivers drafted for several windows share their mistakes: each is
+	// said once.
+	seen := map[string]bool{}
+	for _, l := range lines {
+		if !seen[l] {
+			seen[l] = true
+			b.WriteString("\n  " + l)
+		}
 	}
 	return b.String()
+}
+
+// flag is the option that gave the field of the draft diagnostic d is
+// about, or "" when d is not about a field the options give.
+func (e *draftError) flag(d estate.Diagnostic) string {
+	if d.Pos.File != e.file || d.Pos.Line < e.from {
+		return ""
+	}
+	for _, p := range e.prefixes {
+		if field, ok := strings.CutPrefix(d.Path, p); ok {
+			return draftFlags[field]
+		}
+	}
+	return ""
 }
