@@ -34,7 +34,11 @@ func applyWaivers(in *Input, results []Result) ([]Result, error) {
 	for _, env := range in.Environments {
 		class[env.Name] = env.Class
 	}
-	return waive(waiverOwner{tenant: in.Tenant.Name}, at, in.Waivers, results, func(r *Result) string { return class[r.Environment] })
+	owner := waiverOwner{tenant: in.Tenant.Name, zone: in.Tenant.TimeZone}
+	if owner.loc, err = time.LoadLocation(owner.zone); err != nil {
+		return nil, fmt.Errorf("tenant %q: time zone %q: %w", in.Tenant.Name, owner.zone, err)
+	}
+	return waive(owner, at, in.Waivers, results, func(r *Result) string { return class[r.Environment] })
 }
 
 // ApplyPlatformWaivers marks the results of rule id (PlatformPolicy or
@@ -57,8 +61,27 @@ func ApplyPlatformWaivers(at time.Time, id string, ws []Waiver, results []Result
 }
 
 // waiverOwner is whose waivers are applied: a tenant's, or the
-// platform's when tenant is empty.
-type waiverOwner struct{ tenant string }
+// platform's when tenant is empty. Instants are said in the tenant's time
+// zone, as its windows' ends are ("2026-11-25 10:00 Europe/Paris"), and
+// in UTC for the platform, whose windows each have their own zone.
+type waiverOwner struct {
+	tenant string
+	zone   string
+	loc    *time.Location
+}
+
+// local says instant t in the owner's time zone, to the minute unless it
+// has seconds.
+func (o waiverOwner) local(t time.Time) string {
+	if o.loc == nil {
+		return t.UTC().Format(time.RFC3339)
+	}
+	layout := "2006-01-02 15:04"
+	if t.Second() != 0 || t.Nanosecond() != 0 {
+		layout = "2006-01-02 15:04:05.999999999"
+	}
+	return t.In(o.loc).Format(layout) + " " + o.zone
+}
 
 func (o waiverOwner) path(id string) []string { return WaiverPath(o.tenant, id) }
 
@@ -95,7 +118,7 @@ func waive(owner waiverOwner, at time.Time, waivers []Waiver, results []Result, 
 		}
 		if !expires.After(at) {
 			note(WaiverExpired,
-				fmt.Sprintf("waiver %q for %s expired at %s and is ignored", w.ID, w.Policy, w.Expires),
+				fmt.Sprintf("waiver %q for %s expired at %s and is ignored", w.ID, w.Policy, owner.local(expires)),
 				"remove the waiver, or renew it with a new expiry and approval")
 			continue
 		}
@@ -108,7 +131,7 @@ func waive(owner waiverOwner, at time.Time, waivers []Waiver, results []Result, 
 				continue
 			case expires.Sub(at) > BreakGlassLimit:
 				note(WaiverNotBreakGlass,
-					fmt.Sprintf("break-glass waiver %q expires at %s, more than 72 hours after %s, and is ignored", w.ID, w.Expires, at.UTC().Format(time.RFC3339)),
+					fmt.Sprintf("break-glass waiver %q expires at %s, more than 72 hours after %s, and is ignored", w.ID, owner.local(expires), owner.local(at)),
 					"set the expiry at most 72 hours ahead")
 				continue
 			}
@@ -135,11 +158,11 @@ func waive(owner waiverOwner, at time.Time, waivers []Waiver, results []Result, 
 			note(WaiverUnused, msg, "remove the waiver if the problem is fixed, or correct its policy and scope")
 		case w.BreakGlass && owner.tenant == "":
 			note(WaiverUsed,
-				fmt.Sprintf("platform break-glass waiver %q lets %s through the windows of %s (%d result(s)), approved by %s, ticket %s, until %s", w.ID, w.Policy, strings.Join(tenants, ", "), used, w.Approver, w.Ticket, w.Expires),
+				fmt.Sprintf("platform break-glass waiver %q lets %s through the windows of %s (%d result(s)), approved by %s, ticket %s, until %s", w.ID, w.Policy, strings.Join(tenants, ", "), used, w.Approver, w.Ticket, owner.local(expires)),
 				"review the emergency change after the fact and remove the waiver")
 		case w.BreakGlass:
 			note(WaiverUsed,
-				fmt.Sprintf("break-glass waiver %q lets %s through (%d result(s)), approved by %s, ticket %s, until %s", w.ID, w.Policy, used, w.Approver, w.Ticket, w.Expires),
+				fmt.Sprintf("break-glass waiver %q lets %s through (%d result(s)), approved by %s, ticket %s, until %s", w.ID, w.Policy, used, w.Approver, w.Ticket, owner.local(expires)),
 				"review the emergency change after the fact and remove the waiver")
 		}
 	}

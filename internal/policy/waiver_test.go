@@ -146,7 +146,9 @@ func TestWaivers(t *testing.T) {
 func TestWaiverMessages(t *testing.T) {
 	e := newTestEngine(t)
 	in := frozenInput()
-	in.Waivers = []Waiver{breakGlass("hotfix", 48*time.Hour), {ID: "old", Policy: "resilience.pdb", Expires: expires(-time.Hour)}}
+	long := breakGlass("long", 73*time.Hour)
+	long.Expires = testAt.Add(73*time.Hour + 30*time.Second).Format(time.RFC3339)
+	in.Waivers = []Waiver{breakGlass("hotfix", 48*time.Hour), {ID: "old", Policy: "resilience.pdb", Expires: expires(-time.Hour)}, long}
 	res := evaluate(t, e, in)
 	var got []string
 	for _, r := range res {
@@ -155,8 +157,11 @@ func TestWaiverMessages(t *testing.T) {
 		}
 	}
 	want := []string{
-		`waiver.expired tenants.acme.waivers.old: waiver "old" for resilience.pdb expired at 2026-11-27T08:00:00Z and is ignored`,
-		`waiver.used tenants.acme.waivers.hotfix: break-glass waiver "hotfix" lets freeze.window-active through (1 result(s)), approved by cto@acme.example, ticket INC-4711, until 2026-11-29T09:00:00Z`,
+		// In the tenant's time zone, as the windows' ends: seconds only
+		// when there are some.
+		`waiver.expired tenants.acme.waivers.old: waiver "old" for resilience.pdb expired at 2026-11-27 09:00 Europe/Paris and is ignored`,
+		`waiver.not-break-glass tenants.acme.waivers.long: break-glass waiver "long" expires at 2026-11-30 11:00:30 Europe/Paris, more than 72 hours after 2026-11-27 10:00 Europe/Paris, and is ignored`,
+		`waiver.used tenants.acme.waivers.hotfix: break-glass waiver "hotfix" lets freeze.window-active through (1 result(s)), approved by cto@acme.example, ticket INC-4711, until 2026-11-29 10:00 Europe/Paris`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
