@@ -1,9 +1,11 @@
 package evidence
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/palisade-gitops/palisade/internal/pipeline"
 	"github.com/palisade-gitops/palisade/internal/policy"
@@ -116,5 +118,55 @@ func TestNarrow(t *testing.T) {
 	r = Render{Record: rec}
 	if narrow(&r, []string{"umbrella"}) {
 		t.Errorf("a render about no tenant asked for kept: %+v", r.Record)
+	}
+}
+
+// The rules in force are grouped by policy digest, records made before
+// Palisade recorded its rules apart; a tenant passed the rules its results
+// do not name, a waived denial and a warning included, and the engine's
+// notes (waiver.used) are not rules.
+func TestPolicySetsAndRulesPassed(t *testing.T) {
+	rules := []policy.Rule{
+		{ID: "acme.owner-label", File: "rules/owner.rego", Line: 8, User: true},
+		{ID: "freeze.window-active", File: "policies/freeze.rego", Line: 137},
+		{ID: "security.limits", File: "policies/security.rego", Line: 60},
+	}
+	at := func(day int) time.Time { return time.Date(2026, 11, day, 9, 0, 0, 0, time.UTC) }
+	results := []policy.Result{
+		{PolicyID: "freeze.window-active", Severity: policy.SeverityDeny, Waived: true},
+		{PolicyID: "freeze.window-active", Severity: policy.SeverityDeny, Waived: true, Environment: "staging"},
+		{PolicyID: "acme.owner-label", Severity: policy.SeverityWarn},
+		{PolicyID: policy.WaiverUsed, Severity: policy.SeverityWarn},
+	}
+	rec := func(day int, digest string, rules []policy.Rule) Render {
+		return Render{Record: &pipeline.Record{At: at(day), PolicyDigest: digest, Policies: rules,
+			Tenants: []pipeline.TenantRecord{{Name: "acme", Changed: true, Results: results}}, Removed: []string{"gone"}}}
+	}
+	b := &Bundle{Renders: []Render{
+		rec(1, "sha256:aaaaaaaaaaaaaaaa", nil),
+		rec(2, "sha256:aaaaaaaaaaaaaaaa", rules),
+		rec(3, "sha256:aaaaaaaaaaaaaaaa", rules),
+		rec(4, "sha256:bbbbbbbbbbbbbbbb", rules[1:]),
+	}}
+	var got []string
+	for _, s := range b.policySets() {
+		got = append(got, s.String())
+	}
+	want := []string{
+		"aaaaaaaaaaaa: 1 render commit(s), at 2026-11-01T09:00:00Z: rules not recorded (rendered before Palisade recorded them)",
+		"aaaaaaaaaaaa: 2 render commit(s), 2026-11-02T09:00:00Z to 2026-11-03T09:00:00Z: 3 rules, 2 built-in; from --policy: acme.owner-label (rules/owner.rego:8)",
+		"bbbbbbbbbbbb: 1 render commit(s), at 2026-11-04T09:00:00Z: 2 rules, 2 built-in",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("policy sets\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for i, want := range []string{"acme -1 -1 ; gone -1 -1 ", "acme 3 1 1 of 3; gone -1 -1 ", "acme 3 1 1 of 3; gone -1 -1 ", "acme 2 1 1 of 2; gone -1 -1 "} {
+		var rows []string
+		for _, r := range tenantRows(b.Renders[i].Record) {
+			rows = append(rows, fmt.Sprintf("%s %d %d %s", r.Tenant, r.InForce, r.Passed, r.Rules()))
+		}
+		if got := strings.Join(rows, "; "); got != want {
+			t.Errorf("render %d: rows %q, want %q", i, got, want)
+		}
 	}
 }

@@ -27,7 +27,7 @@ var CSVHeader = []string{
 	"at", "commit", "verified", "source_repo", "source_commit", "palisade",
 	"tenant", "tier", "change", "verdict", "warnings", "waived_denials", "waivers", "images", "signers",
 	"source_author", "source_committer", "source_subject", "approvals", "reproduced",
-	"attestation", "signed_by", "flux_suspended",
+	"attestation", "signed_by", "flux_suspended", "rules_in_force", "rules_passed",
 }
 
 // WriteCSV writes one row per tenant of each render (its change, verdict,
@@ -35,7 +35,11 @@ var CSVHeader = []string{
 // signers), for a spreadsheet or an audit tool. Findings are not rows:
 // the text and JSON forms carry them. flux_suspended says, for a render
 // wiring Flux, whether the tenant's Kustomizations were suspended (a
-// window applied); it is empty for Argo CD.
+// window applied); it is empty for Argo CD. rules_in_force counts the
+// rules the render evaluated, rules_passed those that reported nothing
+// about the tenant (a waived denial or a warning did not pass); both are
+// empty for a removed tenant and for records made before Palisade
+// recorded its rules.
 func (b *Bundle) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
@@ -61,7 +65,7 @@ func (b *Bundle) WriteCSV(w io.Writer) error {
 				t.Tenant, t.Tier, t.Change, t.Verdict, strconv.Itoa(t.Warnings), strconv.Itoa(t.Waived),
 				strings.Join(t.Waivers, " "), strings.Join(t.Images, " "), strings.Join(t.Signers, " "),
 				ch.Author, ch.Committer, ch.Subject, strings.Join(ch.Approvals, "; "), reproduced,
-				r.Attestation, r.SignedBy, suspended,
+				r.Attestation, r.SignedBy, suspended, count(t.InForce), count(t.Passed),
 			})
 			if err != nil {
 				return err
@@ -80,12 +84,43 @@ type tenantRow struct {
 	// Waivers are those that let a denial through; Images the references
 	// run, pinned; Signers the keys that verified them.
 	Waivers, Images, Signers []string
+	// InForce counts the rules the render evaluated and Passed those that
+	// reported nothing about the tenant; -1 when the record does not say
+	// (a removal, a record from before Palisade recorded its rules).
+	InForce, Passed int
+}
+
+// Rules says how many rules the tenant passed of those in force.
+func (t tenantRow) Rules() string {
+	if t.InForce < 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d", t.Passed, t.InForce)
+}
+
+func count(n int) string {
+	if n < 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
 }
 
 // tenantRows are the record's tenants, then the tenants it removed.
 func tenantRows(rec *pipeline.Record) []tenantRow {
 	row := func(tenant, tier, change, verdict string, results []policy.Result, images []policy.Image) tenantRow {
-		t := tenantRow{Tenant: tenant, Tier: tier, Change: change, Verdict: verdict}
+		t := tenantRow{Tenant: tenant, Tier: tier, Change: change, Verdict: verdict, InForce: -1, Passed: -1}
+		if len(rec.Policies) > 0 && change != "removed" {
+			inForce, reported := map[string]bool{}, map[string]bool{}
+			for _, r := range rec.Policies {
+				inForce[r.ID] = true
+			}
+			for _, res := range results {
+				if inForce[res.PolicyID] {
+					reported[res.PolicyID] = true
+				}
+			}
+			t.InForce, t.Passed = len(inForce), len(inForce)-len(reported)
+		}
 		for _, res := range results {
 			switch {
 			case res.Waived:
@@ -160,6 +195,73 @@ func (b *Bundle) waiverEntries() []waiverEntry {
 	return out
 }
 
+// policySet is the rules in force for the renders of one policy digest.
+type policySet struct {
+	Digest string
+	// From and To are the first and the last of its renders' instants.
+	From, To string
+	Renders  int
+	// Rules are the rules in force; empty when the records do not say.
+	Rules []policy.Rule
+}
+
+// Builtin counts the set's built-in rules; User are the user's.
+func (s policySet) Builtin() int { return len(s.Rules) - len(s.User()) }
+
+func (s policySet) User() []policy.Rule {
+	var out []policy.Rule
+	for _, r := range s.Rules {
+		if r.User {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// String says the set in one line.
+func (s policySet) String() string {
+	when := s.From + " to " + s.To
+	if s.From == s.To {
+		when = "at " + s.From
+	}
+	line := fmt.Sprintf("%s: %d render commit(s), %s: ", short(strings.TrimPrefix(s.Digest, "sha256:")), s.Renders, when)
+	if len(s.Rules) == 0 {
+		return line + "rules not recorded (rendered before Palisade recorded them)"
+	}
+	line += fmt.Sprintf("%d rules, %d built-in", len(s.Rules), s.Builtin())
+	var user []string
+	for _, r := range s.User() {
+		user = append(user, fmt.Sprintf("%s (%s:%d)", r.ID, r.File, r.Line))
+	}
+	if len(user) > 0 {
+		line += "; from --policy: " + strings.Join(user, ", ")
+	}
+	return line
+}
+
+// policySets are the policy sets the renders were judged by, in the
+// order they first appear.
+func (b *Bundle) policySets() []policySet {
+	var out []policySet
+	at := map[string]int{}
+	for _, r := range b.Renders {
+		rec := r.Record
+		key := rec.PolicyDigest
+		if len(rec.Policies) == 0 {
+			key += " unrecorded"
+		}
+		i, seen := at[key]
+		if !seen {
+			i = len(out)
+			at[key] = i
+			out = append(out, policySet{Digest: rec.PolicyDigest, From: stamp(rec.At), Rules: rec.Policies})
+		}
+		out[i].Renders++
+		out[i].To = stamp(rec.At)
+	}
+	return out
+}
+
 // holdEntry is a tenant a render held back.
 type holdEntry struct {
 	At, Commit, Tenant string
@@ -218,6 +320,12 @@ func (b *Bundle) WriteText(w io.Writer) error {
 			if r.Change != nil {
 				fmt.Fprintf(&sb, "      %s\n", r.Change)
 			}
+		}
+	}
+	if sets := b.policySets(); len(sets) > 0 {
+		sb.WriteString("\npolicies in force, by policy digest (a tenant passed the rules its results do not name):\n")
+		for _, s := range sets {
+			sb.WriteString("  " + s.String() + "\n")
 		}
 	}
 	var waivers, holds []string

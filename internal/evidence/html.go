@@ -24,6 +24,7 @@ type htmlView struct {
 	Waivers   []waiverEntry
 	Holds     []holdEntry
 	Backups   []backupEntry
+	Policies  []policySet
 }
 
 type htmlRender struct {
@@ -39,7 +40,7 @@ type htmlRender struct {
 // the findings and notes. It holds what the text form holds, with every
 // tenant of every render; the JSON form remains the whole bundle.
 func (b *Bundle) WriteHTML(w io.Writer) error {
-	v := htmlView{Bundle: b, Headlines: b.headlines(), Waivers: b.waiverEntries(), Holds: b.holdEntries(), Backups: b.backups()}
+	v := htmlView{Bundle: b, Headlines: b.headlines(), Waivers: b.waiverEntries(), Holds: b.holdEntries(), Backups: b.backups(), Policies: b.policySets()}
 	for _, r := range b.Renders {
 		v.Renders = append(v.Renders, htmlRender{
 			Render: r, At: stamp(r.Record.At), Status: r.status(), Source: source(r.Record), Changes: changes(r.Record),

@@ -67,12 +67,16 @@ type Record struct {
 	// EstateDigest hashes the estate's source files; RenderDigest the
 	// rendered tree (every owned file, records excluded); PolicyDigest the
 	// built-in and user policies.
-	EstateDigest string         `json:"estateDigest"`
-	RenderDigest string         `json:"renderDigest"`
-	PolicyDigest string         `json:"policyDigest"`
-	Tenants      []TenantRecord `json:"tenants"`
-	Removed      []string       `json:"removed,omitempty"`
-	HeldBack     []HoldBack     `json:"heldBack,omitempty"`
+	EstateDigest string `json:"estateDigest"`
+	RenderDigest string `json:"renderDigest"`
+	PolicyDigest string `json:"policyDigest"`
+	// Policies are the rules in force, built-in and the user's, by id:
+	// a tenant passed those its results do not name. Absent from records
+	// made before Palisade recorded them.
+	Policies []policy.Rule  `json:"policies,omitempty"`
+	Tenants  []TenantRecord `json:"tenants"`
+	Removed  []string       `json:"removed,omitempty"`
+	HeldBack []HoldBack     `json:"heldBack,omitempty"`
 	// PlatformHeldBack are the clusters whose platform change a freeze
 	// held back: their directories are the previous render's.
 	PlatformHeldBack []PlatformHoldBack `json:"platformHeldBack,omitempty"`
@@ -171,6 +175,9 @@ func (p *Prepared) NewRecord(out *Outcome, src Source, version, renderDigest str
 		At: p.Options.At.UTC(), Source: src, Target: p.Options.Target, Layout: p.Options.Layout,
 		EstateDigest: ed, RenderDigest: renderDigest, PolicyDigest: pd,
 		Selected: selected(p.Options), Removed: rep.Removed, HeldBack: rep.HeldBack, PlatformHeldBack: rep.PlatformHeldBack, Suspended: rep.Suspended, Images: orEmpty(rep.Images),
+	}
+	if p.Engine != nil {
+		r.Policies = p.Engine.Rules()
 	}
 	held := map[string]bool{}
 	for _, h := range rep.HeldBack {

@@ -81,3 +81,53 @@ func policyIDs(m *ast.Module, f func(id string, loc *ast.Location)) {
 		return false
 	})
 }
+
+// Rule is a rule id the policies give: where it is first given, and by
+// which package.
+type Rule struct {
+	ID string `json:"id"`
+	// Package is the Rego package giving it; Title that package's
+	// METADATA title, when it has one.
+	Package string `json:"package"`
+	Title   string `json:"title,omitempty"`
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	// User is set for a rule of the user's policies (--policy).
+	User bool `json:"user,omitempty"`
+}
+
+// Rules returns the ids the engine's rules give (the built-in ones and
+// the user's, tests excluded), sorted, each at the first place of the
+// first module, by file name, that gives it: the rules in force, which an
+// evaluation passes unless it reports them. Ids built at run time are not
+// among them.
+func (e *Engine) Rules() []Rule {
+	seen := map[string]bool{}
+	var rules []Rule
+	for _, name := range sortedKeys(e.modules) {
+		if isTest(name) {
+			continue
+		}
+		m := e.modules[name]
+		_, user := slices.BinarySearch(e.user, name)
+		title := ""
+		for _, a := range m.Annotations {
+			if a.Scope == "package" && a.Title != "" {
+				title = a.Title
+			}
+		}
+		policyIDs(m, func(id string, loc *ast.Location) {
+			if seen[id] {
+				return
+			}
+			seen[id] = true
+			r := Rule{ID: id, Package: m.Package.Path.String(), Title: title, File: name, User: user}
+			if loc != nil {
+				r.Line = loc.Row
+			}
+			rules = append(rules, r)
+		})
+	}
+	slices.SortFunc(rules, func(a, b Rule) int { return strings.Compare(a.ID, b.ID) })
+	return rules
+}

@@ -48,3 +48,26 @@ func TestClosestID(t *testing.T) {
 		}
 	}
 }
+
+// Rules are the built-in ids and the user's, each where it is given.
+func TestRules(t *testing.T) {
+	e := newTestEngine(t, "testdata/user-rule")
+	rules := e.Rules()
+	var ids []string
+	byID := map[string]Rule{}
+	for _, r := range rules {
+		ids = append(ids, r.ID)
+		byID[r.ID] = r
+	}
+	want := append(slices.Clone(BuiltinIDs()), "acme.owner-label")
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Fatalf("ids %v\nwant %v", ids, want)
+	}
+	if got, want := byID["acme.owner-label"], (Rule{ID: "acme.owner-label", Package: "data.palisade.rules.acme", File: "testdata/user-rule/owner.rego", Line: 8, User: true}); got != want {
+		t.Errorf("the user's rule: %+v, want %+v", got, want)
+	}
+	if got := byID["isolation.default-deny"]; got.User || got.File != "policies/isolation.rego" || got.Line == 0 || got.Title != "Isolation" || got.Package != "data.palisade.rules.isolation" {
+		t.Errorf("a built-in rule: %+v", got)
+	}
+}
