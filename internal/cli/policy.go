@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/jstemmer/go-junit-report/v2/junit"
@@ -58,8 +59,88 @@ palisade, and the user's, added with --policy DIR. See policies/README.md
 for the input document the rules read and how to write one.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newPolicyTestCommand(), newPolicyInputCommand(), newPolicySchemaCommand())
+	cmd.AddCommand(newPolicyTestCommand(), newPolicyInputCommand(), newPolicySchemaCommand(), newPolicyListCommand())
 	return cmd
+}
+
+// PolicyListOptions are the options of `palisade policy list`.
+type PolicyListOptions struct {
+	Policy PolicyOptions
+	Output OutputOptions
+}
+
+// listedRule is a rule as `palisade policy list` shows it.
+type listedRule struct {
+	policy.Rule
+	// BreakGlass is set for the rules only a break-glass waiver waives.
+	BreakGlass bool `json:"breakGlass,omitempty"`
+}
+
+func newPolicyListCommand() *cobra.Command {
+	o := &PolicyListOptions{}
+	cmd := &cobra.Command{
+		Use:   "list [--policy DIR ...]",
+		Short: "List the rules in force: their ids, families and where each is defined",
+		Long: `List prints every rule id the policies give — the built-in ones and those
+of each --policy directory — with its family (the package's METADATA
+title, or its name), where it is defined, and whether only a break-glass
+waiver waives it: the ids a waiver's policy names, and the rules each
+render records as in force. Ids a rule builds at run time are not listed.
+Exit 0, or 2 when a policy does not compile.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Output.Validate(); err != nil {
+				return err
+			}
+			engine, err := policy.New(cmd.Context(), o.Policy.Dirs)
+			if err != nil {
+				return err
+			}
+			return writeRules(cmd.OutOrStdout(), engine.Rules(), o.Output.Format)
+		},
+	}
+	o.Policy.AddFlags(cmd)
+	o.Output.AddFlags(cmd, "text", "json")
+	return cmd
+}
+
+func writeRules(w io.Writer, rules []policy.Rule, format string) error {
+	listed := make([]listedRule, len(rules))
+	user := 0
+	for i, r := range rules {
+		listed[i] = listedRule{Rule: r, BreakGlass: policy.NeedsBreakGlass(r.ID)}
+		if r.User {
+			user++
+		}
+	}
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(listed)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tFAMILY\tDEFINED AT\tWAIVER")
+	for _, r := range listed {
+		family := r.Title
+		if family == "" {
+			family = strings.TrimPrefix(r.Package, "data.")
+		}
+		at := fmt.Sprintf("%s:%d", r.File, r.Line)
+		if r.User {
+			at += " (--policy)"
+		}
+		waiver := "any"
+		if r.BreakGlass {
+			waiver = "break-glass only"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, family, at, waiver)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%d rules: %d built-in, %d from --policy\n", len(rules), len(rules)-user, user)
+	return err
 }
 
 func newPolicySchemaCommand() *cobra.Command {
