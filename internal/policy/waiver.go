@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,7 +35,7 @@ func applyWaivers(in *Input, results []Result) ([]Result, error) {
 	for _, env := range in.Environments {
 		class[env.Name] = env.Class
 	}
-	owner := waiverOwner{tenant: in.Tenant.Name, zone: in.Tenant.TimeZone}
+	owner := waiverOwner{tenant: in.Tenant.Name, zone: cmp.Or(in.Tenant.TimeZone, "UTC")}
 	if owner.loc, err = time.LoadLocation(owner.zone); err != nil {
 		return nil, fmt.Errorf("tenant %q: time zone %q: %w", in.Tenant.Name, owner.zone, err)
 	}
