@@ -218,7 +218,20 @@ func (m *mdWriter) body(c *Check) {
 			}
 			names = append(names, escMD(clip(f, mdMaxCell)))
 		}
-		intro := fmt.Sprintf("### Policy changes\n\nThis change edits %s. Head is judged by its own policies; ", strings.Join(names, ", "))
+		intro := fmt.Sprintf("### Policy changes\n\nThis change edits %s", strings.Join(names, ", "))
+		for _, rs := range []struct {
+			what string
+			ids  []string
+		}{{"adds", p.RulesAdded}, {"**removes**", p.RulesRemoved}} {
+			if len(rs.ids) > 0 {
+				var codes []string
+				for _, id := range rs.ids {
+					codes = append(codes, escMD(clip(id, mdMaxCell)))
+				}
+				intro += fmt.Sprintf("; it %s %s %s", rs.what, plural(len(rs.ids), "rule", "rules"), strings.Join(codes, ", "))
+			}
+		}
+		intro += ". Head is judged by its own policies; "
 		if len(relaxed) == 0 {
 			m.add(intro + "they deny all that the base revision's policies deny.\n\n")
 		} else {

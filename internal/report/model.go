@@ -122,6 +122,12 @@ type PolicyChange struct {
 	// head's own policies do not: what the change to the policies lets
 	// through.
 	Relaxed []Relaxed `json:"relaxed"`
+	// RulesAdded and RulesRemoved are the rule ids head's policies give
+	// and the base revision's do not, and the other way round (policy
+	// list): a rule removed relaxes the policies even where it denied
+	// nothing yet.
+	RulesAdded   []string `json:"rulesAdded,omitempty"`
+	RulesRemoved []string `json:"rulesRemoved,omitempty"`
 }
 
 // Relaxed is a denial a change to the policies lets through.

@@ -70,6 +70,12 @@ func writeText(w io.Writer, c *Check, opts Options) error {
 	if c.Policies != nil {
 		p.blank()
 		p.line("policy changes: %s", clean(strings.Join(c.Policies.Files, ", ")))
+		if r := c.Policies.RulesAdded; len(r) > 0 {
+			p.line("  rules added: %s", clean(strings.Join(r, ", ")))
+		}
+		if r := c.Policies.RulesRemoved; len(r) > 0 {
+			p.line("  rules removed (review: they no longer judge any tenant): %s", clean(strings.Join(r, ", ")))
+		}
 		for _, self := range []bool{true, false} {
 			first := true
 			for _, r := range c.Policies.Relaxed {
