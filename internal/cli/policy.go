@@ -122,10 +122,6 @@ func writeRules(w io.Writer, rules []policy.Rule, format string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tFAMILY\tDEFINED AT\tWAIVER")
 	for _, r := range listed {
-		family := r.Title
-		if family == "" {
-			family = strings.TrimPrefix(r.Package, "data.")
-		}
 		at := fmt.Sprintf("%s:%d", r.File, r.Line)
 		if r.User {
 			at += " (--policy)"
@@ -134,7 +130,7 @@ func writeRules(w io.Writer, rules []policy.Rule, format string) error {
 		if r.BreakGlass {
 			waiver = "break-glass only"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, family, at, waiver)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Family(), at, waiver)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -96,6 +96,14 @@ type Rule struct {
 	User bool `json:"user,omitempty"`
 }
 
+// Family is the rule's package's title, or its name when it has none.
+func (r Rule) Family() string {
+	if r.Title != "" {
+		return r.Title
+	}
+	return strings.TrimPrefix(r.Package, "data.")
+}
+
 // Rules returns the ids the engine's rules give (the built-in ones and
 // the user's, tests excluded), sorted, each at the first place of the
 // first module, by file name, that gives it: the rules in force, which an
