@@ -224,11 +224,15 @@ func (m *mdWriter) body(c *Check) {
 			ids  []string
 		}{{"adds", p.RulesAdded}, {"**removes**", p.RulesRemoved}} {
 			if len(rs.ids) > 0 {
-				var codes []string
-				for _, id := range rs.ids {
-					codes = append(codes, escMD(clip(id, mdMaxCell)))
+				var shown []string
+				for i, id := range rs.ids {
+					if i == mdMaxFrozen {
+						shown = append(shown, fmt.Sprintf("and %d more", len(rs.ids)-mdMaxFrozen))
+						break
+					}
+					shown = append(shown, escMD(clip(id, mdMaxCell)))
 				}
-				intro += fmt.Sprintf("; it %s %s %s", rs.what, plural(len(rs.ids), "rule", "rules"), strings.Join(codes, ", "))
+				intro += fmt.Sprintf("; it %s %s %s", rs.what, plural(len(rs.ids), "rule", "rules"), strings.Join(shown, ", "))
 			}
 		}
 		intro += ". Head is judged by its own policies; "

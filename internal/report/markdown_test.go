@@ -397,3 +397,18 @@ func codeBlocks(md string) []string {
 	}
 	return out
 }
+
+// The rules a policy change adds and removes are named in its section,
+// the first ten of a long list, escaped.
+func TestMarkdownRuleChanges(t *testing.T) {
+	var removed []string
+	for i := range 12 {
+		removed = append(removed, fmt.Sprintf("acme.rule_%02d", i))
+	}
+	c := &Check{At: at, Policies: &PolicyChange{Files: []string{"guard/a.rego"}, RulesAdded: []string{"acme.new"}, RulesRemoved: removed}}
+	md := write(t, c, FormatMarkdown, Options{})
+	want := "This change edits guard/a.rego; it adds 1 rule acme.new; it **removes** 12 rules acme.rule\\_00, acme.rule\\_01, acme.rule\\_02, acme.rule\\_03, acme.rule\\_04, acme.rule\\_05, acme.rule\\_06, acme.rule\\_07, acme.rule\\_08, acme.rule\\_09, and 2 more. Head is judged by its own policies; they deny all that the base revision's policies deny.\n"
+	if !strings.Contains(md, want) {
+		t.Errorf("markdown lacks\n%s\n%s", want, md)
+	}
+}
