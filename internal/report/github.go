@@ -14,7 +14,8 @@ import (
 // standing denial, ::warning for each warning, ::notice for each waived
 // denial, freeze forecast and expiring waiver, for each denial a policy
 // change relaxes ::error (a tenant the change alters) or ::warning, and
-// ::warning for each tenant environment whose change removes objects
+// ::warning for each rule a policy change removes and for each tenant
+// environment whose change removes objects
 // holding data, each pointing at the CUE source (file relative to the
 // repository root, line, col) when known; then one plain summary line.
 func writeGitHub(w io.Writer, c *Check, _ Options) error {
@@ -46,6 +47,11 @@ func writeGitHub(w io.Writer, c *Check, _ Options) error {
 			p.command(cmd, c.repoPos(c.anchor(r.Finding, files)), "relaxed by a policy change: "+r.PolicyID+" · "+subject(r.Tenant, r.Environment),
 				fmt.Sprintf("the base revision's policies deny %s: %s\nthis change's policy files (%s) let it through; %s",
 					where(r.Result), r.Message, strings.Join(c.Policies.Files, ", "), why))
+		}
+		for _, id := range c.Policies.RulesRemoved {
+			p.command("warning", Position{}, "rule removed by a policy change: "+id,
+				fmt.Sprintf("%s no longer judges any tenant once this change (%s) is merged; review the policy change",
+					id, strings.Join(c.Policies.Files, ", ")))
 		}
 	}
 	for _, cc := range c.Calendar {
