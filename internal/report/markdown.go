@@ -210,29 +210,13 @@ func (m *mdWriter) body(c *Check) {
 				m.source(c.repoPos(location(r.Finding, files))),
 			})
 		}
-		var names []string
-		for i, f := range p.Files {
-			if i == mdMaxFrozen {
-				names = append(names, fmt.Sprintf("and %d more", len(p.Files)-mdMaxFrozen))
-				break
-			}
-			names = append(names, escMD(clip(f, mdMaxCell)))
-		}
-		intro := fmt.Sprintf("### Policy changes\n\nThis change edits %s", strings.Join(names, ", "))
+		intro := fmt.Sprintf("### Policy changes\n\nThis change edits %s", firstNames(p.Files))
 		for _, rs := range []struct {
 			what string
 			ids  []string
 		}{{"adds", p.RulesAdded}, {"**removes**", p.RulesRemoved}} {
 			if len(rs.ids) > 0 {
-				var shown []string
-				for i, id := range rs.ids {
-					if i == mdMaxFrozen {
-						shown = append(shown, fmt.Sprintf("and %d more", len(rs.ids)-mdMaxFrozen))
-						break
-					}
-					shown = append(shown, escMD(clip(id, mdMaxCell)))
-				}
-				intro += fmt.Sprintf("; it %s %s %s", rs.what, plural(len(rs.ids), "rule", "rules"), strings.Join(shown, ", "))
+				intro += fmt.Sprintf("; it %s %s %s", rs.what, plural(len(rs.ids), "rule", "rules"), firstNames(rs.ids))
 			}
 		}
 		intro += ". Head is judged by its own policies; "
@@ -505,6 +489,20 @@ func revMD(r Rev) string {
 	default:
 		return codeCell(shortCommit(r.Commit)) + " (" + escMD(clip(r.Ref, mdMaxCell)) + ")"
 	}
+}
+
+// firstNames lists the first mdMaxFrozen of names, escaped, and says how
+// many more there are.
+func firstNames(names []string) string {
+	var shown []string
+	for i, n := range names {
+		if i == mdMaxFrozen {
+			shown = append(shown, fmt.Sprintf("and %d more", len(names)-mdMaxFrozen))
+			break
+		}
+		shown = append(shown, escMD(clip(n, mdMaxCell)))
+	}
+	return strings.Join(shown, ", ")
 }
 
 func objectCell(o policy.Object) string {
