@@ -13,7 +13,6 @@ import (
 	"testing/fstest"
 	"time"
 
-	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/literal"
 	"github.com/natefinch/atomic"
@@ -559,11 +558,7 @@ type draftError struct {
 func (d *draft) paths() []string {
 	out := make([]string, len(d.waivers))
 	for i, w := range d.waivers {
-		var sels []cue.Selector
-		for _, l := range policy.WaiverPath(d.owner, w.ID) {
-			sels = append(sels, cue.Str(l))
-		}
-		out[i] = cue.MakePath(sels...).String() + "."
+		out[i] = estate.PathOf(policy.WaiverPath(d.owner, w.ID)...) + "."
 	}
 	return out
 }
@@ -583,32 +578,26 @@ var draftFlags = map[string]string{
 }
 
 func (e *draftError) Error() string {
+	// Waivers drafted for several windows share their mistakes: each is
+	// said once.
 	var lines []string
 	positioned := false
 	for _, d := range e.err.Diagnostics {
+		l := d.String()
 		if flag := e.flag(d); flag != "" {
-			lines = append(lines, flag+": "+d.Message)
-			continue
+			l = flag + ": " + d.Message
+		} else if d.Pos.File == e.file && d.Pos.Line >= e.from {
+			positioned = true
 		}
-		lines = append(lines, d.String())
-		positioned = positioned || d.Pos.File == e.file && d.Pos.Line >= e.from
+		if !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
 	}
-	var b strings.Builder
-	b.WriteString("the draft does not load with the estate")
+	where := ""
 	if positioned {
-		fmt.Fprintf(&b, " (it would be %s from line %d on)", e.file, e.from)
+		where = fmt.Sprintf(" (it would be %s from line %d on)", e.file, e.from)
 	}
-	b.WriteString("; nothing was written:")
-	// Waivers drafted for several windows share their mistakes: each is
-	// said once.
-	seen := map[string]bool{}
-	for _, l := range lines {
-		if !seen[l] {
-			seen[l] = true
-			b.WriteString("\n  " + l)
-		}
-	}
-	return b.String()
+	return fmt.Sprintf("the draft does not load with the estate%s; nothing was written:\n  %s", where, strings.Join(lines, "\n  "))
 }
 
 // flag is the option that gave the field of the draft diagnostic d is

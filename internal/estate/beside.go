@@ -262,7 +262,7 @@ func loadBeside(fsys fs.FS, root string, files []sourceFile, beside *Estate) *Es
 		e.files[rel] = beside.files[rel]
 		k := TenantsDir + "\x00" + name
 		e.positions.decls[k] = beside.positions.decls[k]
-		prefixes[pathOf(TenantsDir, name)] = true
+		prefixes[PathOf(TenantsDir, name)] = true
 	}
 	sort.Strings(e.Files)
 	for key, pos := range beside.positions.pos {

@@ -49,7 +49,7 @@ type checker struct {
 
 // at reports a problem at the value of the given path.
 func (c *checker) at(labels []string, format string, args ...any) {
-	c.ds.add(c.e.Position(labels...), pathOf(labels...), format, args...)
+	c.ds.add(c.e.Position(labels...), PathOf(labels...), format, args...)
 }
 
 func p(labels ...string) []string { return labels }
@@ -453,7 +453,7 @@ func (c *checker) tier(t *Tier) {
 		want := TiersDir + "/" + t.Name + ".cue"
 		for _, f := range files {
 			if f != want {
-				c.ds.add(c.declPos(f, base), pathOf(base...), "tier %q must be defined in %s, not %s", t.Name, want, f)
+				c.ds.add(c.declPos(f, base), PathOf(base...), "tier %q must be defined in %s, not %s", t.Name, want, f)
 			}
 		}
 	}
@@ -483,7 +483,7 @@ func (c *checker) tenant(t *Tenant) {
 	files := e.declFiles(TenantsDir, t.Name)
 	for _, f := range files {
 		if f != want {
-			c.ds.add(c.declPos(f, base), pathOf(base...), "tenant %q must be defined in its own file %s, not in %s", t.Name, want, f)
+			c.ds.add(c.declPos(f, base), PathOf(base...), "tenant %q must be defined in its own file %s, not in %s", t.Name, want, f)
 		}
 	}
 	if f := firstOf(files, want); f != "" {
@@ -785,7 +785,7 @@ func (c *checker) domains() {
 					if prev.tenant == tn {
 						who = fmt.Sprintf("this tenant's %s environment", prev.env)
 					}
-					c.ds.addRelated(c.e.Position(labels...), c.e.Position(prev.labels...), pathOf(labels...),
+					c.ds.addRelated(c.e.Position(labels...), c.e.Position(prev.labels...), PathOf(labels...),
 						"domain %q is already claimed by %s at %s", d, who, c.e.Position(prev.labels...))
 					continue
 				}

@@ -311,8 +311,8 @@ func isIndex(s string) bool {
 	return true
 }
 
-// pathOf formats a path given as labels.
-func pathOf(labels ...string) string { return formatPath(labels) }
+// PathOf formats a path given as labels, as diagnostics name paths.
+func PathOf(labels ...string) string { return formatPath(labels) }
 
 // patterns describes the schema's regular expressions in words, so an error
 // says what is wanted rather than quoting a pattern. Keys are the patterns as

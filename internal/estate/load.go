@@ -305,7 +305,7 @@ func (e *Estate) Position(labels ...string) Position {
 		if n == 1 && len(labels) > 1 && (labels[0] == "tenants" || labels[0] == "tiers") {
 			break
 		}
-		if p, ok := e.positions.pos[pathOf(labels[:n]...)]; ok {
+		if p, ok := e.positions.pos[PathOf(labels[:n]...)]; ok {
 			return p
 		}
 	}
@@ -363,7 +363,7 @@ func (x *positionIndex) decls2(file string, prefix []string, decls []ast.Decl) {
 				continue
 			}
 			p := append(prefix[:len(prefix):len(prefix)], name)
-			key := pathOf(p...)
+			key := PathOf(p...)
 			if _, ok := x.pos[key]; !ok {
 				// A scalar's position is its value's, so a diagnostic
 				// about it points at what is wrong; a struct's is its label.
@@ -395,7 +395,7 @@ func (x *positionIndex) expr(file string, prefix []string, e ast.Expr) {
 	case *ast.ListLit:
 		for i, el := range e.Elts {
 			p := append(prefix[:len(prefix):len(prefix)], fmt.Sprint(i))
-			key := pathOf(p...)
+			key := PathOf(p...)
 			if _, ok := x.pos[key]; !ok {
 				x.pos[key] = positionOf(el.Pos())
 			}

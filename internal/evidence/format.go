@@ -107,13 +107,14 @@ func count(n int) string {
 
 // tenantRows are the record's tenants, then the tenants it removed.
 func tenantRows(rec *pipeline.Record) []tenantRow {
+	inForce := map[string]bool{}
+	for _, r := range rec.Policies {
+		inForce[r.ID] = true
+	}
 	row := func(tenant, tier, change, verdict string, results []policy.Result, images []policy.Image) tenantRow {
 		t := tenantRow{Tenant: tenant, Tier: tier, Change: change, Verdict: verdict, InForce: -1, Passed: -1}
-		if len(rec.Policies) > 0 && change != "removed" {
-			inForce, reported := map[string]bool{}, map[string]bool{}
-			for _, r := range rec.Policies {
-				inForce[r.ID] = true
-			}
+		if len(inForce) > 0 && change != "removed" {
+			reported := map[string]bool{}
 			for _, res := range results {
 				if inForce[res.PolicyID] {
 					reported[res.PolicyID] = true
