@@ -246,6 +246,15 @@ func runRenderPlan(ctx context.Context, out io.Writer, o *RenderOptions, p *pipe
 	return writePublished(out, o, pub, name, true)
 }
 
+// printPoliciesOnly says why a render that changed nothing of the tree
+// commits: its record, the policies having changed.
+func printPoliciesOnly(out io.Writer, rec *pipeline.Record) {
+	if rec != nil && rec.PoliciesOnly {
+		fmt.Fprintf(out, "the tree is unchanged, the policies are not (policy digest %s, was %s): the commit adds the decision record alone, with the rules in force and which each tenant passed\n",
+			pipeline.ShortDigest(rec.PolicyDigest), pipeline.ShortDigest(rec.PreviousPolicyDigest))
+	}
+}
+
 // writePublished prints a render into the environment repository (to
 // where), or a dry run of one, and turns a denial into exit 1.
 func writePublished(out io.Writer, o *RenderOptions, pub *pipeline.Published, where string, dryRun bool) error {
@@ -256,21 +265,25 @@ func writePublished(out io.Writer, o *RenderOptions, pub *pipeline.Published, wh
 			DryRun bool `json:"dryRun,omitempty"`
 			// Commit is the commit made, none for a dry run; Tip the
 			// commit the render was built on.
-			Commit    string   `json:"commit,omitempty"`
-			SignedBy  string   `json:"signedBy,omitempty"`
-			Tip       string   `json:"tip,omitempty"`
-			Unchanged bool     `json:"unchanged"`
-			Pushed    bool     `json:"pushed"`
-			Record    string   `json:"record,omitempty"`
-			Added     []string `json:"added,omitempty"`
-			Modified  []string `json:"modified,omitempty"`
-			Deleted   []string `json:"deleted,omitempty"`
+			Commit    string `json:"commit,omitempty"`
+			SignedBy  string `json:"signedBy,omitempty"`
+			Tip       string `json:"tip,omitempty"`
+			Unchanged bool   `json:"unchanged"`
+			Pushed    bool   `json:"pushed"`
+			Record    string `json:"record,omitempty"`
+			// PoliciesOnly: the commit adds the record alone, the
+			// policies having changed and the tree not.
+			PoliciesOnly bool     `json:"policiesOnly,omitempty"`
+			Added        []string `json:"added,omitempty"`
+			Modified     []string `json:"modified,omitempty"`
+			Deleted      []string `json:"deleted,omitempty"`
 			// Maintenance is the upkeep of the repository's objects
 			// after the commit, when it did something or failed.
 			Maintenance *maintenanceJSON `json:"maintenance,omitempty"`
 		}{
 			Report: rep, DryRun: dryRun, Unchanged: res.Unchanged, Pushed: res.Pushed, Record: recordPath(pub),
 			Added: res.Added, Modified: res.Modified, Deleted: res.Deleted,
+			PoliciesOnly: pub.Record != nil && pub.Record.PoliciesOnly && !res.Unchanged,
 		}
 		if !res.Parent.IsZero() {
 			v.Tip = res.Parent.String()
@@ -298,9 +311,11 @@ func writePublished(out io.Writer, o *RenderOptions, pub *pipeline.Published, wh
 		case dryRun:
 			fmt.Fprintf(out, "dry run: would commit to %s %s: %d tenants rendered, %d changed, %d removed, %d held back; %d file(s) added, %d modified, %d deleted (record %s); nothing committed\n",
 				where, o.Repo.Branch, len(rep.Rendered), len(rep.Changed), len(rep.Removed), len(rep.HeldBack), len(res.Added), len(res.Modified), len(res.Deleted), pub.Record.Path())
+			printPoliciesOnly(out, pub.Record)
 		default:
 			fmt.Fprintf(out, "committed %s to %s %s: %d tenants rendered, %d changed, %d removed, %d held back; record %s\n",
 				res.Commit.String()[:12], where, o.Repo.Branch, len(rep.Rendered), len(rep.Changed), len(rep.Removed), len(rep.HeldBack), pub.Record.Path())
+			printPoliciesOnly(out, pub.Record)
 			if pub.SignedBy != "" {
 				fmt.Fprintf(out, "signed with OpenPGP key %s\n", pub.SignedBy)
 			}

@@ -124,7 +124,8 @@ func TestNarrow(t *testing.T) {
 // The rules in force are grouped by policy digest, records made before
 // Palisade recorded its rules apart; a tenant passed the rules its results
 // do not name, a waived denial and a warning included, and the engine's
-// notes (waiver.used) are not rules.
+// notes (waiver.used) are not rules. Each set names the rules it added and
+// removed against the one before it, when both are recorded.
 func TestPolicySetsAndRulesPassed(t *testing.T) {
 	rules := []policy.Rule{
 		{ID: "acme.owner-label", File: "rules/owner.rego", Line: 8, User: true},
@@ -147,6 +148,7 @@ func TestPolicySetsAndRulesPassed(t *testing.T) {
 		rec(2, "sha256:aaaaaaaaaaaaaaaa", rules),
 		rec(3, "sha256:aaaaaaaaaaaaaaaa", rules),
 		rec(4, "sha256:bbbbbbbbbbbbbbbb", rules[1:]),
+		rec(5, "sha256:cccccccccccccccc", []policy.Rule{rules[1], {ID: "security.seccomp", File: "policies/security.rego", Line: 90}}),
 	}}
 	var got []string
 	for _, s := range b.policySets() {
@@ -155,7 +157,8 @@ func TestPolicySetsAndRulesPassed(t *testing.T) {
 	want := []string{
 		"aaaaaaaaaaaa: 1 render commit(s), at 2026-11-01T09:00:00Z: rules not recorded (rendered before Palisade recorded them)",
 		"aaaaaaaaaaaa: 2 render commit(s), 2026-11-02T09:00:00Z to 2026-11-03T09:00:00Z: 3 rules, 2 built-in; from --policy: acme.owner-label (rules/owner.rego:8)",
-		"bbbbbbbbbbbb: 1 render commit(s), at 2026-11-04T09:00:00Z: 2 rules, 2 built-in",
+		"bbbbbbbbbbbb: 1 render commit(s), at 2026-11-04T09:00:00Z: 2 rules, 2 built-in; against aaaaaaaaaaaa: removed acme.owner-label",
+		"cccccccccccc: 1 render commit(s), at 2026-11-05T09:00:00Z: 2 rules, 2 built-in; against bbbbbbbbbbbb: added security.seccomp; removed security.limits",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("policy sets\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

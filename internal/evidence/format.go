@@ -204,6 +204,11 @@ type policySet struct {
 	Renders  int
 	// Rules are the rules in force; empty when the records do not say.
 	Rules []policy.Rule
+	// Added and Removed are the rule ids this set has and the one before
+	// it (Since, a policy digest) had not, and the other way round;
+	// empty when either set's rules are not recorded.
+	Since          string
+	Added, Removed []string
 }
 
 // Builtin counts the set's built-in rules; User are the user's.
@@ -225,7 +230,7 @@ func (s policySet) String() string {
 	if s.From == s.To {
 		when = "at " + s.From
 	}
-	line := fmt.Sprintf("%s: %d render commit(s), %s: ", short(strings.TrimPrefix(s.Digest, "sha256:")), s.Renders, when)
+	line := fmt.Sprintf("%s: %d render commit(s), %s: ", pipeline.ShortDigest(s.Digest), s.Renders, when)
 	if len(s.Rules) == 0 {
 		return line + "rules not recorded (rendered before Palisade recorded them)"
 	}
@@ -236,6 +241,16 @@ func (s policySet) String() string {
 	}
 	if len(user) > 0 {
 		line += "; from --policy: " + strings.Join(user, ", ")
+	}
+	if s.Since != "" && len(s.Added)+len(s.Removed) > 0 {
+		var diff []string
+		if len(s.Added) > 0 {
+			diff = append(diff, "added "+strings.Join(s.Added, ", "))
+		}
+		if len(s.Removed) > 0 {
+			diff = append(diff, "removed "+strings.Join(s.Removed, ", "))
+		}
+		line += fmt.Sprintf("; against %s: %s", pipeline.ShortDigest(s.Since), strings.Join(diff, "; "))
 	}
 	return line
 }
@@ -260,7 +275,41 @@ func (b *Bundle) policySets() []policySet {
 		out[i].Renders++
 		out[i].To = stamp(rec.At)
 	}
+	for i := 1; i < len(out); i++ {
+		before, now := out[i-1], &out[i]
+		if len(before.Rules) == 0 || len(now.Rules) == 0 {
+			continue
+		}
+		now.Since = before.Digest
+		now.Added, now.Removed = ruleDiff(before.Rules, now.Rules)
+	}
 	return out
+}
+
+// ruleDiff are the ids of the rules now has and before has not, and the
+// other way round, sorted.
+func ruleDiff(before, now []policy.Rule) (added, removed []string) {
+	ids := func(rules []policy.Rule) map[string]bool {
+		m := make(map[string]bool, len(rules))
+		for _, r := range rules {
+			m[r.ID] = true
+		}
+		return m
+	}
+	had, has := ids(before), ids(now)
+	for id := range has {
+		if !had[id] {
+			added = append(added, id)
+		}
+	}
+	for id := range had {
+		if !has[id] {
+			removed = append(removed, id)
+		}
+	}
+	slices.Sort(added)
+	slices.Sort(removed)
+	return added, removed
 }
 
 // holdEntry is a tenant a render held back.
@@ -549,6 +598,9 @@ func changes(rec *pipeline.Record) string {
 	}
 	if n := len(rec.Suspended); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d suspended in Flux (%s)", n, listed(rec.Suspended, 3)))
+	}
+	if rec.PoliciesOnly {
+		parts = append([]string{fmt.Sprintf("the policies only (from %s): every tenant judged again, the tree unchanged", pipeline.ShortDigest(rec.PreviousPolicyDigest))}, parts...)
 	}
 	if len(parts) == 0 {
 		parts = append(parts, "platform only")

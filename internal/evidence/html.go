@@ -5,14 +5,17 @@ import (
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/palisade-gitops/palisade/internal/pipeline"
 )
 
 //go:embed evidence.html.tmpl
 var htmlTemplate string
 
 var htmlPage = template.Must(template.New("evidence").Funcs(template.FuncMap{
-	"join":  strings.Join,
-	"short": short,
+	"join":   strings.Join,
+	"short":  short,
+	"digest": pipeline.ShortDigest,
 }).Parse(htmlTemplate))
 
 // htmlView is what the HTML page shows, computed as the text form

@@ -454,18 +454,34 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 		rec.UnreadEstates = append(rec.UnreadEstates, u.commit)
 	}
 	pub.Record = rec
+	committed := committedState(all)
+	if committed.Policy != "" && committed.Policy != rec.PolicyDigest {
+		rec.PreviousPolicyDigest = committed.Policy
+	}
+	policy := committed.Policy
+	if len(p.Options.Tenants) == 0 {
+		policy = rec.PolicyDigest
+	}
 	if rendered == TreeDigest(prev) {
-		// Nothing to apply: no new record either, so the tree
-		// equals the tip's and nothing is committed. When the
-		// committed state was of another version (or --full), the
-		// state of this render is kept beside the repository, so
-		// that the next render at this tip need not redo it all.
-		if committedGlobal(all) != global {
-			if st, err := newState(global, fps, o, prevState, p.Options.At); err == nil {
-				local.save(st)
+		if rec.PreviousPolicyDigest == "" || len(p.Options.Tenants) > 0 {
+			// Nothing to apply: no new record either, so the tree
+			// equals the tip's and nothing is committed. When the
+			// committed state was of another version (or --full), the
+			// state of this render is kept beside the repository, so
+			// that the next render at this tip need not redo it all.
+			if committed.Global != global {
+				if st, err := newState(global, policy, fps, o, prevState, p.Options.At); err == nil {
+					local.save(st)
+				}
 			}
+			return envrepo.Change{Files: files, Keep: keepRecords, Message: "unchanged", Author: c.Author}, nil
 		}
-		return envrepo.Change{Files: files, Keep: keepRecords, Message: "unchanged", Author: c.Author}, nil
+		// The policies changed since every tenant was last judged, and
+		// they judged them all again: the tree stays, but the record
+		// of the rules in force, and which each tenant passed, is
+		// committed, or the evidence would name the old rules until
+		// the next change to the tree.
+		rec.PoliciesOnly = true
 	}
 	data, err := rec.JSON()
 	if err != nil {
@@ -491,7 +507,7 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 		files[AttestationPath(rec.Path())] = att
 		extra = append(extra, Trailer{AttestationTrailer, AttestationPath(rec.Path())})
 	}
-	st, err := newState(global, fps, o, prevState, p.Options.At)
+	st, err := newState(global, policy, fps, o, prevState, p.Options.At)
 	if err != nil {
 		return envrepo.Change{}, err
 	}
@@ -559,6 +575,11 @@ type state struct {
 	// build), the policies, target, layout and the sync windows' horizon.
 	Global string    `json:"global"`
 	At     time.Time `json:"at"`
+	// Policy is the policy digest of the last render commit that judged
+	// every tenant (one not limited by --tenant): a render of them all
+	// under other policies commits its record even when the tree is
+	// unchanged. Absent from states written before Palisade kept it.
+	Policy string `json:"policy,omitempty"`
 	// Tenants are the fingerprints of the tenants as committed.
 	Tenants map[string]string `json:"tenants"`
 }
@@ -724,8 +745,8 @@ func waiverExpired(ws map[string]estate.Waiver, from, to time.Time) bool {
 // not rendered or held back keeps the fingerprint of what was committed
 // before.
 // newState is the state after the render o, made by going by prev.
-func newState(global string, fps map[string]string, o *Outcome, prev state, at time.Time) ([]byte, error) {
-	st := state{Global: global, At: at.UTC(), Tenants: map[string]string{}}
+func newState(global, policy string, fps map[string]string, o *Outcome, prev state, at time.Time) ([]byte, error) {
+	st := state{Global: global, At: at.UTC(), Policy: policy, Tenants: map[string]string{}}
 	for t, fp := range fps {
 		switch {
 		case slices.Contains(o.Report.Rendered, t):
@@ -741,14 +762,14 @@ func newState(global string, fps map[string]string, o *Outcome, prev state, at t
 	return append(data, '\n'), err
 }
 
-// committedGlobal is the key of the state committed in the tree, "" for
-// none.
-func committedGlobal(all map[string][]byte) string {
+// committedState is the state committed in the tree; a zero one for none
+// or one that does not parse.
+func committedState(all map[string][]byte) state {
 	var st state
 	if data, ok := all[StatePath]; !ok || json.Unmarshal(data, &st) != nil {
-		return ""
+		return state{}
 	}
-	return st.Global
+	return st
 }
 
 // localState is the state of a render that committed nothing because the

@@ -70,6 +70,15 @@ type Record struct {
 	EstateDigest string `json:"estateDigest"`
 	RenderDigest string `json:"renderDigest"`
 	PolicyDigest string `json:"policyDigest"`
+	// PreviousPolicyDigest is the policy digest of the last render
+	// commit that judged every tenant, when it differs from
+	// PolicyDigest: the rules changed since.
+	PreviousPolicyDigest string `json:"previousPolicyDigest,omitempty"`
+	// PoliciesOnly is true when the render changed nothing of the tree
+	// and was committed for its record alone: the policies had changed
+	// (PreviousPolicyDigest), and the record says which rules each
+	// tenant now passes.
+	PoliciesOnly bool `json:"policiesOnly,omitempty"`
 	// Policies are the rules in force, built-in and the user's, by id:
 	// a tenant passed those its results do not name. Absent from records
 	// made before Palisade recorded them.
@@ -366,6 +375,8 @@ func (r *Record) CommitMessage(extra ...Trailer) string {
 	n := len(changed) + len(added) + len(r.Removed)
 	var subject string
 	switch {
+	case r.PoliciesOnly:
+		subject = "palisade: record the policies in force, the tree unchanged"
 	case n == 0:
 		subject = "palisade: render platform changes"
 	case n == 1:
@@ -383,6 +394,9 @@ func (r *Record) CommitMessage(extra ...Trailer) string {
 	}
 	var b strings.Builder
 	b.WriteString(subject + "\n\n")
+	if r.PoliciesOnly {
+		fmt.Fprintf(&b, "The policies changed since the last render commit that judged every\ntenant, whose policy digest was\n\n  %s\n\nThis render judged every tenant again and changed nothing of the tree:\nthis commit adds its decision record, with the rules in force and which\neach tenant passed.\n\n", r.PreviousPolicyDigest)
+	}
 	list := func(title string, names []string) {
 		if len(names) == 0 {
 			return
@@ -496,6 +510,10 @@ func (r *Record) Trailers() []Trailer {
 		{"Palisade-Policy-Digest", r.PolicyDigest},
 	}
 }
+
+// ShortDigest is a digest's first 12 hexadecimal digits, as people quote
+// it: sha256:8daf73bfa1fe… reads 8daf73bfa1fe.
+func ShortDigest(d string) string { return shortHash(strings.TrimPrefix(d, "sha256:")) }
 
 // TreeDigest hashes a tree: every path and its content, in path order.
 func TreeDigest(files map[string][]byte) string {
