@@ -174,7 +174,7 @@ func Run(ctx context.Context, o Options) (*report.Check, error) {
 			}
 		}
 		if hp.Compare != nil && hp.Engine != nil {
-			c.Policies.RulesAdded, c.Policies.RulesRemoved = ruleChanges(hp.Compare.Rules(), hp.Engine.Rules())
+			c.Policies.RulesAdded, c.Policies.RulesRemoved = policy.RuleDiff(hp.Compare.Rules(), hp.Engine.Rules())
 		}
 	}
 	if bp != nil {
@@ -416,32 +416,6 @@ func anyWindowActive(e *estate.Estate, at time.Time) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// ruleChanges are the rule ids head gives and base does not (added), and
-// those base gives and head does not (removed), sorted.
-func ruleChanges(base, head []policy.Rule) (added, removed []string) {
-	ids := func(rules []policy.Rule) map[string]bool {
-		m := map[string]bool{}
-		for _, r := range rules {
-			m[r.ID] = true
-		}
-		return m
-	}
-	b, h := ids(base), ids(head)
-	for id := range h {
-		if !b[id] {
-			added = append(added, id)
-		}
-	}
-	for id := range b {
-		if !h[id] {
-			removed = append(removed, id)
-		}
-	}
-	slices.Sort(added)
-	slices.Sort(removed)
-	return added, removed
 }
 
 // relaxed are the denials of the base revision's policies (no waiver lets

@@ -281,35 +281,9 @@ func (b *Bundle) policySets() []policySet {
 			continue
 		}
 		now.Since = before.Digest
-		now.Added, now.Removed = ruleDiff(before.Rules, now.Rules)
+		now.Added, now.Removed = policy.RuleDiff(before.Rules, now.Rules)
 	}
 	return out
-}
-
-// ruleDiff are the ids of the rules now has and before has not, and the
-// other way round, sorted.
-func ruleDiff(before, now []policy.Rule) (added, removed []string) {
-	ids := func(rules []policy.Rule) map[string]bool {
-		m := make(map[string]bool, len(rules))
-		for _, r := range rules {
-			m[r.ID] = true
-		}
-		return m
-	}
-	had, has := ids(before), ids(now)
-	for id := range has {
-		if !had[id] {
-			added = append(added, id)
-		}
-	}
-	for id := range had {
-		if !has[id] {
-			removed = append(removed, id)
-		}
-	}
-	slices.Sort(added)
-	slices.Sort(removed)
-	return added, removed
 }
 
 // holdEntry is a tenant a render held back.

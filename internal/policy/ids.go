@@ -139,3 +139,30 @@ func (e *Engine) Rules() []Rule {
 	slices.SortFunc(rules, func(a, b Rule) int { return strings.Compare(a.ID, b.ID) })
 	return rules
 }
+
+// RuleDiff are the ids of the rules after has and before has not (added),
+// and those before has and after has not (removed), sorted: what a change
+// of policies did to the rules in force.
+func RuleDiff(before, after []Rule) (added, removed []string) {
+	ids := func(rules []Rule) map[string]bool {
+		m := make(map[string]bool, len(rules))
+		for _, r := range rules {
+			m[r.ID] = true
+		}
+		return m
+	}
+	had, has := ids(before), ids(after)
+	for id := range has {
+		if !had[id] {
+			added = append(added, id)
+		}
+	}
+	for id := range had {
+		if !has[id] {
+			removed = append(removed, id)
+		}
+	}
+	slices.Sort(added)
+	slices.Sort(removed)
+	return added, removed
+}
