@@ -458,9 +458,9 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 	if committed.Policy != "" && committed.Policy != rec.PolicyDigest {
 		rec.PreviousPolicyDigest = committed.Policy
 	}
-	policy := committed.Policy
+	judgedBy := committed.Policy
 	if len(p.Options.Tenants) == 0 {
-		policy = rec.PolicyDigest
+		judgedBy = rec.PolicyDigest
 	}
 	if rendered == TreeDigest(prev) {
 		if rec.PreviousPolicyDigest == "" || len(p.Options.Tenants) > 0 {
@@ -468,9 +468,12 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 			// equals the tip's and nothing is committed. When the
 			// committed state was of another version (or --full), the
 			// state of this render is kept beside the repository, so
-			// that the next render at this tip need not redo it all.
-			if committed.Global != global {
-				if st, err := newState(global, policy, fps, o, prevState, p.Options.At); err == nil {
+			// that the next render at this tip need not redo it all —
+			// unless the policies changed: a render of some tenants
+			// (--tenant) judged only them, and the next render of all
+			// is to judge every tenant again and commit its record.
+			if committed.Global != global && rec.PreviousPolicyDigest == "" {
+				if st, err := newState(global, judgedBy, fps, o, prevState, p.Options.At); err == nil {
 					local.save(st)
 				}
 			}
@@ -507,7 +510,7 @@ func (p *Prepared) build(ctx context.Context, tip *envrepo.Snapshot, all map[str
 		files[AttestationPath(rec.Path())] = att
 		extra = append(extra, Trailer{AttestationTrailer, AttestationPath(rec.Path())})
 	}
-	st, err := newState(global, policy, fps, o, prevState, p.Options.At)
+	st, err := newState(global, judgedBy, fps, o, prevState, p.Options.At)
 	if err != nil {
 		return envrepo.Change{}, err
 	}
