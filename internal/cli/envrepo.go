@@ -198,6 +198,13 @@ func runRenderRepo(ctx context.Context, out io.Writer, o *RenderOptions, po pipe
 	if err != nil {
 		return err
 	}
+	// A tenant the estate lacks is the command line's mistake: said so
+	// before the environment repository is opened.
+	for _, n := range o.Tenants {
+		if _, ok := p.Estate.Tenants[n]; !ok {
+			return fmt.Errorf("--tenant: %w", p.Estate.UnknownTenant(n))
+		}
+	}
 	if o.DryRun {
 		return runRenderPlan(ctx, out, o, p, pipeline.Commit{Source: src, Version: Version().Version, Author: author, Full: o.Full, Previous: previous, AllowUnreadEstates: o.AllowUnreadEstates})
 	}

@@ -132,8 +132,8 @@
 //     an invalid branch or owned prefix, files outside the owned prefixes,
 //     an empty message or a signature without time.
 //   - *DirtyError: local changes in owned paths of the work tree.
-//   - errors of the build function come back wrapped ("envrepo: build:
-//     …"), so errors.As finds the caller's own types.
+//   - errors of the build function come back as it returned them: they
+//     are the caller's own, written for its user.
 //   - anything else (I/O errors, a corrupt repository) is a plain error.
 //
 // Publish returns an error with a non-zero Outcome.Commit when the commit

@@ -164,7 +164,9 @@ func (r *Repo) attempt(ctx context.Context, attempt int, build func(*Snapshot) (
 	}
 	ch, err := build(snap)
 	if err != nil {
-		return out, fmt.Errorf("envrepo: build: %w", err)
+		// The caller's own error, as it made it: its message is for
+		// the user, and errors.As finds its types.
+		return out, err
 	}
 	if err := ctx.Err(); err != nil {
 		return out, err
