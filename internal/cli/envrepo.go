@@ -290,7 +290,7 @@ func writePublished(out io.Writer, o *RenderOptions, pub *pipeline.Published, wh
 		}{
 			Report: rep, DryRun: dryRun, Unchanged: res.Unchanged, Pushed: res.Pushed, Record: recordPath(pub),
 			Added: res.Added, Modified: res.Modified, Deleted: res.Deleted,
-			PoliciesOnly: pub.Record != nil && pub.Record.PoliciesOnly && !res.Unchanged,
+			PoliciesOnly: pub.Record != nil && pub.Record.PoliciesOnly,
 		}
 		if !res.Parent.IsZero() {
 			v.Tip = res.Parent.String()
